@@ -1,0 +1,3 @@
+from nomagic.cli import main
+
+main()

@@ -1,0 +1,30 @@
+"""The one error family of nomagic.
+
+Every error a user can cause (bad file, bad mapping, unknown table, locked warehouse, ...) is a
+``NomagicError`` whose message says what was wrong, where (file, row, column) and what to do.
+The CLI prints the message without a traceback and exits with status 2.
+"""
+
+from __future__ import annotations
+
+
+class NomagicError(Exception):
+    """Base class of all user-facing errors."""
+
+    exit_code = 2
+
+
+class InputError(NomagicError):
+    """A source file, mapping or option the user gave is unusable."""
+
+
+class ContractError(NomagicError):
+    """Data breaks the contract of a canonical table and strict mode refuses it."""
+
+
+class WarehouseError(NomagicError):
+    """The warehouse cannot be opened or written (locked, read-only, unknown backend)."""
+
+
+class NotReadyError(NomagicError):
+    """The data is not sufficient for the requested task."""

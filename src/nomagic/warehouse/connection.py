@@ -1,0 +1,159 @@
+"""Open the warehouse: an embedded DuckDB file by default, any Ibis backend by URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+
+from nomagic.errors import WarehouseError
+
+DEFAULT_PATH = "nomagic.duckdb"
+ENV_VAR = "NOMAGIC_WAREHOUSE"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The warehouse URL to use: the argument, else ``$NOMAGIC_WAREHOUSE``, else the DuckDB file."""
+    url = url or os.environ.get(ENV_VAR) or DEFAULT_PATH
+    if "://" not in url:  # a bare path means a DuckDB file
+        url = f"duckdb://{url}"
+    return url
+
+
+class Warehouse:
+    """An Ibis connection plus the little that nomagic needs on top of it.
+
+    Use :func:`connect` to get one. ``wh.con`` is the Ibis backend; every query outside this
+    package is an Ibis expression built from ``wh.table(name)``.
+    """
+
+    def __init__(self, con: ibis.BaseBackend, url: str):
+        self.con = con
+        self.url = url
+
+    @property
+    def backend(self) -> str:
+        return self.con.name
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.url!r})"
+
+    def tables(self) -> list[str]:
+        return list(self.con.list_tables())
+
+    def has(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> ibis.Table:
+        if not self.has(name):
+            raise WarehouseError(
+                f"the warehouse {self.url} has no table {name!r}; load it with "
+                f"`nomagic load {name} FILE` or fill a demo world with `nomagic simulate`"
+            )
+        return self.con.table(name)
+
+    def write(self, name: str, data, *, overwrite: bool = True) -> None:
+        """Write a whole table (pandas, Arrow or Ibis expression), replacing it by default."""
+        if isinstance(data, pa.RecordBatchReader):
+            data = data.read_all()
+        if self.has(name) and not overwrite:
+            self.con.insert(name, data)
+        else:
+            self.con.create_table(name, data, overwrite=True)
+
+    def append(self, name: str, data) -> None:
+        """Append rows to a table, creating it on first use."""
+        self.write(name, data, overwrite=False)
+
+    def drop(self, name: str) -> None:
+        if self.has(name):
+            self.con.drop_table(name)
+
+    def close(self) -> None:
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect:
+            disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _duckdb_path(url: str) -> str | None:
+    if url.startswith("duckdb://"):
+        path = url[len("duckdb://") :].split("?")[0]
+        return path or ":memory:"
+    return None
+
+
+def connect(url: str | None = None, *, read_only: bool = False) -> Warehouse:
+    """Connect to the warehouse.
+
+    Parameters
+    ----------
+    url : an Ibis backend URL (``duckdb://path.duckdb``, ``postgres://user:pw@host/db``, ...) or a
+        plain path to a DuckDB file. Default: ``$NOMAGIC_WAREHOUSE``, else ``./nomagic.duckdb``.
+    read_only : open a DuckDB file read-only (other processes may read it at the same time).
+
+    Examples
+    --------
+    >>> wh = connect("duckdb://:memory:")
+    >>> wh.backend
+    'duckdb'
+    """
+    url = resolve_url(url)
+    path = _duckdb_path(url)
+    try:
+        if path is not None:
+            if path != ":memory:":
+                parent = Path(path).expanduser().resolve().parent
+                if not parent.exists():
+                    raise WarehouseError(f"cannot open warehouse {path}: folder {parent} does not exist")
+                if read_only and not Path(path).exists():
+                    raise WarehouseError(f"cannot open warehouse {path}: the file does not exist")
+            con = ibis.duckdb.connect(path, read_only=read_only)
+        else:
+            con = ibis.connect(url)
+    except WarehouseError:
+        raise
+    except Exception as exc:  # the driver's own words, with what to do
+        raise WarehouseError(_explain_connect_error(url, exc)) from exc
+    return Warehouse(con, url)
+
+
+def _explain_connect_error(url: str, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    hint = ""
+    low = text.lower()
+    if "lock" in low:
+        hint = " Another process holds the warehouse file; close it (or its `nomagic serve`) and retry."
+    elif "read-only" in low or "readonly" in low or "permission" in low:
+        hint = " The file or its folder is not writable; fix its permissions or choose another --warehouse."
+    elif "no module named" in low or "not installed" in low:
+        hint = " Install the driver for this backend (e.g. `pip install 'ibis-framework[postgres]'`)."
+    return f"cannot open warehouse {_redact(url)}: {text}.{hint}"
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, fit for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        cred, host = rest.rsplit("@", 1)
+        user = cred.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+@contextmanager
+def opened(url: str | None = None, **kw) -> Iterator[Warehouse]:
+    wh = connect(url, **kw)
+    try:
+        yield wh
+    finally:
+        wh.close()

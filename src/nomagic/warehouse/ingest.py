@@ -1,0 +1,640 @@
+"""Load a source into a canonical table: contract check, quarantine, atomic and idempotent.
+
+How a load runs:
+
+1. the source is staged, as text and in file order, in DuckDB (the warehouse itself when it is a
+   DuckDB file, an in-memory DuckDB otherwise);
+2. the mapping turns the user's columns and codes into the canonical columns, typed;
+3. the contract (:mod:`.contracts`) marks broken rows; each (row, column, reason) goes to the
+   ``quarantine`` table with the raw record, so nothing is lost;
+4. the other rows are merged by key: new keys are inserted, changed rows updated, identical rows
+   left alone (so loading the same source twice adds nothing);
+5. steps 2-4 and the bookkeeping happen in one transaction: an error or Ctrl-C leaves the
+   warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import ibis
+import sqlglot
+
+from nomagic.errors import ContractError, InputError, WarehouseError
+from nomagic.warehouse.contracts import RAW_PREFIX, Rule, rules_for
+from nomagic.warehouse.mapping import Mapping
+from nomagic.warehouse.schema import LOADS, QUARANTINE, Column, Table, canonical_table
+from nomagic.warehouse.sources import quote_ident as q
+from nomagic.warehouse.sources import source_kind, stage_database, stage_file
+
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}
+_IBIS_OF_DUCK = {v: k for k, v in _DUCK_TYPES.items()}
+_TRUE = ("true", "t", "1", "yes", "y", "ja", "j", "wahr", "x")
+_FALSE = ("false", "f", "0", "no", "n", "nein", "falsch")
+
+QUARANTINE_COLUMNS = {
+    "load_id": "VARCHAR",
+    "table_name": "VARCHAR",
+    "source": "VARCHAR",
+    "row_number": "BIGINT",
+    "column_name": "VARCHAR",
+    "value": "VARCHAR",
+    "reason": "VARCHAR",
+    "record": "VARCHAR",
+    "quarantined_at": "TIMESTAMP",
+}
+LOADS_COLUMNS = {
+    "load_id": "VARCHAR",
+    "table_name": "VARCHAR",
+    "source": "VARCHAR",
+    "rows_read": "BIGINT",
+    "inserted": "BIGINT",
+    "updated": "BIGINT",
+    "unchanged": "BIGINT",
+    "quarantined": "BIGINT",
+    "loaded_at": "TIMESTAMP",
+}
+
+
+@dataclass
+class Issue:
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+@dataclass
+class LoadResult:
+    """What a load did; ``issues`` holds the first quarantined problems for the message."""
+
+    table: str
+    source: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    load_id: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+    def describe_issues(self, limit: int = 5) -> list[str]:
+        return [
+            f"{self.source}, row {i.row}, column {i.column}: {i.reason}"
+            + (f" (value {i.value!r})" if i.value is not None else "")
+            for i in self.issues[:limit]
+        ]
+
+
+class _Progress:
+    """Polls DuckDB's query progress while a long statement runs in a worker thread."""
+
+    def __init__(self, duck, callback: Callable[[float], None] | None):
+        self.duck, self.callback = duck, callback
+
+    def run(self, sql: str):
+        if self.callback is None:
+            return self.duck.execute(sql)
+        box: dict = {}
+
+        def work():
+            try:
+                box["result"] = self.duck.execute(sql)
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+                try:
+                    pct = self.duck.query_progress()
+                except Exception:
+                    pct = -1
+                if pct is not None and pct >= 0:
+                    self.callback(min(float(pct), 100.0))
+        except KeyboardInterrupt:
+            self.duck.interrupt()
+            worker.join()
+            raise
+        if "error" in box:
+            raise box["error"]
+        self.callback(100.0)
+        return box["result"]
+
+
+def _lit(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "'true'" if value else "'false'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _typed_sql(col: Column, raw: str, mapping: Mapping) -> str:
+    """DuckDB expression turning the text ``raw`` into the column's type (NULL where it cannot)."""
+    fmt = mapping.formats.get(col.name)
+    if col.dtype == "string":
+        return raw
+    if col.dtype in ("int64", "float64"):
+        num = raw
+        if mapping.decimal == ",":
+            num = f"replace(replace({raw}, '.', ''), ',', '.')"
+        if col.dtype == "int64":
+            return f"COALESCE(TRY_CAST({num} AS BIGINT), TRY_CAST(TRY_CAST({num} AS DECIMAL(38,0)) AS BIGINT))"
+        return f"TRY_CAST({num} AS DOUBLE)"
+    if col.dtype == "boolean":
+        yes = ", ".join(_lit(v) for v in _TRUE)
+        no = ", ".join(_lit(v) for v in _FALSE)
+        return f"CASE WHEN lower({raw}) IN ({yes}) THEN true WHEN lower({raw}) IN ({no}) THEN false END"
+    if col.dtype == "timestamp":
+        return f"TRY_STRPTIME({raw}, {_lit(fmt)})" if fmt else f"TRY_CAST({raw} AS TIMESTAMP)"
+    if col.dtype == "date":
+        return f"CAST(TRY_STRPTIME({raw}, {_lit(fmt)}) AS DATE)" if fmt else f"TRY_CAST({raw} AS DATE)"
+    raise AssertionError(col.dtype)
+
+
+class _Loader:
+    def __init__(self, wh, table: Table, source: str, mapping: Mapping, *, now: datetime, on_progress=None):
+        self.wh, self.table, self.source, self.mapping = wh, table, source, mapping
+        self.now = now
+        self.local = wh.backend != "duckdb"
+        self.duck = duckdb.connect() if self.local else wh.con.con
+        self.tag = uuid.uuid4().hex[:10]
+        self.stage = f"_nm_stage_{self.tag}"
+        self.typed = f"_nm_typed_{self.tag}"
+        self.bad = f"_nm_bad_{self.tag}"
+        self.quar = f"_nm_quar_{self.tag}"
+        self.progress = _Progress(self.duck, on_progress)
+        self.result = LoadResult(table.name, source, load_id=self.tag)
+
+    # -- 1. stage ------------------------------------------------------------------------------
+    def stage_source(self, source_table: str | None, encoding: str | None, delimiter: str | None) -> list[str]:
+        if source_kind(self.source) == "database":
+            if not source_table:
+                raise InputError(f"{self.source.split('@')[-1]}: name the table to read with --source-table")
+            return stage_database(self.duck, self.source, source_table, self.stage)
+        enc = encoding or self.mapping.encoding
+        delim = delimiter or self.mapping.delimiter
+        # the statement that reads the whole file runs under the progress poller
+        return stage_file(self.duck, self.source, self.stage, encoding=enc, delimiter=delim, run=self.progress.run)
+
+    # -- 2. type -------------------------------------------------------------------------------
+    def existing_types(self) -> dict[str, str]:
+        if not self.wh.has(self.table.name):
+            return {}
+        schema = self.wh.con.table(self.table.name).schema()
+        out = {}
+        for name, dtype in schema.items():
+            out[name] = _DUCK_TYPES.get(_ibis_name(dtype), "VARCHAR")
+        return out
+
+    def build_typed(self, source_columns: list[str]) -> tuple[list[Column], list[str]]:
+        m = self.mapping
+        stage_types = dict(
+            self.duck.execute(f"SELECT column_name, column_type FROM (DESCRIBE {self.stage})").fetchall()
+        )
+        # rowids of a temp table start at an offset; the staging table holds the file in order
+        select = [f"CAST(rowid - (SELECT min(rowid) FROM {self.stage}) + 1 AS BIGINT) AS _row"]
+        used: set[str] = set()
+        columns: list[Column] = []
+        missing = []
+        for col in self.table.columns:
+            src = m.source_of(col.name, source_columns)
+            if src is not None:
+                used.add(src)
+                raw = f"NULLIF(TRIM(CAST({q(src)} AS VARCHAR)), '')"
+                native = stage_types.get(src) == _DUCK_TYPES[col.dtype] and col.name not in m.values
+            elif col.name in m.defaults:
+                raw, native = _lit(m.defaults[col.name]), False
+            elif col.required:
+                missing.append(col.name)
+                continue
+            else:
+                continue
+            if col.name in m.values:
+                whens = " ".join(f"WHEN {_lit(a)} THEN {_lit(b)}" for a, b in m.values[col.name].items())
+                raw = f"CASE {raw} {whens} ELSE {raw} END"
+            if native:
+                select.append(f"{q(src)} AS {q(col.name)}")
+            else:
+                select.append(f"{_typed_sql(col, raw, m)} AS {q(col.name)}")
+                if col.dtype != "string":
+                    select.append(f"{raw} AS {q(RAW_PREFIX + col.name)}")
+            columns.append(col)
+        if missing:
+            hint = (
+                f" or map them in {m.origin}" if m.origin != "(no mapping)" else " or map them with --mapping FILE.toml"
+            )
+            raise InputError(
+                f"{self.source}: required column(s) {', '.join(missing)} of table {self.table.name} are missing "
+                f"(the source has: {', '.join(source_columns)}); add them{hint}"
+            )
+        extras = [c for c in source_columns if c not in used]
+        clash = [c for c in extras if c in self.table.column_names or c.startswith(("_raw_", "_nm_")) or c == "_row"]
+        if clash:
+            raise InputError(
+                f"{self.source}: column(s) {', '.join(clash)} would clash with canonical or internal columns "
+                f"of {self.table.name}; rename them in the mapping's [columns] or in the source"
+            )
+        existing = self.existing_types()
+        extra_types = self.infer_extra_types(extras, stage_types, existing)
+        for e in extras:
+            dtype = extra_types[e]
+            pseudo = Column(e, _IBIS_OF_DUCK.get(dtype, "string"), required=False, nullable=True)
+            if stage_types.get(e) == dtype:
+                select.append(q(e))
+            else:
+                raw = f"NULLIF(TRIM(CAST({q(e)} AS VARCHAR)), '')"
+                select.append(f"{_typed_sql(pseudo, raw, m)} AS {q(e)}")
+                if dtype != "VARCHAR":
+                    select.append(f"{raw} AS {q(RAW_PREFIX + e)}")
+            columns.append(pseudo)
+        self.progress.run(f"CREATE TEMP TABLE {self.typed} AS SELECT {', '.join(select)} FROM {self.stage}")
+        return columns, extras
+
+    def infer_extra_types(self, extras: list[str], stage_types: dict, existing: dict) -> dict[str, str]:
+        """Attribute columns keep their type: the warehouse's, the file's, or the narrowest that fits."""
+        out, probe = {}, []
+        for e in extras:
+            if e in existing:
+                out[e] = existing[e]
+            elif stage_types.get(e, "VARCHAR") != "VARCHAR":
+                out[e] = stage_types[e] if stage_types[e] in _IBIS_OF_DUCK else "VARCHAR"
+            else:
+                probe.append(e)
+        if not probe:
+            return out
+        parts = []
+        for i, e in enumerate(probe):
+            v = f"NULLIF(TRIM({q(e)}), '')"
+            parts += [
+                f"count({v}) AS n{i}",
+                f"count(TRY_CAST({v} AS BIGINT)) AS i{i}",
+                f"count(TRY_CAST({v} AS DOUBLE)) AS d{i}",
+                f"count(CASE WHEN {v} SIMILAR TO '\\d{{4}}-\\d{{2}}-\\d{{2}}.*' THEN TRY_CAST({v} AS TIMESTAMP) END) AS t{i}",
+            ]
+        row = self.duck.execute(f"SELECT {', '.join(parts)} FROM {self.stage}").fetchone()
+        for i, e in enumerate(probe):
+            n, ints, dbl, ts = row[4 * i : 4 * i + 4]
+            if n and ints == n:
+                out[e] = "BIGINT"
+            elif n and dbl == n:
+                out[e] = "DOUBLE"
+            elif n and ts == n:
+                out[e] = "TIMESTAMP"
+            else:
+                out[e] = "VARCHAR"
+        return out
+
+    # -- 3. check ------------------------------------------------------------------------------
+    def typed_expr(self, columns: list[Column]) -> ibis.Table:
+        described = self.duck.execute(f"SELECT column_name, column_type FROM (DESCRIBE {self.typed})").fetchall()
+        schema = {n: _IBIS_OF_DUCK.get(t, "string") for n, t in described}
+        return ibis.table(schema, name=self.typed)
+
+    def reference_tables(self) -> dict[str, ibis.Table]:
+        refs = {}
+        for col in self.table.columns:
+            if not col.references:
+                continue
+            ref_table, ref_col = col.references.split(".")
+            if ref_table == self.table.name:
+                continue
+            if not self.wh.has(ref_table):
+                self.result.warnings.append(
+                    f"{self.table.name}.{col.name} refers to {ref_table}, which is not loaded yet: not checked"
+                )
+                continue
+            name = ref_table
+            if self.local:  # bring the referenced keys next to the staged rows
+                name = f"_nm_ref_{ref_table}_{self.tag}"
+                keys = self.wh.con.table(ref_table).select(ref_col).distinct().to_pyarrow()
+                self.duck.register(f"{name}_arrow", keys)
+                self.duck.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+                self.duck.unregister(f"{name}_arrow")
+                refs[ref_table] = ibis.table({ref_col: "string"}, name=name)
+            else:  # the real table, so that Ibis selects just the key column in the subquery
+                refs[ref_table] = self.wh.con.table(ref_table)
+        return refs
+
+    def check(self, columns: list[Column]) -> list[Rule]:
+        t = self.typed_expr(columns)
+        table = Table(self.table.name, self.table.key, tuple(columns), self.table.time_column)
+        rules = rules_for(t, table, refs=self.reference_tables(), now=self.now)
+        flags = t.select("_row", *[r.broken.fill_null(False).name(f"_b{i}") for i, r in enumerate(rules)])
+        any_bad = ibis.or_(*[flags[f"_b{i}"] for i in range(len(rules))]) if rules else ibis.literal(False)
+        sql = ibis.to_sql(flags.filter(any_bad), dialect="duckdb")
+        self.duck.execute(f"CREATE TEMP TABLE {self.bad} AS {sql}")
+        return rules
+
+    def quarantine(self, rules: list[Rule]) -> None:
+        parts = []
+        for i, r in enumerate(rules):
+            first = r.column.split(",")[0]
+            raw_col = RAW_PREFIX + first
+            typed_cols = {
+                c for (c,) in self.duck.execute(f"SELECT column_name FROM (DESCRIBE {self.typed})").fetchall()
+            }
+            value = q(raw_col) if raw_col in typed_cols else f"CAST(t.{q(first)} AS VARCHAR)"
+            parts.append(
+                f"SELECT b._row, {_lit(r.column)} AS column_name, {value} AS value, {_lit(r.reason)} AS reason "
+                f"FROM {self.bad} b JOIN {self.typed} t USING (_row) WHERE b._b{i}"
+            )
+        if not parts:
+            parts = ["SELECT NULL::BIGINT AS _row, NULL AS column_name, NULL AS value, NULL AS reason WHERE false"]
+        union = " UNION ALL ".join(parts)
+        self.duck.execute(
+            f"CREATE TEMP TABLE {self.quar} AS SELECT {_lit(self.tag)} AS load_id, {_lit(self.table.name)} AS table_name, "
+            f"{_lit(self.source)} AS source, CAST(i._row AS BIGINT) AS row_number, i.column_name, i.value, i.reason, "
+            f"to_json(s)::VARCHAR AS record, {_lit(self.now.replace(tzinfo=None).isoformat(sep=' '))}::TIMESTAMP AS quarantined_at "
+            f"FROM ({union}) i JOIN (SELECT rowid - (SELECT min(rowid) FROM {self.stage}) + 1 AS _row, s "
+            f"FROM {self.stage} s) s USING (_row) ORDER BY row_number, column_name"
+        )
+        n_bad = self.duck.execute(f"SELECT count(*) FROM {self.bad}").fetchone()[0]
+        self.result.quarantined = int(n_bad)
+        sample = self.duck.execute(
+            f"SELECT row_number, column_name, value, reason FROM {self.quar} LIMIT 20"
+        ).fetchall()
+        self.result.issues = [Issue(int(r), c, v, why) for r, c, v, why in sample]
+
+    def accepted_sql(self, columns: list[Column]) -> str:
+        cols = ", ".join(q(c.name) for c in columns)
+        return f"SELECT {cols} FROM {self.typed} t WHERE NOT EXISTS (SELECT 1 FROM {self.bad} b WHERE b._row = t._row)"
+
+
+def _ibis_name(dtype) -> str:
+    if dtype.is_string():
+        return "string"
+    if dtype.is_integer():
+        return "int64"
+    if dtype.is_floating() or dtype.is_decimal():
+        return "float64"
+    if dtype.is_boolean():
+        return "boolean"
+    if dtype.is_timestamp():
+        return "timestamp"
+    if dtype.is_date():
+        return "date"
+    return "string"
+
+
+def _column_ddl(columns: list[Column]) -> str:
+    return ", ".join(f"{q(c.name)} {_DUCK_TYPES[c.dtype]}" for c in columns)
+
+
+def _merge_statements(target: Table, columns: list[Column], incoming: str, exists: bool, existing: dict) -> list[str]:
+    """DuckDB-dialect statements that merge ``incoming`` into the target by key."""
+    name = q(target.name)
+    stmts = []
+    if not exists:
+        stmts.append(f"CREATE TABLE {name} ({_column_ddl(columns)})")
+    else:
+        for c in columns:
+            if c.name not in existing:
+                stmts.append(f"ALTER TABLE {name} ADD COLUMN {q(c.name)} {_DUCK_TYPES[c.dtype]}")
+    cols = ", ".join(q(c.name) for c in columns)
+    on = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in target.key)
+    if not exists:
+        stmts.append(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {incoming}")
+        return stmts
+    non_key = [c.name for c in columns if c.name not in target.key]
+    differs = " OR ".join(f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in non_key) or "false"
+    sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in non_key)
+    if sets:
+        stmts.append(f"UPDATE {name} AS t SET {sets} FROM {incoming} AS s WHERE {on} AND ({differs})")
+    stmts.append(
+        f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {incoming} AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS t WHERE {on})"
+    )
+    return stmts
+
+
+def _count_changes(run, target: Table, columns: list[Column], incoming: str, exists: bool) -> tuple[int, int, int]:
+    """(inserted, updated, unchanged) that merging ``incoming`` will cause."""
+    total = run(f"SELECT count(*) FROM {incoming}")
+    if not exists:
+        return total, 0, 0
+    on = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in target.key)
+    non_key = [c.name for c in columns if c.name not in target.key]
+    differs = " OR ".join(f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in non_key) or "false"
+    matched = run(f"SELECT count(*) FROM {incoming} AS s JOIN {q(target.name)} AS t ON {on}")
+    changed = run(f"SELECT count(*) FROM {incoming} AS s JOIN {q(target.name)} AS t ON {on} WHERE {differs}")
+    return total - matched, changed, matched - changed
+
+
+def _bookkeeping_tables(exists) -> list[str]:
+    stmts = []
+    for name, cols in ((QUARANTINE, QUARANTINE_COLUMNS), (LOADS, LOADS_COLUMNS)):
+        if not exists(name):
+            stmts.append(f"CREATE TABLE {q(name)} ({', '.join(f'{q(c)} {t}' for c, t in cols.items())})")
+    return stmts
+
+
+def load(
+    wh,
+    table: str,
+    source: str,
+    *,
+    mapping: Mapping | str | Path | None = None,
+    source_table: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    strict: bool = False,
+    on_progress: Callable[[float], None] | None = None,
+    now: datetime | None = None,
+) -> LoadResult:
+    """Load ``source`` into canonical table ``table`` of warehouse ``wh``.
+
+    Parameters
+    ----------
+    wh : a :class:`~nomagic.warehouse.connection.Warehouse`.
+    table : canonical table name (``customers``, ``orders``, ...).
+    source : CSV / Parquet / JSON-lines path, or a database URL (with ``source_table``).
+    mapping : a :class:`Mapping` or the path of a mapping TOML file.
+    strict : refuse the whole load (and change nothing) if any row breaks the contract.
+    on_progress : called with the percentage done while the source is read.
+
+    Returns
+    -------
+    LoadResult with inserted / updated / unchanged / quarantined counts.
+
+    Examples
+    --------
+    >>> from nomagic import connect
+    >>> wh = connect("duckdb://:memory:")
+    >>> load(wh, "customers", "customers.csv").inserted  # doctest: +SKIP
+    1000
+    """
+    started = time.perf_counter()
+    target = canonical_table(table)
+    if mapping is None:
+        mapping = Mapping()
+    elif not isinstance(mapping, Mapping):
+        mapping = Mapping.load(mapping)
+    now = now or datetime.now(UTC)
+    loader = _Loader(wh, target, source, mapping, now=now, on_progress=on_progress)
+    duck = loader.duck
+    in_txn = False
+    try:
+        if not loader.local:
+            duck.execute("SET preserve_insertion_order = true")
+        duck.execute("BEGIN TRANSACTION")
+        in_txn = True
+        source_columns = loader.stage_source(source_table, encoding, delimiter)
+        mapping.check(target, source, source_columns)
+        loader.result.rows_read = duck.execute(f"SELECT count(*) FROM {loader.stage}").fetchone()[0]
+        if loader.result.rows_read == 0:
+            raise InputError(f"{source}: has a header but no rows; nothing was loaded")
+        columns, _ = loader.build_typed(source_columns)
+        rules = loader.check(columns)
+        loader.quarantine(rules)
+        if strict and loader.result.quarantined:
+            raise ContractError(
+                f"{source}: {loader.result.quarantined} row(s) break the contract of {table}; with --strict nothing "
+                "was loaded. First problems:\n  " + "\n  ".join(loader.result.describe_issues())
+            )
+        accepted = f"_nm_ok_{loader.tag}"
+        duck.execute(f"CREATE TEMP VIEW {accepted} AS {loader.accepted_sql(columns)}")
+        if loader.local:
+            duck.execute("COMMIT")
+            in_txn = False
+            _merge_remote(wh, loader, target, columns, accepted)
+        else:
+            exists = wh.has(target.name)
+            existing = loader.existing_types()
+            run1 = lambda sql: duck.execute(sql).fetchone()[0]  # noqa: E731
+            ins, upd, same = _count_changes(run1, target, columns, accepted, exists)
+            for stmt in _bookkeeping_tables(wh.has):
+                duck.execute(stmt)
+            for stmt in _merge_statements(target, columns, accepted, exists, existing):
+                duck.execute(stmt)
+            duck.execute(_quarantine_insert(loader.quar))
+            loader.result.inserted, loader.result.updated, loader.result.unchanged = ins, upd, same
+            duck.execute(f"INSERT INTO {q(LOADS)} VALUES ({_loads_row(loader.result, now)})")
+            duck.execute("COMMIT")
+            in_txn = False
+    except BaseException as exc:
+        if in_txn:
+            try:
+                duck.execute("ROLLBACK")
+            except Exception:
+                pass
+        if isinstance(exc, duckdb.Error) and not isinstance(exc, KeyboardInterrupt):
+            raise _duck_error(wh, source, exc) from None
+        raise
+    finally:
+        for obj in ("VIEW", "TABLE"):
+            for name in (
+                (f"_nm_ok_{loader.tag}",) if obj == "VIEW" else (loader.stage, loader.typed, loader.bad, loader.quar)
+            ):
+                try:
+                    duck.execute(f"DROP {obj} IF EXISTS {name}")
+                except Exception:
+                    pass
+        if loader.local:
+            duck.close()
+    loader.result.seconds = time.perf_counter() - started
+    return loader.result
+
+
+def _quarantine_insert(incoming: str) -> str:
+    """Add quarantined rows, skipping those already there (loading a source twice adds nothing)."""
+    same = " AND ".join(
+        f"q.{q(c)} IS NOT DISTINCT FROM n.{q(c)}"
+        for c in ("table_name", "source", "row_number", "column_name", "reason", "record")
+    )
+    return (
+        f"INSERT INTO {q(QUARANTINE)} SELECT * FROM {incoming} AS n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {q(QUARANTINE)} AS q WHERE {same})"
+    )
+
+
+def _loads_row(r: LoadResult, now: datetime) -> str:
+    vals = [r.load_id, r.table, r.source, r.rows_read, r.inserted, r.updated, r.unchanged, r.quarantined]
+    parts = [_lit(v) if isinstance(v, str) else str(int(v)) for v in vals]
+    parts.append(f"{_lit(now.replace(tzinfo=None).isoformat(sep=' '))}::TIMESTAMP")
+    return ", ".join(parts)
+
+
+def _duck_error(wh, source: str, exc: Exception) -> WarehouseError:
+    text = str(exc).splitlines()[0]
+    low = text.lower()
+    if "read-only" in low or "read only" in low:
+        return WarehouseError(f"cannot load {source}: the warehouse {wh.url} is read-only; nothing was changed")
+    if "out of memory" in low:
+        return WarehouseError(f"cannot load {source}: DuckDB ran out of memory ({text}); nothing was changed")
+    return WarehouseError(f"cannot load {source}: {text}; nothing was changed")
+
+
+def _merge_remote(wh, loader: _Loader, target: Table, columns: list[Column], accepted: str) -> None:
+    """Merge on a non-DuckDB warehouse: upload accepted rows, then one transaction there."""
+    duck, result, dialect = loader.duck, loader.result, wh.con.dialect
+    incoming = f"_nm_incoming_{loader.tag}"
+    quar = f"_nm_quarantine_{loader.tag}"
+    wh.con.create_table(incoming, duck.execute(f"SELECT * FROM {accepted}").fetch_arrow_table())
+    wh.con.create_table(quar, duck.execute(f"SELECT * FROM {loader.quar}").fetch_arrow_table())
+    try:
+        exists = wh.has(target.name)
+        existing = loader.existing_types()
+        stmts = _bookkeeping_tables(wh.has)
+        stmts += _merge_statements(target, columns, q(incoming), exists, existing)
+        stmts.append(_quarantine_insert(q(quar)))
+        raw = wh.con.con
+
+        def run1(sql: str) -> int:
+            with raw.cursor() as cur:
+                cur.execute(_to(dialect, sql))
+                return cur.fetchone()[0]
+
+        ins, upd, same = _count_changes(run1, target, columns, q(incoming), exists)
+        result.inserted, result.updated, result.unchanged = ins, upd, same
+        stmts.append(f"INSERT INTO {q(LOADS)} VALUES ({_loads_row(result, loader.now)})")
+        _run_transaction(raw, [_to(dialect, s) for s in stmts])
+    finally:
+        for name in (incoming, quar):
+            wh.con.drop_table(name, force=True)
+
+
+def _to(dialect, sql: str) -> str:
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+
+
+def _run_transaction(raw, statements: list[str]) -> None:
+    """All statements or none, on a DB-API connection (psycopg's when it has ``transaction``)."""
+    if hasattr(raw, "transaction"):
+        with raw.transaction():
+            with raw.cursor() as cur:
+                for s in statements:
+                    cur.execute(s)
+        return
+    cur = raw.cursor()
+    try:
+        cur.execute("BEGIN")
+        for s in statements:
+            cur.execute(s)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise

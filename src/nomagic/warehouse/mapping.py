@@ -1,0 +1,107 @@
+"""Mapping files: a user's column names and value codes onto a canonical table.
+
+A mapping is a small TOML file, so nobody has to rename their data::
+
+    table = "customers"              # optional: the table this mapping is for
+
+    [columns]                        # canonical name = the source's column
+    customer_id = "customerID"
+    consent_email = "Newsletter"
+
+    [values.consent_email]           # source value = canonical value
+    "Yes" = true
+    "No" = false
+
+    [defaults]                       # a constant for a canonical column the source lacks
+    country = "US"
+
+    [formats]                        # strptime format of a time column
+    created_at = "%d.%m.%Y"
+
+    [csv]
+    delimiter = ";"
+    encoding = "cp1252"
+    decimal = ","                    # German numbers: 1.234,56
+
+Source columns that are not mapped are kept as attributes of the table.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nomagic.errors import InputError
+from nomagic.warehouse.schema import Table
+
+_SECTIONS = {"table", "columns", "values", "defaults", "formats", "csv"}
+
+
+@dataclass
+class Mapping:
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal: str = "."
+    table: str | None = None
+    origin: str = "(no mapping)"
+
+    @classmethod
+    def load(cls, path: str | Path) -> Mapping:
+        path = Path(path)
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: mapping file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: not valid TOML: {exc}") from None
+        unknown = set(doc) - _SECTIONS
+        if unknown:
+            raise InputError(
+                f"{path}: unknown section(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_SECTIONS))}"
+            )
+        csv_opts = doc.get("csv", {})
+        return cls(
+            columns={k: str(v) for k, v in doc.get("columns", {}).items()},
+            values={k: {str(a): b for a, b in v.items()} for k, v in doc.get("values", {}).items()},
+            defaults=dict(doc.get("defaults", {})),
+            formats={k: str(v) for k, v in doc.get("formats", {}).items()},
+            delimiter=csv_opts.get("delimiter"),
+            encoding=csv_opts.get("encoding"),
+            decimal=csv_opts.get("decimal", "."),
+            table=doc.get("table"),
+            origin=str(path),
+        )
+
+    def check(self, table: Table, source: str, source_columns: list[str]) -> None:
+        """Refuse a mapping that names unknown canonical columns or absent source columns."""
+        if self.table and self.table != table.name:
+            raise InputError(f"{self.origin}: this mapping is for table {self.table!r}, not {table.name!r}")
+        canon = set(table.column_names)
+        for section in ("columns", "values", "defaults", "formats"):
+            for name in getattr(self, section):
+                if name not in canon:
+                    raise InputError(
+                        f"{self.origin}: [{section}] names {name!r}, which is not a column of {table.name} "
+                        f"(its columns: {', '.join(table.column_names)})"
+                    )
+        present = set(source_columns)
+        for canonical, src in self.columns.items():
+            if src not in present:
+                raise InputError(
+                    f"{self.origin}: [columns] maps {canonical} to column {src!r}, which {source} does not have "
+                    f"(its columns: {', '.join(source_columns)})"
+                )
+
+    def source_of(self, canonical: str, source_columns: list[str]) -> str | None:
+        """The source column feeding a canonical column: mapped, else same name, else none."""
+        if canonical in self.columns:
+            return self.columns[canonical]
+        if canonical in source_columns and canonical not in self.columns.values():
+            return canonical
+        return None

@@ -1,0 +1,221 @@
+"""Read a user's source into a DuckDB staging table of text columns, row numbers kept.
+
+Sources: CSV (any common delimiter; UTF-8 with or without BOM, UTF-16, cp1252/latin-1),
+Parquet, JSON lines, and a table of another database URL. DuckDB does the parsing because it
+streams with bounded memory and is far faster than anything we could write in Python; we only
+sniff the header and the encoding ourselves, because DuckDB's sniffer silently reads a ragged or
+badly quoted file as one wide column instead of refusing it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from nomagic.errors import InputError
+
+SAMPLE_BYTES = 1 << 20
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class CsvDialect:
+    delimiter: str
+    encoding: str  # python codec name of the original file
+    columns: list[str]
+    header_line: str
+
+
+def source_kind(source: str) -> str:
+    """'csv', 'parquet', 'jsonl' or 'database' from the source's name."""
+    if "://" in source and not source.startswith("file://"):
+        return "database"
+    low = source.lower()
+    for suffix, kind in (
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".txt", "csv"),
+        (".csv.gz", "csv"),
+    ):
+        if low.endswith(suffix):
+            return kind
+    return "csv"
+
+
+def detect_encoding(path: Path, declared: str | None = None) -> str:
+    """The file's encoding: the declared one, else UTF-8 (BOM or not), UTF-16 by BOM, else cp1252."""
+    if declared:
+        try:
+            return codecs.lookup(declared).name
+        except LookupError:
+            raise InputError(f"{path}: unknown encoding {declared!r}") from None
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut by the sample's end
+            return "utf-8"
+        return "cp1252"  # a superset of latin-1 for text; what German Excel writes
+
+
+def sniff_csv(path: Path, encoding: str, delimiter: str | None = None) -> CsvDialect:
+    """Read the header line and choose the delimiter."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        first = fh.readline()
+    line = first.rstrip("\r\n").lstrip("\ufeff")
+    if not line.strip():
+        raise InputError(f"{path}: the file is empty (no header line); nothing was loaded")
+    if delimiter is None:
+        counts = {d: line.count(d) for d in _DELIMITERS}
+        delimiter = max(counts, key=counts.get)
+        if counts[delimiter] == 0:
+            delimiter = ","
+    columns = next(csv.reader(io.StringIO(line), delimiter=delimiter))
+    columns = [c.strip() for c in columns]
+    for i, name in enumerate(columns, 1):
+        if not name:
+            raise InputError(f"{path}: line 1 (header), column {i} has no name; name every column")
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise InputError(f"{path}: line 1 (header) names these columns twice: {', '.join(dupes)}")
+    return CsvDialect(delimiter, encoding, columns, line)
+
+
+def _transcode_to_utf8(path: Path, encoding: str) -> Path:
+    """Stream a non-UTF-8 file into a UTF-8 temp file (DuckDB reads only UTF-8/16 and latin-1)."""
+    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="nomagic-")
+    with open(path, encoding=encoding, newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+        line_no = 0
+        try:
+            for line_no, line in enumerate(src, 1):  # noqa: B007 - kept for the error message
+                dst.write(line)
+        except UnicodeDecodeError as exc:
+            os.unlink(tmp)
+            raise InputError(
+                f"{path}: line {line_no + 1} is not valid {encoding} ({exc.reason}); "
+                "set the right encoding with --encoding or in the mapping file's [csv] section"
+            ) from None
+    return Path(tmp)
+
+
+_LINE = re.compile(r"Line: (\d+)")
+
+
+def csv_error(path: Path, exc: Exception) -> InputError:
+    """Turn DuckDB's CSV error into one plain message with file and line."""
+    text = str(exc)
+    m = _LINE.search(text)
+    where = f"line {m.group(1)}" if m else "somewhere"
+    lines = [ln.strip() for ln in text.splitlines()]
+    reason = next(
+        (
+            ln
+            for ln in lines
+            if ln.startswith(("Expected Number", "Value with unterminated", "Invalid unicode", "Maximum line size"))
+        ),
+        lines[0] if lines else type(exc).__name__,
+    )
+    if reason.startswith("Invalid unicode"):
+        reason = "bytes that are not valid UTF-8; set the right encoding with --encoding"
+    return InputError(f"{path}: {where}: malformed CSV: {reason}. Nothing was loaded.")
+
+
+def stage_csv(
+    duck, path: Path, stage: str, *, encoding: str | None = None, delimiter: str | None = None, run=None
+) -> list[str]:
+    """Create temp table ``stage`` (all VARCHAR, in file order) from a CSV file; return its columns."""
+    enc = detect_encoding(path, encoding)
+    dialect = sniff_csv(path, enc, delimiter)
+    read_path, cleanup = path, None
+    duck_enc = "utf-8"
+    if enc == "utf-16":
+        duck_enc = "utf-16"
+    elif enc not in ("utf-8", "utf-8-sig", "ascii"):
+        read_path = cleanup = _transcode_to_utf8(path, enc)
+    cols = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in dialect.columns) + "}"
+    sql = (
+        f"CREATE TEMP TABLE {stage} AS SELECT * FROM read_csv({_sql_str(str(read_path))}, "
+        f"columns={cols}, delim={_sql_str(dialect.delimiter)}, quote='\"', escape='\"', header=true, "
+        f"auto_detect=false, strict_mode=true, encoding='{duck_enc}', null_padding=false)"
+    )
+    try:
+        (run or duck.execute)(sql)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        raise csv_error(path, exc) from None
+    finally:
+        if cleanup:
+            os.unlink(cleanup)
+    return dialect.columns
+
+
+def stage_file(
+    duck, source: str, stage: str, *, encoding: str | None = None, delimiter: str | None = None, run=None
+) -> list[str]:
+    """Stage a CSV, Parquet or JSON-lines file; the staging table keeps file order.
+
+    ``run`` executes the statement that reads the whole file (the CLI passes one that shows progress).
+    """
+    kind = source_kind(source)
+    path = Path(source.removeprefix("file://"))
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty; nothing was loaded")
+    if kind == "csv":
+        return stage_csv(duck, path, stage, encoding=encoding, delimiter=delimiter, run=run)
+    reader = "read_parquet" if kind == "parquet" else "read_json"
+    extra = ", format='newline_delimited'" if kind == "jsonl" else ""
+    try:
+        (run or duck.execute)(f"CREATE TEMP TABLE {stage} AS SELECT * FROM {reader}({_sql_str(str(path))}{extra})")
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"{path}: cannot read as {kind}: {first}. Nothing was loaded.") from None
+    return [r[0] for r in duck.execute(f"DESCRIBE {stage}").fetchall()]
+
+
+def stage_database(duck, url: str, table: str, stage: str) -> list[str]:
+    """Stage a table of another database, streamed in Arrow batches."""
+    import ibis
+
+    try:
+        other = ibis.connect(url)
+        batches = other.table(table).to_pyarrow_batches(chunk_size=100_000)
+    except Exception as exc:
+        raise InputError(f"cannot read table {table!r} from {url.split('@')[-1]}: {exc}") from None
+    duck.register("_nomagic_incoming", batches)
+    try:
+        duck.execute(f"CREATE TEMP TABLE {stage} AS SELECT * FROM _nomagic_incoming")
+    finally:
+        duck.unregister("_nomagic_incoming")
+    return [r[0] for r in duck.execute(f"DESCRIBE {stage}").fetchall()]
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
