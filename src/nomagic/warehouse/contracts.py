@@ -113,7 +113,7 @@ def rules_for(
     """Every rule of ``table``'s contract that can be checked on ``t``."""
     now = now or datetime.now(UTC)
     rules = [r for col in table.columns for r in column_rules(t, col, now)]
-    if all(k in t.columns for k in table.key):
+    if table.key and all(k in t.columns for k in table.key):
         rules.append(key_rule(t, table))
     rules.extend(reference_rules(t, table, refs or {}))
     return rules
@@ -150,7 +150,7 @@ def validate(wh, name: str, *, now: datetime | None = None) -> list[Violation]:
     rules = rules_for(t, table, refs=refs, now=now)
     if not rules:
         return out
-    counts = t.aggregate(**{f"r{i}": r.broken.fill_null(False).cast("int64").sum() for i, r in enumerate(rules)})
+    counts = t.aggregate(**{f"r{i}": r.broken.fill_null(False).ifelse(1, 0).sum() for i, r in enumerate(rules)})
     row = counts.execute().iloc[0]
     for i, r in enumerate(rules):
         n = int(row[f"r{i}"] or 0)

@@ -28,7 +28,7 @@ import ibis
 import sqlglot
 
 from nomagic.errors import ContractError, InputError, WarehouseError
-from nomagic.warehouse.contracts import RAW_PREFIX, Rule, rules_for
+from nomagic.warehouse.contracts import RAW_PREFIX, Rule, key_expr, rules_for
 from nomagic.warehouse.mapping import Mapping
 from nomagic.warehouse.schema import LOADS, QUARANTINE, Column, Table, canonical_table
 from nomagic.warehouse.sources import quote_ident as q
@@ -162,7 +162,9 @@ def _typed_sql(col: Column, raw: str, mapping: Mapping) -> str:
         if mapping.decimal == ",":
             num = f"replace(replace({raw}, '.', ''), ',', '.')"
         if col.dtype == "int64":
-            return f"COALESCE(TRY_CAST({num} AS BIGINT), TRY_CAST(TRY_CAST({num} AS DECIMAL(38,0)) AS BIGINT))"
+            # DuckDB's cast to BIGINT rounds '29.85' to 30; a whole number must really be whole
+            dbl = f"TRY_CAST({num} AS DOUBLE)"
+            return f"CASE WHEN {dbl} = floor({dbl}) THEN CAST({dbl} AS BIGINT) END"
         return f"TRY_CAST({num} AS DOUBLE)"
     if col.dtype == "boolean":
         yes = ", ".join(_lit(v) for v in _TRUE)
@@ -210,13 +212,22 @@ class _Loader:
             out[name] = _DUCK_TYPES.get(_ibis_name(dtype), "VARCHAR")
         return out
 
-    def build_typed(self, source_columns: list[str]) -> tuple[list[Column], list[str]]:
+    def build_typed(self, source_columns: list[str], *, fast: bool = False) -> tuple[list[Column], list[str]]:
+        """The typed projection of the staged source (a view ``self.typed``).
+
+        ``fast``: for the optimistic bulk path. No row numbers and no raw-value columns; one boolean
+        ``_nm_cast_failed`` column instead, and attributes stay text (their types are settled later).
+        """
         m = self.mapping
+        self.cast_failures: list[str] = []
         stage_types = dict(
             self.duck.execute(f"SELECT column_name, column_type FROM (DESCRIBE {self.stage})").fetchall()
         )
         # rowids of a temp table start at an offset; the staging table holds the file in order
-        select = [f"CAST(rowid - (SELECT min(rowid) FROM {self.stage}) + 1 AS BIGINT) AS _row"]
+        select = []
+        if not fast:
+            self.row_offset = self.duck.execute(f"SELECT min(rowid) - 1 FROM {self.stage}").fetchone()[0]
+            select = [f"CAST(rowid - {self.row_offset} AS BIGINT) AS _row"]
         used: set[str] = set()
         columns: list[Column] = []
         missing = []
@@ -240,7 +251,9 @@ class _Loader:
                 select.append(f"{q(src)} AS {q(col.name)}")
             else:
                 select.append(f"{_typed_sql(col, raw, m)} AS {q(col.name)}")
-                if col.dtype != "string":
+                if col.dtype != "string" and fast:
+                    self.cast_failures.append(f"({_typed_sql(col, raw, m)} IS NULL AND {raw} IS NOT NULL)")
+                elif col.dtype != "string":
                     select.append(f"{raw} AS {q(RAW_PREFIX + col.name)}")
             columns.append(col)
         if missing:
@@ -259,6 +272,12 @@ class _Loader:
                 f"of {self.table.name}; rename them in the mapping's [columns] or in the source"
             )
         existing = self.existing_types()
+        if fast:
+            select += [f"NULLIF(TRIM({q(e)}), '') AS {q(e)}" for e in extras]
+            select.append(f"({' OR '.join(self.cast_failures) or 'false'}) AS _nm_cast_failed")
+            columns += [Column(e, "string", required=False, nullable=True) for e in extras]
+            self.duck.execute(f"CREATE TEMP VIEW {self.typed} AS SELECT {', '.join(select)} FROM {self.stage}")
+            return columns, extras
         extra_types = self.infer_extra_types(extras, stage_types, existing)
         for e in extras:
             dtype = extra_types[e]
@@ -271,10 +290,13 @@ class _Loader:
                 if dtype != "VARCHAR":
                     select.append(f"{raw} AS {q(RAW_PREFIX + e)}")
             columns.append(pseudo)
-        self.progress.run(f"CREATE TEMP TABLE {self.typed} AS SELECT {', '.join(select)} FROM {self.stage}")
+        # a view: the casts run once while checking and once while inserting, cheaper than materialising
+        self.duck.execute(f"CREATE TEMP VIEW {self.typed} AS SELECT {', '.join(select)} FROM {self.stage}")
         return columns, extras
 
-    def infer_extra_types(self, extras: list[str], stage_types: dict, existing: dict) -> dict[str, str]:
+    def infer_extra_types(
+        self, extras: list[str], stage_types: dict, existing: dict, table: str | None = None
+    ) -> dict[str, str]:
         """Attribute columns keep their type: the warehouse's, the file's, or the narrowest that fits."""
         out, probe = {}, []
         for e in extras:
@@ -291,11 +313,11 @@ class _Loader:
             v = f"NULLIF(TRIM({q(e)}), '')"
             parts += [
                 f"count({v}) AS n{i}",
-                f"count(TRY_CAST({v} AS BIGINT)) AS i{i}",
+                f"count(CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN 1 END) AS i{i}",
                 f"count(TRY_CAST({v} AS DOUBLE)) AS d{i}",
                 f"count(CASE WHEN {v} SIMILAR TO '\\d{{4}}-\\d{{2}}-\\d{{2}}.*' THEN TRY_CAST({v} AS TIMESTAMP) END) AS t{i}",
             ]
-        row = self.duck.execute(f"SELECT {', '.join(parts)} FROM {self.stage}").fetchone()
+        row = self.duck.execute(f"SELECT {', '.join(parts)} FROM {table or self.stage}").fetchone()
         for i, e in enumerate(probe):
             n, ints, dbl, ts = row[4 * i : 4 * i + 4]
             if n and ints == n:
@@ -346,34 +368,34 @@ class _Loader:
         flags = t.select("_row", *[r.broken.fill_null(False).name(f"_b{i}") for i, r in enumerate(rules)])
         any_bad = ibis.or_(*[flags[f"_b{i}"] for i in range(len(rules))]) if rules else ibis.literal(False)
         sql = ibis.to_sql(flags.filter(any_bad), dialect="duckdb")
-        self.duck.execute(f"CREATE TEMP TABLE {self.bad} AS {sql}")
+        self.progress.run(f"CREATE TEMP TABLE {self.bad} AS {sql}")
         return rules
 
     def quarantine(self, rules: list[Rule]) -> None:
+        self.result.quarantined = int(self.duck.execute(f"SELECT count(*) FROM {self.bad}").fetchone()[0])
+        typed_cols = {c for (c,) in self.duck.execute(f"SELECT column_name FROM (DESCRIBE {self.typed})").fetchall()}
         parts = []
         for i, r in enumerate(rules):
             first = r.column.split(",")[0]
             raw_col = RAW_PREFIX + first
-            typed_cols = {
-                c for (c,) in self.duck.execute(f"SELECT column_name FROM (DESCRIBE {self.typed})").fetchall()
-            }
             value = q(raw_col) if raw_col in typed_cols else f"CAST(t.{q(first)} AS VARCHAR)"
             parts.append(
                 f"SELECT b._row, {_lit(r.column)} AS column_name, {value} AS value, {_lit(r.reason)} AS reason "
-                f"FROM {self.bad} b JOIN {self.typed} t USING (_row) WHERE b._b{i}"
+                f"FROM {self.bad} b JOIN bad_typed t USING (_row) WHERE b._b{i}"
             )
-        if not parts:
+        if not parts or not self.result.quarantined:
             parts = ["SELECT NULL::BIGINT AS _row, NULL AS column_name, NULL AS value, NULL AS reason WHERE false"]
         union = " UNION ALL ".join(parts)
+        # only the broken rows are joined back to their typed and raw records
+        bad_rows = f"(SELECT _row FROM {self.bad})"
         self.duck.execute(
-            f"CREATE TEMP TABLE {self.quar} AS SELECT {_lit(self.tag)} AS load_id, {_lit(self.table.name)} AS table_name, "
+            f"CREATE TEMP TABLE {self.quar} AS WITH bad_typed AS (SELECT * FROM {self.typed} WHERE _row IN {bad_rows}) "
+            f"SELECT {_lit(self.tag)} AS load_id, {_lit(self.table.name)} AS table_name, "
             f"{_lit(self.source)} AS source, CAST(i._row AS BIGINT) AS row_number, i.column_name, i.value, i.reason, "
             f"to_json(s)::VARCHAR AS record, {_lit(self.now.replace(tzinfo=None).isoformat(sep=' '))}::TIMESTAMP AS quarantined_at "
-            f"FROM ({union}) i JOIN (SELECT rowid - (SELECT min(rowid) FROM {self.stage}) + 1 AS _row, s "
-            f"FROM {self.stage} s) s USING (_row) ORDER BY row_number, column_name"
+            f"FROM ({union}) i JOIN (SELECT rowid - {self.row_offset} AS _row, s FROM {self.stage} s "
+            f"WHERE rowid - {self.row_offset} IN {bad_rows}) s USING (_row) ORDER BY row_number, column_name"
         )
-        n_bad = self.duck.execute(f"SELECT count(*) FROM {self.bad}").fetchone()[0]
-        self.result.quarantined = int(n_bad)
         sample = self.duck.execute(
             f"SELECT row_number, column_name, value, reason FROM {self.quar} LIMIT 20"
         ).fetchall()
@@ -381,7 +403,83 @@ class _Loader:
 
     def accepted_sql(self, columns: list[Column]) -> str:
         cols = ", ".join(q(c.name) for c in columns)
+        if not self.result.quarantined:
+            return f"SELECT {cols} FROM {self.typed}"
         return f"SELECT {cols} FROM {self.typed} t WHERE NOT EXISTS (SELECT 1 FROM {self.bad} b WHERE b._row = t._row)"
+
+
+def _fast_new_table(loader: _Loader, encoding: str | None, delimiter: str | None) -> LoadResult | None:
+    """The bulk path for a first load of a CSV into a new DuckDB table, optimistic about the data.
+
+    The file is read, typed and written in one streaming pass (as fast as DuckDB's own read_csv), then
+    the contract is checked on the new table inside the still-open transaction. If anything breaks it,
+    the transaction is rolled back and ``None`` tells the caller to take the general path, which
+    stages the text and quarantines row by row. Returns the result when the data was clean.
+    """
+    from nomagic.warehouse import sources
+
+    duck, target, res = loader.duck, loader.table, loader.result
+    path = Path(loader.source)
+    reader, source_columns, cleanup = sources.csv_reader(
+        path, encoding=encoding or loader.mapping.encoding, delimiter=delimiter or loader.mapping.delimiter
+    )
+    name = q(target.name)
+    try:
+        loader.mapping.check(target, loader.source, source_columns)
+        duck.execute(f"CREATE TEMP VIEW {loader.stage} AS SELECT * FROM {reader}")
+        columns, extras = loader.build_typed(source_columns, fast=True)
+        duck.execute("BEGIN TRANSACTION")
+        try:
+            try:
+                loader.progress.run(f"CREATE TABLE {name} AS SELECT * FROM {loader.typed}")
+            except duckdb.Error as exc:
+                if isinstance(exc, duckdb.InvalidInputException) and "CSV Error" in str(exc):
+                    raise sources.csv_error(path, exc) from None
+                raise
+            res.rows_read = duck.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            if res.rows_read == 0:
+                raise InputError(f"{loader.source}: has a header but no rows; nothing was loaded")
+            t = ibis.table({c.name: c.dtype for c in columns} | {"_nm_cast_failed": "boolean"}, name=target.name)
+            keyless = Table(target.name, (), tuple(columns), target.time_column)
+            rules = rules_for(t, keyless, refs=loader.reference_tables(), now=loader.now)
+            broken = ibis.or_(t._nm_cast_failed, *[r.broken.fill_null(False) for r in rules])
+            n_broken = duck.execute(ibis.to_sql(t.filter(broken).count().as_table(), dialect="duckdb")).fetchone()[0]
+            key = key_expr(t, target.key)
+            # distinct hashes == rows proves the key unique; a hash collision only sends us the exact way
+            distinct = duck.execute(
+                f"SELECT count(DISTINCT hash(k)) FROM ({ibis.to_sql(t.select(k=key), dialect='duckdb')})"
+            ).fetchone()[0]
+            if n_broken or distinct != res.rows_read:
+                duck.execute("ROLLBACK")
+                return None
+            types = loader.infer_extra_types(extras, {}, {}, table=name)
+            for e in extras:
+                if types[e] != "VARCHAR":
+                    pseudo = Column(e, _IBIS_OF_DUCK[types[e]], required=False, nullable=True)
+                    duck.execute(
+                        f"ALTER TABLE {name} ALTER {q(e)} TYPE {types[e]} USING {_typed_sql(pseudo, q(e), loader.mapping)}"
+                    )
+            duck.execute(f"ALTER TABLE {name} DROP COLUMN _nm_cast_failed")
+            for stmt in _bookkeeping_tables(loader.wh.has):
+                duck.execute(stmt)
+            res.inserted = res.rows_read
+            duck.execute(f"INSERT INTO {q(LOADS)} VALUES ({_loads_row(res, loader.now)})")
+            duck.execute("COMMIT")
+        except BaseException:
+            try:
+                duck.execute("ROLLBACK")
+            except Exception:
+                pass
+            raise
+    finally:
+        for view in (loader.typed, loader.stage):
+            try:
+                duck.execute(f"DROP VIEW IF EXISTS {view}")
+            except Exception:
+                pass
+        if cleanup:
+            cleanup.unlink()
+    return res
 
 
 def _ibis_name(dtype) -> str:
@@ -404,24 +502,25 @@ def _column_ddl(columns: list[Column]) -> str:
     return ", ".join(f"{q(c.name)} {_DUCK_TYPES[c.dtype]}" for c in columns)
 
 
-def _merge_statements(target: Table, columns: list[Column], incoming: str, exists: bool, existing: dict) -> list[str]:
+def _schema_statements(target: Table, columns: list[Column], exists: bool, existing: dict) -> list[str]:
+    """Create the target, or add the attribute columns it does not have yet."""
+    name = q(target.name)
+    if not exists:
+        return [f"CREATE TABLE {name} ({_column_ddl(columns)})"]
+    return [
+        f"ALTER TABLE {name} ADD COLUMN {q(c.name)} {_DUCK_TYPES[c.dtype]}" for c in columns if c.name not in existing
+    ]
+
+
+def _merge_statements(target: Table, columns: list[Column], incoming: str) -> list[str]:
     """DuckDB-dialect statements that merge ``incoming`` into the target by key."""
     name = q(target.name)
-    stmts = []
-    if not exists:
-        stmts.append(f"CREATE TABLE {name} ({_column_ddl(columns)})")
-    else:
-        for c in columns:
-            if c.name not in existing:
-                stmts.append(f"ALTER TABLE {name} ADD COLUMN {q(c.name)} {_DUCK_TYPES[c.dtype]}")
     cols = ", ".join(q(c.name) for c in columns)
     on = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in target.key)
-    if not exists:
-        stmts.append(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {incoming}")
-        return stmts
     non_key = [c.name for c in columns if c.name not in target.key]
     differs = " OR ".join(f"t.{q(c)} IS DISTINCT FROM s.{q(c)}" for c in non_key) or "false"
     sets = ", ".join(f"{q(c)} = s.{q(c)}" for c in non_key)
+    stmts = []
     if sets:
         stmts.append(f"UPDATE {name} AS t SET {sets} FROM {incoming} AS s WHERE {on} AND ({differs})")
     stmts.append(
@@ -496,12 +595,21 @@ def load(
     now = now or datetime.now(UTC)
     loader = _Loader(wh, target, source, mapping, now=now, on_progress=on_progress)
     duck = loader.duck
+    if not loader.local and source_kind(source) == "csv" and not wh.has(target.name):
+        try:
+            fast = _fast_new_table(loader, encoding, delimiter)
+        except duckdb.Error as exc:
+            raise _duck_error(wh, source, exc) from None
+        if fast is not None:
+            fast.seconds = time.perf_counter() - started
+            return fast
+        loader = _Loader(wh, target, source, mapping, now=now, on_progress=on_progress)
     in_txn = False
     try:
         if not loader.local:
             duck.execute("SET preserve_insertion_order = true")
-        duck.execute("BEGIN TRANSACTION")
-        in_txn = True
+        # staging and checking use temp tables of this connection only; the warehouse's own tables
+        # change in the one transaction further down
         source_columns = loader.stage_source(source_table, encoding, delimiter)
         mapping.check(target, source, source_columns)
         loader.result.rows_read = duck.execute(f"SELECT count(*) FROM {loader.stage}").fetchone()[0]
@@ -518,18 +626,23 @@ def load(
         accepted = f"_nm_ok_{loader.tag}"
         duck.execute(f"CREATE TEMP VIEW {accepted} AS {loader.accepted_sql(columns)}")
         if loader.local:
-            duck.execute("COMMIT")
-            in_txn = False
             _merge_remote(wh, loader, target, columns, accepted)
         else:
+            duck.execute("BEGIN TRANSACTION")
+            in_txn = True
             exists = wh.has(target.name)
             existing = loader.existing_types()
-            run1 = lambda sql: duck.execute(sql).fetchone()[0]  # noqa: E731
-            ins, upd, same = _count_changes(run1, target, columns, accepted, exists)
-            for stmt in _bookkeeping_tables(wh.has):
+            for stmt in _bookkeeping_tables(wh.has) + _schema_statements(target, columns, exists, existing):
                 duck.execute(stmt)
-            for stmt in _merge_statements(target, columns, accepted, exists, existing):
-                duck.execute(stmt)
+            if exists:
+                run1 = lambda sql: duck.execute(sql).fetchone()[0]  # noqa: E731
+                ins, upd, same = _count_changes(run1, target, columns, accepted, exists)
+                for stmt in _merge_statements(target, columns, accepted):
+                    duck.execute(stmt)
+            else:  # a new table: every accepted row is new
+                ins, upd, same = loader.result.rows_read - loader.result.quarantined, 0, 0
+                cols = ", ".join(q(c.name) for c in columns)
+                loader.progress.run(f"INSERT INTO {q(target.name)} ({cols}) SELECT {cols} FROM {accepted}")
             duck.execute(_quarantine_insert(loader.quar))
             loader.result.inserted, loader.result.updated, loader.result.unchanged = ins, upd, same
             duck.execute(f"INSERT INTO {q(LOADS)} VALUES ({_loads_row(loader.result, now)})")
@@ -547,7 +660,7 @@ def load(
     finally:
         for obj in ("VIEW", "TABLE"):
             for name in (
-                (f"_nm_ok_{loader.tag}",) if obj == "VIEW" else (loader.stage, loader.typed, loader.bad, loader.quar)
+                (f"_nm_ok_{loader.tag}", loader.typed) if obj == "VIEW" else (loader.stage, loader.bad, loader.quar)
             ):
                 try:
                     duck.execute(f"DROP {obj} IF EXISTS {name}")
@@ -593,22 +706,25 @@ def _merge_remote(wh, loader: _Loader, target: Table, columns: list[Column], acc
     duck, result, dialect = loader.duck, loader.result, wh.con.dialect
     incoming = f"_nm_incoming_{loader.tag}"
     quar = f"_nm_quarantine_{loader.tag}"
-    wh.con.create_table(incoming, duck.execute(f"SELECT * FROM {accepted}").fetch_arrow_table())
-    wh.con.create_table(quar, duck.execute(f"SELECT * FROM {loader.quar}").fetch_arrow_table())
+    wh.con.create_table(incoming, duck.execute(f"SELECT * FROM {accepted}").to_arrow_table())
+    wh.con.create_table(quar, duck.execute(f"SELECT * FROM {loader.quar}").to_arrow_table())
     try:
         exists = wh.has(target.name)
         existing = loader.existing_types()
-        stmts = _bookkeeping_tables(wh.has)
-        stmts += _merge_statements(target, columns, q(incoming), exists, existing)
-        stmts.append(_quarantine_insert(q(quar)))
         raw = wh.con.con
+        # table creation first, so the counts below can compare against every column; a failed load
+        # may leave an empty table or an added empty column behind, never data
+        _run_transaction(raw, [_to(dialect, s) for s in _bookkeeping_tables(wh.has)])
+        _run_transaction(raw, [_to(dialect, s) for s in _schema_statements(target, columns, exists, existing)])
+        stmts = _merge_statements(target, columns, q(incoming))
+        stmts.append(_quarantine_insert(q(quar)))
 
         def run1(sql: str) -> int:
             with raw.cursor() as cur:
                 cur.execute(_to(dialect, sql))
                 return cur.fetchone()[0]
 
-        ins, upd, same = _count_changes(run1, target, columns, q(incoming), exists)
+        ins, upd, same = _count_changes(run1, target, columns, q(incoming), True)
         result.inserted, result.updated, result.unchanged = ins, upd, same
         stmts.append(f"INSERT INTO {q(LOADS)} VALUES ({_loads_row(result, loader.now)})")
         _run_transaction(raw, [_to(dialect, s) for s in stmts])

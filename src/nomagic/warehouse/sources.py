@@ -137,10 +137,8 @@ def csv_error(path: Path, exc: Exception) -> InputError:
     return InputError(f"{path}: {where}: malformed CSV: {reason}. Nothing was loaded.")
 
 
-def stage_csv(
-    duck, path: Path, stage: str, *, encoding: str | None = None, delimiter: str | None = None, run=None
-) -> list[str]:
-    """Create temp table ``stage`` (all VARCHAR, in file order) from a CSV file; return its columns."""
+def csv_reader(path: Path, *, encoding: str | None = None, delimiter: str | None = None):
+    """DuckDB's ``read_csv(...)`` call for a file (all columns text), its columns, and a temp file to remove."""
     enc = detect_encoding(path, encoding)
     dialect = sniff_csv(path, enc, delimiter)
     read_path, cleanup = path, None
@@ -150,13 +148,20 @@ def stage_csv(
     elif enc not in ("utf-8", "utf-8-sig", "ascii"):
         read_path = cleanup = _transcode_to_utf8(path, enc)
     cols = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in dialect.columns) + "}"
-    sql = (
-        f"CREATE TEMP TABLE {stage} AS SELECT * FROM read_csv({_sql_str(str(read_path))}, "
-        f"columns={cols}, delim={_sql_str(dialect.delimiter)}, quote='\"', escape='\"', header=true, "
-        f"auto_detect=false, strict_mode=true, encoding='{duck_enc}', null_padding=false)"
+    reader = (
+        f"read_csv({_sql_str(str(read_path))}, columns={cols}, delim={_sql_str(dialect.delimiter)}, quote='\"', "
+        f"escape='\"', header=true, auto_detect=false, strict_mode=true, encoding='{duck_enc}', null_padding=false)"
     )
+    return reader, dialect.columns, cleanup
+
+
+def stage_csv(
+    duck, path: Path, stage: str, *, encoding: str | None = None, delimiter: str | None = None, run=None
+) -> list[str]:
+    """Create temp table ``stage`` (all VARCHAR, in file order) from a CSV file; return its columns."""
+    reader, columns, cleanup = csv_reader(path, encoding=encoding, delimiter=delimiter)
     try:
-        (run or duck.execute)(sql)
+        (run or duck.execute)(f"CREATE TEMP TABLE {stage} AS SELECT * FROM {reader}")
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -164,7 +169,7 @@ def stage_csv(
     finally:
         if cleanup:
             os.unlink(cleanup)
-    return dialect.columns
+    return columns
 
 
 def stage_file(

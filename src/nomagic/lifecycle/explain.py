@@ -1,0 +1,194 @@
+"""Explanations: global drivers and per-unit reasons in plain language.
+
+Both start from per-row, per-column contributions to the log-odds (see
+:meth:`~nomagic.lifecycle.models.AutoClassifier.contributions`): TreeSHAP values for LightGBM,
+exact linear SHAP values for the logistic regression.
+
+* **Global drivers**: the mean absolute contribution of each column (its share of all movement
+  the model makes away from the average), with the direction it pushes in.
+* **Reasons**: for each unit the ``k`` columns that moved its score most, as sentences such as
+  ``"risk up: no order for 94 days"``. A use case says how to speak about its columns with
+  :class:`FeatureText`; unknown columns read ``"<column> = <value>"``.
+
+Reasons are built for a million rows at a time: each distinct (column, value, direction) is
+worded once and shared.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class FeatureText:
+    """How to speak about one column.
+
+    Parameters
+    ----------
+    label : the column in words ("days since the last order").
+    template : a sentence for one value, ``{value}`` filled in ("no order for {value:.0f} days").
+        ``None`` gives ``"<label> = <value>"``.
+    """
+
+    label: str
+    template: str | None = None
+
+    def say(self, value) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return f"{self.label} unknown"
+        if self.template is None:
+            return f"{self.label} = {_fmt(value)}"
+        try:
+            return self.template.format(value=value)
+        except (ValueError, TypeError):
+            return f"{self.label} = {_fmt(value)}"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if v.is_integer():
+            return f"{int(v):,}"
+        return f"{v:,.2f}" if abs(v) < 1000 else f"{v:,.0f}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words for a score going up or down ("risk up" / "risk down")."""
+
+    up: str = "risk up"
+    down: str = "risk down"
+
+
+def text_for(name: str, texts: dict[str, FeatureText] | None) -> FeatureText:
+    return (texts or {}).get(name) or FeatureText(name)
+
+
+def global_drivers(
+    contributions: pd.DataFrame,
+    values: pd.DataFrame,
+    texts: dict[str, FeatureText] | None = None,
+    words: Words = Words(),
+    top: int = 10,
+) -> list[dict]:
+    """The columns that move the score most, strongest first.
+
+    Each driver is ``{"feature", "label", "importance", "share", "direction", "summary"}``:
+    importance is the mean absolute contribution to the log-odds; direction says which values
+    raise the score ("higher", "lower", a category level, or "mixed").
+    """
+    C = contributions.to_numpy(dtype=float)
+    imp = np.abs(C).mean(axis=0)
+    total = imp.sum() or 1.0
+    order = np.argsort(-imp)[:top]
+    out = []
+    for j in order:
+        name = contributions.columns[j]
+        text = text_for(name, texts)
+        direction, summary = _direction(C[:, j], values[name] if name in values else None, text, words)
+        out.append(
+            {
+                "feature": name,
+                "label": text.label,
+                "importance": round(float(imp[j]), 5),
+                "share": round(float(imp[j] / total), 4),
+                "direction": direction,
+                "summary": summary,
+            }
+        )
+    return out
+
+
+def _direction(c: np.ndarray, v: pd.Series | None, text: FeatureText, words: Words) -> tuple[str, str]:
+    if v is None:
+        return "mixed", text.label
+    num = pd.to_numeric(v, errors="coerce") if v.dtype == object else v
+    if pd.api.types.is_numeric_dtype(num) and num.notna().mean() > 0.5 and num.nunique() > 2:
+        x = num.to_numpy(dtype=float)
+        ok = np.isfinite(x)
+        if ok.sum() > 2 and np.std(x[ok]) > 0 and np.std(c[ok]) > 0:
+            r = np.corrcoef(pd.Series(x[ok]).rank(), pd.Series(c[ok]).rank())[0, 1]
+            if r > 0.3:
+                return "higher", f"higher {text.label} → {words.up}"
+            if r < -0.3:
+                return "lower", f"lower {text.label} → {words.up}"
+        return "mixed", f"{text.label} (effect depends on the value)"
+    s = pd.Series(c).groupby(v.astype(str).to_numpy()).mean()
+    if s.empty:
+        return "mixed", text.label
+    level = str(s.idxmax())
+    return level, f"{text.label} = {level} → {words.up}"
+
+
+def reasons(
+    contributions: pd.DataFrame,
+    values: pd.DataFrame,
+    texts: dict[str, FeatureText] | None = None,
+    words: Words = Words(),
+    k: int = 3,
+    min_abs: float = 0.01,
+) -> pd.DataFrame:
+    """The ``k`` strongest reasons per row as sentences, in columns ``reason_1`` ... ``reason_k``.
+
+    A contribution smaller than ``min_abs`` (in log-odds) is no reason: its cell stays empty.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"recency": [1.2, -0.5], "orders": [0.1, -0.9]})
+    >>> v = pd.DataFrame({"recency": [94.0, 3.0], "orders": [1.0, 12.0]})
+    >>> t = {"recency": FeatureText("days since the last order", "no order for {value:.0f} days")}
+    >>> reasons(c, v, t, k=2).iloc[0].tolist()
+    ['risk up: no order for 94 days', 'risk up: orders = 1']
+    """
+    C = contributions.to_numpy(dtype=float)
+    n, f = C.shape
+    k = max(0, min(k, f))
+    cols = [f"reason_{i + 1}" for i in range(k)]
+    if n == 0 or k == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols}, index=contributions.index)
+    A = np.abs(C)
+    top = np.argpartition(-A, k - 1, axis=1)[:, :k] if k < f else np.tile(np.arange(f), (n, 1))
+    rows = np.arange(n)[:, None]
+    order = np.argsort(-A[rows, top], axis=1, kind="stable")
+    top = top[rows, order]
+    names = list(contributions.columns)
+    value_arrays = {
+        name: values[name].to_numpy() if name in values else np.full(n, None, dtype=object) for name in names
+    }
+    out = {}
+    for r in range(k):
+        feat = top[:, r]
+        contrib = C[np.arange(n), feat]
+        col = np.full(n, None, dtype=object)
+        for j in np.unique(feat):
+            idx = np.flatnonzero((feat == j) & (np.abs(contrib) >= min_abs))
+            if idx.size == 0:
+                continue
+            col[idx] = _word(names[j], value_arrays[names[j]][idx], contrib[idx] > 0, texts, words)
+        out[cols[r]] = col
+    return pd.DataFrame(out, index=contributions.index)
+
+
+def _word(name: str, vals: np.ndarray, up: np.ndarray, texts, words: Words) -> np.ndarray:
+    """Sentences for many rows of one column, each distinct (value, direction) worded once."""
+    text = text_for(name, texts)
+    if vals.dtype.kind == "f":
+        rounded = np.where(np.abs(vals) >= 100, np.round(vals), np.round(vals, 2))
+        key_vals = np.where(np.isnan(rounded), np.inf, rounded)
+    else:
+        key_vals = np.asarray(vals, dtype=object).astype(str)
+        rounded = np.asarray(vals, dtype=object)
+    uniq, first, inverse = np.unique(key_vals, return_index=True, return_inverse=True)
+    up_u = np.zeros((uniq.size, 2), dtype=object)
+    for i, fi in enumerate(first):
+        v = rounded[fi]
+        v = float(v) if isinstance(v, (np.floating, float)) else v
+        said = text.say(v)
+        up_u[i, 0] = f"{words.down}: {said}"
+        up_u[i, 1] = f"{words.up}: {said}"
+    return up_u[inverse.ravel(), up.astype(int)]

@@ -1,0 +1,294 @@
+"""Plain tables in, model matrices out: column kinds, text-typed numbers, blanks, categories.
+
+:class:`TabularPreprocessor` learns, on the training rows only, what each column is and how to
+turn it into numbers:
+
+* **numeric** columns (also text columns whose values are numbers, like Telco's ``TotalCharges``
+  with its blank cells): for the linear model, blanks get the training median plus a 0/1 "was
+  blank" column, long-tailed non-negative columns are log-transformed, everything is
+  standardised; for LightGBM they stay as they are (blanks as NaN).
+* **categorical** columns (text, booleans, few distinct values): the frequent levels are kept, rare
+  and unseen ones pooled as ``(other)``, blanks become ``(blank)``. One-hot for the linear model,
+  integer codes for LightGBM's native categorical splits.
+
+It never looks at the label. Everything it learned is plain JSON (:meth:`to_dict`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from nomagic.errors import InputError
+
+BLANK = "(blank)"
+OTHER = "(other)"
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?%?$")
+_TRUE_WORDS = ("yes", "true", "1", "1.0", "y", "ja", "j", "t", "churn", "churned", "positive", "wahr")
+_FALSE_WORDS = ("no", "false", "0", "0.0", "n", "nein", "f", "negative", "falsch")
+
+
+def is_blank(s: pd.Series) -> pd.Series:
+    """Missing values and empty/whitespace-only text."""
+    blank = s.isna()
+    if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
+        text = s.astype("string").str.strip()
+        blank = blank | (text == "").fillna(True)
+    return blank.astype(bool)
+
+
+def text_numbers(s: pd.Series, min_share: float = 0.95) -> pd.Series | None:
+    """A text column as numbers when at least ``min_share`` of its non-blank cells are numbers, else None.
+
+    Blanks become NaN; a decimal comma is read as a point when no value has both.
+    """
+    if pd.api.types.is_bool_dtype(s):
+        return None
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype(float)
+    text = s.astype("string").str.strip()
+    filled = text[(text != "").fillna(False)]
+    if filled.empty:
+        return None
+    ok = filled.str.match(_NUMBER).fillna(False)
+    if ok.mean() < min_share:
+        return None
+    cleaned = text.str.rstrip("%")
+    if not cleaned.str.contains(r"\.", regex=True).fillna(False).any():
+        cleaned = cleaned.str.replace(",", ".", regex=False)
+    return pd.to_numeric(cleaned.where(~is_blank(s)), errors="coerce").astype(float)
+
+
+def binary_label(s: pd.Series, positive=None, *, column: str = "label") -> tuple[np.ndarray, str]:
+    """A label column as 0/1 plus the name of the positive class.
+
+    ``Yes``/``No``, ``true``/``false``, ``1``/``0``, ``churned``/... are read as you would; any other
+    two-valued column needs ``positive``. Blank labels are an error (drop those rows first).
+    """
+    blank = is_blank(s)
+    if blank.any():
+        rows = list(np.flatnonzero(blank.to_numpy())[:5] + 2)
+        raise InputError(
+            f"label column {column!r} is blank in {int(blank.sum())} row(s) (file lines {rows}...); "
+            "remove those rows or fill the label"
+        )
+    text = s.astype("string").str.strip()
+    values = sorted(text.unique().tolist())
+    if positive is not None:
+        pos = str(positive).strip()
+        if pos not in values:
+            raise InputError(f"label column {column!r} has no value {pos!r}; its values are {values[:10]}")
+        return (text == pos).to_numpy().astype(int), pos
+    if len(values) == 1:
+        raise InputError(f"label column {column!r} has only one value ({values[0]!r}); nothing to predict")
+    if len(values) > 2:
+        raise InputError(
+            f"label column {column!r} has {len(values)} values ({', '.join(values[:6])}...); a churn or "
+            "propensity label has two: name the positive one with --positive VALUE"
+        )
+    low = [v.lower() for v in values]
+    for i, v in enumerate(low):
+        if v in _TRUE_WORDS and low[1 - i] in _FALSE_WORDS:
+            return (text == values[i]).to_numpy().astype(int), values[i]
+    raise InputError(
+        f"label column {column!r} has the values {values[0]!r} and {values[1]!r}; say which one is "
+        "the positive outcome with --positive VALUE"
+    )
+
+
+@dataclass
+class ColumnPlan:
+    """What the preprocessor learned about one column."""
+
+    name: str
+    kind: str  # "numeric" or "categorical"
+    # numeric
+    median: float = 0.0
+    mean: float = 0.0
+    std: float = 1.0
+    log: bool = False
+    blank_flag: bool = False
+    # categorical
+    levels: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {"name": self.name, "kind": self.kind}
+        if self.kind == "numeric":
+            d.update(median=self.median, mean=self.mean, std=self.std, log=self.log, blank_flag=self.blank_flag)
+        else:
+            d["levels"] = list(self.levels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ColumnPlan:
+        return cls(**d)
+
+
+class TabularPreprocessor:
+    """Learns column kinds and transformations on training rows; produces model matrices.
+
+    Parameters
+    ----------
+    max_levels : at most this many levels of a categorical column are kept (most frequent first).
+    min_count : a level seen fewer times than this is pooled into ``(other)``.
+    categorical : names of columns to treat as categorical even when numeric.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"plan": ["a", "b", "a", None], "spend": ["1.5", " ", "3", "4"]})
+    >>> pre = TabularPreprocessor(min_count=1).fit(X)
+    >>> [c.kind for c in pre.plans_]
+    ['categorical', 'numeric']
+    >>> pre.linear_matrix(X).shape
+    (4, 6)
+    """
+
+    def __init__(self, max_levels: int = 30, min_count: int = 10, categorical: tuple[str, ...] = ()):
+        self.max_levels = max_levels
+        self.min_count = min_count
+        self.categorical = tuple(categorical)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: pd.DataFrame) -> TabularPreprocessor:
+        if X.shape[1] == 0:
+            raise InputError("no feature columns are left to learn from")
+        plans = []
+        for name in X.columns:
+            s = X[name]
+            num = None if name in self.categorical else text_numbers(s)
+            if num is not None and (num.nunique() > 2 or pd.api.types.is_numeric_dtype(s)):
+                plans.append(self._numeric_plan(str(name), num))
+            else:
+                plans.append(self._categorical_plan(str(name), s))
+        self.plans_ = plans
+        self.feature_names_in_ = [p.name for p in plans]
+        self._build_linear_index()
+        return self
+
+    def _numeric_plan(self, name: str, x: pd.Series) -> ColumnPlan:
+        v = x.to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        med = float(np.median(v[ok])) if ok.any() else 0.0
+        vals = v[ok]
+        log = False
+        if vals.size and vals.min() >= 0:
+            q50, q99 = np.quantile(vals, [0.5, 0.99])
+            log = bool(q99 > 10 * max(q50, 1e-9) and q99 > 10)
+        t = np.log1p(np.where(ok, v, med)) if log else np.where(ok, v, med)
+        std = float(t.std()) or 1.0
+        return ColumnPlan(
+            name, "numeric", median=med, mean=float(t.mean()), std=std, log=log, blank_flag=bool((~ok).any())
+        )
+
+    def _categorical_plan(self, name: str, s: pd.Series) -> ColumnPlan:
+        text = self._as_text(s)
+        counts = text.value_counts()
+        keep = [str(v) for v, c in counts.items() if c >= self.min_count and v != OTHER][: self.max_levels]
+        return ColumnPlan(name, "categorical", levels=keep)
+
+    @staticmethod
+    def _as_text(s: pd.Series) -> pd.Series:
+        blank = is_blank(s)
+        text = s.astype("string").str.strip()
+        return text.where(~blank, BLANK).astype(object)
+
+    def _build_linear_index(self) -> None:
+        names, sources = [], []
+        for p in self.plans_:
+            if p.kind == "numeric":
+                names.append(p.name)
+                sources.append(p.name)
+                if p.blank_flag:
+                    names.append(f"{p.name}={BLANK}")
+                    sources.append(p.name)
+            else:
+                for lv in [*p.levels, OTHER]:
+                    names.append(f"{p.name}={lv}")
+                    sources.append(p.name)
+        self.linear_names_ = names
+        self.linear_sources_ = np.array(sources, dtype=object)
+
+    # ------------------------------------------------------------------ transform
+    def _check_columns(self, X: pd.DataFrame) -> None:
+        missing = [c for c in self.feature_names_in_ if c not in X.columns]
+        if missing:
+            raise InputError(f"the data lacks the column(s) the model was trained with: {', '.join(missing)}")
+
+    def numeric_values(self, X: pd.DataFrame, plan: ColumnPlan) -> np.ndarray:
+        num = text_numbers(X[plan.name], min_share=0.0)
+        if num is None:
+            return np.full(len(X), np.nan)
+        return num.to_numpy(dtype=float)
+
+    def category_codes(self, X: pd.DataFrame, plan: ColumnPlan) -> np.ndarray:
+        """Codes 0..k-1 for the kept levels, k for (other); blanks are a level when frequent."""
+        codes, uniques = pd.factorize(X[plan.name], use_na_sentinel=True)
+        lookup = {lv: i for i, lv in enumerate(plan.levels)}
+        other = len(plan.levels)
+        texts = self._as_text(pd.Series(uniques, dtype=object)) if len(uniques) else pd.Series([], dtype=object)
+        lut = np.array([lookup.get(t, other) for t in texts] + [lookup.get(BLANK, other)], dtype=np.int64)
+        return lut[np.where(codes < 0, len(uniques), codes)]
+
+    def linear_matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """Standardised numbers, blank flags and one-hot levels for the linear model."""
+        self._check_columns(X)
+        cols = []
+        for p in self.plans_:
+            if p.kind == "numeric":
+                v = self.numeric_values(X, p)
+                ok = np.isfinite(v)
+                v = np.where(ok, v, p.median)
+                if p.log:
+                    v = np.log1p(np.clip(v, 0, None))
+                cols.append(((v - p.mean) / p.std)[:, None])
+                if p.blank_flag:
+                    cols.append((~ok).astype(float)[:, None])
+            else:
+                codes = self.category_codes(X, p)
+                onehot = np.zeros((len(X), len(p.levels) + 1))
+                onehot[np.arange(len(X)), codes] = 1.0
+                cols.append(onehot)
+        return np.hstack(cols) if cols else np.zeros((len(X), 0))
+
+    def tree_matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """Raw numbers (NaN for blanks) and category codes for LightGBM."""
+        self._check_columns(X)
+        out = np.empty((len(X), len(self.plans_)), dtype=float)
+        for j, p in enumerate(self.plans_):
+            out[:, j] = self.numeric_values(X, p) if p.kind == "numeric" else self.category_codes(X, p)
+        return out
+
+    @property
+    def categorical_indices_(self) -> list[int]:
+        return [j for j, p in enumerate(self.plans_) if p.kind == "categorical"]
+
+    def display_values(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The values as the model saw them (numbers as numbers, categories as their level), for reasons."""
+        out = {}
+        for p in self.plans_:
+            if p.kind == "numeric":
+                out[p.name] = self.numeric_values(X, p)
+            else:
+                names = np.array([*p.levels, OTHER], dtype=object)
+                out[p.name] = names[self.category_codes(X, p)]
+        return pd.DataFrame(out, index=X.index)
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        return {
+            "max_levels": self.max_levels,
+            "min_count": self.min_count,
+            "categorical": list(self.categorical),
+            "plans": [p.to_dict() for p in self.plans_],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TabularPreprocessor:
+        pre = cls(d["max_levels"], d["min_count"], tuple(d.get("categorical", ())))
+        pre.plans_ = [ColumnPlan.from_dict(p) for p in d["plans"]]
+        pre.feature_names_in_ = [p.name for p in pre.plans_]
+        pre._build_linear_index()
+        return pre

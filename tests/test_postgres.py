@@ -1,0 +1,58 @@
+"""The same loads on PostgreSQL: any Ibis backend URL behaves like the DuckDB file."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from test_ingest import CUSTOMERS, ORDERS, snapshot, write
+
+from nomagic.errors import ContractError
+from nomagic.warehouse import connect, load, validate
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg():
+    url = os.environ.get("NOMAGIC_TEST_POSTGRES")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("NOMAGIC_TEST_POSTGRES is not set in CI (.ci/run starts PostgreSQL)")
+        pytest.skip("set NOMAGIC_TEST_POSTGRES=postgres://... to test PostgreSQL")
+    admin = connect(url)
+    schema_db = f"nm_{uuid.uuid4().hex[:8]}"
+    admin.con.raw_sql(f"CREATE DATABASE {schema_db}")
+    admin.close()
+    wh = connect(url.rsplit("/", 1)[0] + "/" + schema_db)
+    yield wh
+    wh.close()
+    admin = connect(url)
+    admin.con.raw_sql(f"DROP DATABASE {schema_db}")
+    admin.close()
+
+
+def test_postgres_load_quarantine_idempotent(pg, tmp_path):
+    assert pg.backend == "postgres"
+    load(pg, "customers", str(write(tmp_path, "customers.csv", CUSTOMERS)))
+    bad = ORDERS + "o9,c404,2024-03-01,5\no10,c1,2024-03-01,-1\n"
+    r = load(pg, "orders", str(write(tmp_path, "orders.csv", bad)))
+    assert (r.inserted, r.quarantined) == (3, 2)
+    reasons = {(i.row, i.column) for i in r.issues}
+    assert reasons == {(4, "customer_id"), (5, "revenue")}
+    r = load(pg, "orders", str(tmp_path / "orders.csv"))
+    assert (r.inserted, r.updated, r.unchanged) == (0, 0, 3)
+    assert pg.table("quarantine").count().execute() == 2  # not added twice
+    changed = ORDERS.replace("o2,c2,2024-03-02,20", "o2,c2,2024-03-02,25")
+    r = load(pg, "orders", str(write(tmp_path, "o2.csv", changed)))
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 2)
+    assert validate(pg, "orders") == [] and validate(pg, "customers") == []
+
+
+def test_postgres_strict_changes_nothing(pg, tmp_path):
+    load(pg, "customers", str(write(tmp_path, "customers.csv", CUSTOMERS)))
+    before = snapshot(pg)
+    with pytest.raises(ContractError):
+        load(pg, "orders", str(write(tmp_path, "o.csv", ORDERS + "o9,c1,2099-01-01,5\n")), strict=True)
+    assert snapshot(pg) == before
