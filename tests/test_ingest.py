@@ -259,8 +259,8 @@ def test_table_of_another_database(wh, tmp_path):
     assert r.inserted == 3
 
 
-def test_interrupt_mid_load_leaves_warehouse_unchanged(loaded, tmp_path):
-    before = snapshot(loaded)
+def _interrupted_load(wh, tmp_path) -> None:
+    """Start loading 20,000 orders and press Ctrl-C at the first progress report."""
     rows = "\n".join(f"x{i},c1,2024-03-01,{i}" for i in range(20000))
     path = write(tmp_path, "big.csv", "order_id,customer_id,ordered_at,revenue\n" + rows + "\n")
 
@@ -268,7 +268,12 @@ def test_interrupt_mid_load_leaves_warehouse_unchanged(loaded, tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        load(loaded, "orders", str(path), on_progress=interrupt)
+        load(wh, "orders", str(path), on_progress=interrupt)
+
+
+def test_interrupt_mid_load_leaves_warehouse_unchanged(loaded, tmp_path):
+    before = snapshot(loaded)
+    _interrupted_load(loaded, tmp_path)
     assert snapshot(loaded) == before
 
 
@@ -355,12 +360,5 @@ def test_telco_loads_through_mapping(wh):
 def test_interrupt_during_a_first_bulk_load_leaves_no_table(wh, tmp_path):
     load(wh, "customers", str(write(tmp_path, "customers.csv", CUSTOMERS)))
     before = snapshot(wh)
-    rows = "\n".join(f"x{i},c1,2024-03-01,{i}" for i in range(20000))
-    path = write(tmp_path, "big.csv", "order_id,customer_id,ordered_at,revenue\n" + rows + "\n")
-
-    def interrupt(pct):
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        load(wh, "orders", str(path), on_progress=interrupt)
+    _interrupted_load(wh, tmp_path)
     assert snapshot(wh) == before and not wh.has("orders")
