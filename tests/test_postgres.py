@@ -56,3 +56,11 @@ def test_postgres_strict_changes_nothing(pg, tmp_path):
     with pytest.raises(ContractError):
         load(pg, "orders", str(write(tmp_path, "o.csv", ORDERS + "o9,c1,2099-01-01,5\n")), strict=True)
     assert snapshot(pg) == before
+
+
+def test_postgres_clean_loads_twice(pg, tmp_path):
+    path = str(write(tmp_path, "customers.csv", CUSTOMERS))
+    assert load(pg, "customers", path).inserted == 3
+    r = load(pg, "customers", path)
+    assert (r.inserted, r.unchanged, r.quarantined) == (0, 3, 0)
+    assert pg.table("quarantine").count().execute() == 0

@@ -60,7 +60,9 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning nomagic errors into a message and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)  # without standalone mode, typer.Exit(n) comes back as n
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except NomagicError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

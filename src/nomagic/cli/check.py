@@ -195,6 +195,8 @@ def check_command(
         for flag, value in (("--label", label), ("--time", time), ("--drop", drop)):
             if value:
                 raise InputError(f"{flag} goes with --data FILE (the check of a plain file)")
+        if as_of is not None and not use_case:
+            raise InputError("--as-of sets the label cutoff of a use case: give it with --use-case NAME")
         req = requirements_for(use_case) if use_case else None
         with _warehouse(warehouse) as wh:
             result = check_warehouse(wh, req, use_case=use_case, as_of=as_of, stale_days=stale_days or None)

@@ -391,7 +391,8 @@ class _Loader:
         self.duck.execute(
             f"CREATE TEMP TABLE {self.quar} AS WITH bad_typed AS (SELECT * FROM {self.typed} WHERE _row IN {bad_rows}) "
             f"SELECT {_lit(self.tag)} AS load_id, {_lit(self.table.name)} AS table_name, "
-            f"{_lit(self.source)} AS source, CAST(i._row AS BIGINT) AS row_number, i.column_name, i.value, i.reason, "
+            f"{_lit(self.source)} AS source, CAST(i._row AS BIGINT) AS row_number, CAST(i.column_name AS VARCHAR) AS column_name, "
+            f"CAST(i.value AS VARCHAR) AS value, CAST(i.reason AS VARCHAR) AS reason, "
             f"to_json(s)::VARCHAR AS record, {_lit(self.now.replace(tzinfo=None).isoformat(sep=' '))}::TIMESTAMP AS quarantined_at "
             f"FROM ({union}) i JOIN (SELECT rowid - {self.row_offset} AS _row, s FROM {self.stage} s "
             f"WHERE rowid - {self.row_offset} IN {bad_rows}) s USING (_row) ORDER BY row_number, column_name"

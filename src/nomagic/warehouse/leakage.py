@@ -31,7 +31,7 @@ from scipy.stats import rankdata
 AUC_THRESHOLD = 0.95
 #: A column whose AUC exceeds every other by this much (and is at least GAP_FLOOR) is a suspect too.
 AUC_GAP = 0.15
-GAP_FLOOR = 0.80
+GAP_FLOOR = 0.90
 MAX_BINS = 20
 MAX_CLASSES = 10
 
@@ -231,13 +231,13 @@ def _evidence(s: pd.Series, target: np.ndarray, name: str, positive: str) -> str
     t = pd.Series(target, index=s.index)
     blank = s.isna()
     parts = []
-    if blank.any() and not blank.all() and abs(blank[t].mean() - blank[~t].mean()) >= 0.05:
+    kind = column_kind(s)
+    if kind != "categorical" and blank.any() and not blank.all() and abs(blank[t].mean() - blank[~t].mean()) >= 0.05:
         parts.append(
             f"blank in {blank[t].mean():.0%} of rows with {name} = {positive} and {blank[~t].mean():.0%} of the others"
         )
-    kind = column_kind(s)
     if kind in ("numeric", "datetime"):
-        x = pd.Series(_as_number(s), index=s.index)
+        x = s if kind == "datetime" else pd.Series(_as_number(s), index=s.index)
         m1, m0 = x[t].median(), x[~t].median()
         if kind == "datetime":
             fmt = lambda v: str(pd.Timestamp(v).date()) if pd.notna(v) else "blank"  # noqa: E731
@@ -276,7 +276,7 @@ def leakage_suspects(
     cutoff : the moment of prediction: the name of a datetime column of ``frame`` (per row) or one
         timestamp for all rows. Any other datetime column later than it is a suspect.
     threshold : single-column AUC that makes a column a suspect on its own (a blocker).
-    gap : a column this much above every other (and at least 0.8) is a suspect (a warning).
+    gap : a column this much above every other (and at least GAP_FLOOR, 0.9) is a suspect (a warning).
     max_rows : a stratified sample of at most this many rows is used.
 
     Returns

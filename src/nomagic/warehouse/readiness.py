@@ -50,6 +50,11 @@ FEW_ROWS = 500
 MIN_MINORITY = 20
 RARE_SHARE = 0.05
 MOSTLY_EMPTY = 0.5
+#: Tables whose latest record says how current the data is (a customer base or a campaign list may
+#: legitimately have no recent rows; orders, events and spend should).
+ACTIVITY_TABLES = frozenset(
+    {"orders", "events", "messages", "media_spend", "kpis", "documents", "ad_requests", "decisions"}
+)
 
 
 # -- findings and verdicts --------------------------------------------------------------------------
@@ -275,6 +280,15 @@ def _days(delta: timedelta | pd.Timedelta) -> float:
     return round(delta.total_seconds() / 86400, 2)
 
 
+def _rows(n: int, word: str = "row") -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _count_true(cond) -> Any:
+    """Rows where ``cond`` holds (NULL counts as false); CASE WHEN, which every engine accepts."""
+    return cond.ifelse(1, 0).sum()
+
+
 def _quarantine_summary(wh) -> dict[str, tuple[int, list[RuleCount]]]:
     """Quarantined source rows per table, with the commonest (column, reason) pairs."""
     if not wh.has(QUARANTINE):
@@ -329,9 +343,9 @@ def check_table(
         aggs["_first"] = t[time_col].min()
         aggs["_last"] = t[time_col].max()
     for i, c in enumerate(cols):
-        aggs[f"_m{i}"] = t[c].isnull().cast("int64").sum()
+        aggs[f"_m{i}"] = _count_true(t[c].isnull())
     for i, r in enumerate(rules):
-        aggs[f"_r{i}"] = r.broken.fill_null(False).cast("int64").sum()
+        aggs[f"_r{i}"] = _count_true(r.broken)
     row = t.aggregate(**aggs).execute().iloc[0]
     rows = int(row["_rows"])
     report.rows = rows
@@ -395,7 +409,7 @@ def _table_findings(r: TableReport, stale_days: float | None) -> list[Finding]:
     if r.first and r.last:
         cover += f" from {r.first[:10]} to {r.last[:10]} ({r.span_days:,.0f} days)"
     add("info", cover)
-    if stale_days and r.freshness_days is not None and r.freshness_days > stale_days:
+    if stale_days and r.name in ACTIVITY_TABLES and r.freshness_days is not None and r.freshness_days > stale_days:
         add(
             "warning",
             f"its latest record ({r.last[:10]}) is {r.freshness_days:,.0f} days old: models would learn "
@@ -403,7 +417,7 @@ def _table_findings(r: TableReport, stale_days: float | None) -> list[Finding]:
         )
     for c in r.columns:
         if c.missing and c.required:
-            add("warning", f"{c.missing:,} rows ({c.missing_share:.1%}) lack {c.name}, which the contract requires")
+            add("warning", f"{_rows(c.missing)} ({c.missing_share:.1%}) lack {c.name}, which the contract requires")
         elif c.missing == r.rows and not c.required:
             add("info", f"column {c.name} is empty")
     if r.duplicate_keys:
@@ -419,16 +433,16 @@ def _table_findings(r: TableReport, stale_days: float | None) -> list[Finding]:
             share = ref.broken / r.rows
             add(
                 "warning",
-                f"{ref.broken:,} rows ({share:.1%}) have a {ref.column} not found in {ref.references}; "
+                f"{_rows(ref.broken)} ({share:.1%}) have a {ref.column} not found in {ref.references}; "
                 f"load the missing {ref.references.split('.')[0]} or they drop out of joins",
             )
     for rule in r.contract:
-        add("warning", f"{rule.rows:,} rows break the contract: {rule.column} {rule.reason}")
+        add("warning", f"{_rows(rule.rows)} break the contract: {rule.column} {rule.reason}")
     if r.quarantined:
         top = "; ".join(f"{q.column} {q.reason} ({q.rows:,})" for q in r.quarantine_reasons[:3])
         add(
             "warning",
-            f"{r.quarantined:,} source rows were quarantined at load and are missing here ({top}); "
+            f"{_rows(r.quarantined, 'source row')} quarantined at load, so missing here ({top}); "
             f"see table `{QUARANTINE}`, fix the source and load it again",
         )
     return out
@@ -559,8 +573,8 @@ def _leak_findings(report: LeakageReport, subject: str) -> list[Finding]:
         Finding(
             s.level,
             f"{subject}: {s.column}",
-            f"leakage suspect: {s.column} {s.reason} ({s.evidence}). If it is only known after the outcome, "
-            "drop it; if it truly is known at prediction time, keep it and say why",
+            f"leakage suspect: {s.column} {s.reason}. Evidence: {s.evidence}. If it is only known after the "
+            "outcome, drop it (--drop); if it truly is known at prediction time, keep it and say why",
         )
         for s in report.suspects
     ]
@@ -1088,7 +1102,8 @@ def check_file(
     partly = [c for c in result.columns if c.kind not in ("label",) and 0 < c.missing_share <= MOSTLY_EMPTY]
     if partly:
         listed = ", ".join(f"{c.name} {c.missing:,} ({c.missing_share:.1%})" for c in partly[:6])
-        add("info", "missing values", f"blanks in {len(partly)} column(s): {listed}")
+        more = f" and {len(partly) - 6} more" if len(partly) > 6 else ""
+        add("info", "missing values", f"blanks in {len(partly)} column(s): {listed}{more}")
     elif not any(c.missing for c in result.columns):
         add("info", "missing values", "no blanks in any column")
 
@@ -1098,7 +1113,8 @@ def check_file(
         add(
             "warning",
             "duplicates",
-            f"{result.duplicate_rows:,} rows are exact copies of another: remove them before splitting, "
+            f"{_rows(result.duplicate_rows)} {'is an exact copy' if result.duplicate_rows == 1 else 'are exact copies'} "
+            "of another: remove them before splitting, "
             "or the test set repeats the training set",
         )
     if result.id_columns:
@@ -1109,7 +1125,7 @@ def check_file(
             add(
                 "warning" if share >= 0.01 else "info",
                 "duplicates",
-                f"{n:,} rows ({share:.1%}) equal another row in everything but their id "
+                f"{_rows(n)} ({share:.1%}) equal another row in everything but their id "
                 f"({', '.join(result.id_columns)}): "
                 + (
                     "the same unit entered twice? de-duplicate before splitting"
