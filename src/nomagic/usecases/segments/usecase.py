@@ -1,0 +1,111 @@
+"""The segmentation use case on the warehouse: RFM segments and behavioural clusters per customer.
+
+Reads the ``orders`` table (summed per customer-day with an Ibis expression) and writes the
+``segments`` table: one row per customer with the RFM features and scores, the named RFM segment
+with its suggested action, and the behavioural cluster with its name and action.
+
+Segmentation has no label to predict, so there is no baseline to beat; what is checked is that
+the clusters are real (silhouette) and stable (adjusted Rand index across seeds >= 0.9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import pandas as pd
+
+from nomagic.errors import NotReadyError
+from nomagic.usecases.segments.clusters import BehaviourClusters
+from nomagic.usecases.segments.rfm import customer_features, rfm_scores
+from nomagic.warehouse.readiness import Requirements
+
+Progress = Callable[[float, str], None]
+SEGMENTS_TABLE = "segments"
+
+
+def _customer_days(wh, as_of=None) -> pd.DataFrame:
+    o = wh.table("orders")
+    o = o.filter(o.customer_id.notnull() & o.ordered_at.notnull())
+    if as_of is not None:
+        end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+        o = o.filter(o.ordered_at < end.to_pydatetime())
+    t = o.mutate(day=o.ordered_at.truncate("D"), value=o.revenue.fill_null(0.0))
+    df = t.group_by([t.customer_id, t.day]).aggregate(revenue=t.value.sum()).execute()
+    if df.empty:
+        raise NotReadyError("the orders table has no orders")
+    df["customer_id"] = df["customer_id"].astype(str)
+    return df
+
+
+class Segments:
+    """RFM segments and behavioural clusters.
+
+    Parameters
+    ----------
+    method : ``"kmeans"`` (k by silhouette) or ``"gmm"`` (k by BIC).
+    k_range : the k tried.
+    seed : random seed of the clustering.
+    check_stability : refit with 5 other seeds and report the adjusted Rand index.
+    """
+
+    name: ClassVar[str] = "segments"
+    title: ClassVar[str] = "Customer segments"
+    question: ClassVar[str] = "Which groups of customers behave alike, and what should we do with each?"
+    requires: ClassVar[Requirements] = Requirements(
+        tables={"orders": ["customer_id", "ordered_at", "revenue"]},
+        min_history_days=90,
+        min_units=100,
+        units="orders.customer_id",
+        history_tables=("orders",),
+        description="orders of at least 100 customers over at least 90 days",
+    )
+
+    def __init__(
+        self, *, method: str = "kmeans", k_range: tuple[int, int] = (2, 8), seed: int = 0, check_stability: bool = True
+    ):
+        self.method = method
+        self.k_range = k_range
+        self.seed = seed
+        self.check_stability = check_stability
+
+    def dataset(self, wh, as_of=None) -> pd.DataFrame:
+        days = _customer_days(wh, as_of)
+        return customer_features(days, "customer_id", "day", "revenue", as_of, source="orders")
+
+    def segment(
+        self, features: pd.DataFrame, *, progress: Progress | None = None
+    ) -> tuple[pd.DataFrame, BehaviourClusters, dict]:
+        """Scores + clusters per customer, the fitted clusters and a summary (k, silhouette, stability)."""
+        tick = progress or (lambda f, m: None)
+        tick(0.1, "RFM scores")
+        scores = rfm_scores(features)
+        tick(0.3, "behavioural clusters")
+        cl = BehaviourClusters(k_range=self.k_range, method=self.method, random_state=self.seed).fit(features)
+        info = {"k": cl.k_, "method": self.method, "scores": cl.scores_}
+        if self.check_stability:
+            tick(0.7, "re-seeding to check stability")
+            info["stability"] = cl.stability(features)
+        out = features.join(scores)
+        out["cluster"] = cl.labels_
+        out["cluster_name"] = out["cluster"].map(cl.profiles_["name"])
+        out["cluster_action"] = out["cluster"].map(cl.profiles_["action"])
+        tick(1.0, "done")
+        return out, cl, info
+
+    def score(
+        self, wh, as_of=None, *, progress: Progress | None = None
+    ) -> tuple[pd.DataFrame, BehaviourClusters, dict]:
+        features = self.dataset(wh, as_of)
+        out, cl, info = self.segment(features, progress=progress)
+        out = out.reset_index().rename(columns={out.index.name or "index": "customer_id"})
+        out.insert(1, "as_of", pd.Timestamp(features.attrs["as_of"]))
+        return out, cl, info
+
+    def write_scores(self, wh, as_of=None, *, table: str = SEGMENTS_TABLE, progress: Progress | None = None):
+        out, cl, info = self.score(wh, as_of, progress=progress)
+        wh.write(table, out)
+        return out, cl, info
+
+
+__all__ = ["SEGMENTS_TABLE", "Segments"]
