@@ -21,6 +21,7 @@ from datetime import timedelta
 
 import numpy as np
 import pyarrow as pa
+from scipy import special
 
 from nomagic.simulate.common import MINUTE, Clock, canonical, ids, rng_for, sigmoid, table, take
 from nomagic.simulate.config import WorldParams
@@ -52,6 +53,7 @@ SEASONS = (
     "winter",
 )
 MODEL_VERSION = "random-assignment-v1"
+DELAY_SHAPE, DELAY_SCALE = 1.5, 0.8  # Gamma of the days from send to conversion (capped by the window)
 
 
 @dataclass
@@ -108,6 +110,7 @@ class Messages:
     kind: np.ndarray
     y0: np.ndarray
     y1: np.ndarray
+    q_active: np.ndarray
 
     def __len__(self) -> int:
         return len(self.cust)
@@ -151,9 +154,11 @@ def send(
     click_delay = rng.exponential(5 * MINUTE, m) + 10 / 86400.0
 
     s_lam = np.log(c.lam[cust] / params.mean_lambda)
-    p_sure = sigmoid(params.sure_base + params.sure_lambda * s_lam) * active
-    p_pers = sigmoid(params.pers_base + params.pers_affinity * aff_std + params.pers_promo * plan.promo[camp]) * active
-    p_sd = sigmoid(params.sd_base + params.sd_z * c.z[cust]) * active
+    p_sure = sigmoid(params.sure_base + params.sure_lambda * s_lam)
+    p_pers = sigmoid(params.pers_base + params.pers_affinity * aff_std + params.pers_promo * plan.promo[camp])
+    p_sd = sigmoid(params.sd_base + params.sd_z * c.z[cust])
+    q_active = p_sure + np.where(control, p_sd, p_pers)  # conversion probability of the arm, were the customer active
+    p_sure, p_pers, p_sd = p_sure * active, p_pers * active, p_sd * active
     u = rng.random(m)
     kind = np.select([u < p_sure, u < p_sure + p_pers, u < p_sure + p_pers + p_sd], [0, 1, 2], 3)
     y1 = kind <= 1
@@ -161,7 +166,7 @@ def send(
     treated = ~control
     conv = np.where(treated, y1, y0)
     window = params.conversion_window_days
-    delay = np.minimum(rng.gamma(1.5, 0.8, m), window - 0.02) + 10 * MINUTE
+    delay = np.minimum(rng.gamma(DELAY_SHAPE, DELAY_SCALE, m), window - 0.02) + 10 * MINUTE
     tc = sent + delay
 
     opened = np.where(treated & (human_open | machine), sent + open_delay, np.nan)
@@ -190,7 +195,15 @@ def send(
         kind,
         y0,
         y1,
+        q_active,
     )
+
+
+def conversion_seen(wait: np.ndarray, window: float) -> np.ndarray:
+    """P(a conversion happens within ``wait`` days of the send), i.e. before the end of the period."""
+    x = wait - 10 * MINUTE
+    cdf = special.gammainc(DELAY_SHAPE, np.maximum(x, 0.0) / DELAY_SCALE)
+    return np.where(x >= window - 0.02, 1.0, cdf)
 
 
 def messages_table(

@@ -121,17 +121,17 @@ class WorldParams:
 
     # Browsing: sessions without an order, per purchase-rate unit, while alive and after dropout
     browse_alive: float = 2.5
-    browse_dead: float = 0.15
+    browse_dead: float = 0.5
 
     # Taste: latent factors of customers and products
     taste_dims: int = 4
     n_products: int = 480
-    candidates: int = 12  # products a customer considers (their consideration set)
+    candidates: int = 30  # products a customer considers (their consideration set)
 
     # E-mail
     email_every_days: int = 14
     open_hour_effect: float = 0.9  # open log-odds gained when sent at the preferred hour
-    click_base: float = -1.7  # click log-odds given a human open
+    click_base: float = -2.2  # click log-odds given a human open
     conversion_window_days: int = 7
     # Uplift types: log-odds of sure thing, persuadable and sleeping dog per message (alive customers)
     sure_base: float = -4.1
@@ -148,7 +148,6 @@ class WorldParams:
     trend_per_year: float = 0.10  # baseline growth per year (share of base)
     season_amplitude: float = 0.12
     price_elasticity: float = -1.5
-    holiday_lift: float = 0.25
     kpi_noise: float = 0.035  # sd of the daily noise, as a share of base revenue
     aov: float = 64.0  # average order value of the KPI orders
 

@@ -65,6 +65,7 @@ class Customers:
     p: np.ndarray
     z: np.ndarray  # dropout score, N(0, 1)
     nu: np.ndarray
+    spend_mean: np.ndarray  # mean order value gg_p / nu
     country: np.ndarray
     age: np.ndarray
     gender: np.ndarray
@@ -83,12 +84,6 @@ class Customers:
     @property
     def lang(self) -> np.ndarray:
         return np.array([c[1] for c in COUNTRIES])[self.country]
-
-    @property
-    def spend_mean(self) -> np.ndarray:
-        return self.gg_p / self.nu
-
-    gg_p: float = 4.0
 
 
 def day_time(rng: np.random.Generator, day: np.ndarray) -> np.ndarray:
@@ -134,6 +129,7 @@ def make_customers(rng: np.random.Generator, first: int, n: int, days: int, para
         p=p,
         z=z,
         nu=nu,
+        spend_mean=params.gg_p / nu,
         country=country,
         age=age,
         gender=gender,
@@ -145,5 +141,4 @@ def make_customers(rng: np.random.Generator, first: int, n: int, days: int, para
         preferred_hour=np.mod(np.round(hour), 24).astype(np.int64),
         ticket_rate=np.exp(params.ticket_rate_base + params.ticket_rate_z * z + rng.normal(0.0, 0.3, n)),
         taste=taste,
-        gg_p=params.gg_p,
     )

@@ -93,9 +93,12 @@ def baskets(
     """Fill each order with products of the customer's consideration set so it is worth ``target``."""
     n_o, size = len(target), cand.shape[1]
     width = min(5, size)
-    keys = -np.log(-np.log(np.maximum(rng.random((n_o, size)), 1e-300))) - 0.22 * np.arange(size)[None, :]
+    options = cand[cust]
+    fit = np.log(price[options] / target[:, None])
+    keys = -np.log(-np.log(np.maximum(rng.random((n_o, size)), 1e-300))) - 0.1 * np.arange(size)[None, :]
+    keys -= 0.5 * np.maximum(fit, -0.5 * fit) ** 2  # too dear for this order weighs more than too cheap
     pick = np.argsort(-keys, axis=1)[:, :width]
-    prod = np.take_along_axis(cand[cust], pick, axis=1)
+    prod = np.take_along_axis(options, pick, axis=1)
     prices = price[prod]
     lines_max = np.minimum(1 + rng.poisson(0.9, n_o), width)
     pos = np.arange(width)[None, :]
@@ -142,7 +145,7 @@ def order_events(rng, log: EventLog, cust, t, campaign, first_visit, basket: Bas
     visit = t - first_visit
     log.add(cust, visit, VISIT, campaign=campaign)
     s = rng.random(n_o) < 0.35
-    log.add(cust[s], visit[s] + rng.random(s.sum()) * MINUTE, SEARCH)
+    log.add(cust[s], np.minimum(visit[s] + rng.random(s.sum()) * MINUTE, t[s]), SEARCH)
     lo = basket.line_order
     seen = visit[lo] + (t[lo] - visit[lo]) * rng.uniform(0.05, 0.6, len(lo))
     log.add(cust[lo], seen, VIEW, product=basket.line_product)
@@ -172,21 +175,21 @@ def browse_events(rng, log: EventLog, c: Customers, pur: Purchases, cand, days, 
         ]
     )
     g = np.concatenate([g_a, g_d, g_l])
-    t = np.clip(day_time(rng, np.floor(t)), start[g] + MINUTE, days - 1e-6)
-    t = np.minimum(t, days - 1e-6)
+    last = days - 1e-6
+    t = np.minimum(np.maximum(day_time(rng, np.floor(t)), start[g] + MINUTE), last)
     n_s = len(g)
     log.add(g, t, VISIT)
     s = rng.random(n_s) < 0.3
-    log.add(g[s], t[s] + rng.random(s.sum()) * MINUTE, SEARCH)
+    log.add(g[s], np.minimum(t[s] + rng.random(s.sum()) * MINUTE, last), SEARCH)
     views = 1 + rng.poisson(1.3, n_s)
     vr = np.repeat(np.arange(n_s), views)
-    vp = cand[g[vr], np.minimum(rng.geometric(0.25, len(vr)) - 1, cand.shape[1] - 1)]
-    vt = np.minimum(t[vr] + rng.random(len(vr)) * 20 * MINUTE, days - 1e-6)
+    vp = cand[g[vr], np.minimum(rng.geometric(0.1, len(vr)) - 1, cand.shape[1] - 1)]
+    vt = np.minimum(t[vr] + rng.random(len(vr)) * 20 * MINUTE, last)
     log.add(g[vr], vt, VIEW, product=vp)
     first = np.cumsum(views) - views
     cart = rng.random(n_s) < 0.12
     ci = first[cart]
-    log.add(g[vr[ci]], np.minimum(vt[ci] + MINUTE, days - 1e-6), CART, product=vp[ci])
+    log.add(g[vr[ci]], np.minimum(vt[ci] + MINUTE, last), CART, product=vp[ci])
 
 
 def events_table(clock: Clock, arrays, customer_id: pa.Array, cat: Catalogue, campaign_ids: pa.Array, first: int):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 
 from nomagic.errors import WarehouseError
@@ -60,10 +61,31 @@ class Warehouse:
         """Write a whole table (pandas, Arrow or Ibis expression), replacing it by default."""
         if isinstance(data, pa.RecordBatchReader):
             data = data.read_all()
+        if isinstance(data, (pa.Table, pd.DataFrame)):
+            # wrap in-memory data ourselves and let go of it afterwards: Ibis keeps every
+            # in-memory table registered until the process exits, which holds all chunks in memory
+            data = ibis.memtable(data)
+            try:
+                self._write_expr(name, data, overwrite)
+            finally:
+                self._forget(data)
+            return
+        self._write_expr(name, data, overwrite)
+
+    def _write_expr(self, name: str, data, overwrite: bool) -> None:
         if self.has(name) and not overwrite:
             self.con.insert(name, data)
         else:
             self.con.create_table(name, data, overwrite=True)
+
+    def _forget(self, memtable) -> None:
+        name = memtable.op().name
+        for drop in (self.con.drop_view, self.con.drop_table):
+            try:
+                drop(name, force=True)
+                return
+            except Exception:  # registered the other way (view or table) on this backend
+                continue
 
     def append(self, name: str, data) -> None:
         """Append rows to a table, creating it on first use."""

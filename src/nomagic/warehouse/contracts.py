@@ -77,7 +77,8 @@ def key_expr(t: ir.Table, key: tuple[str, ...]) -> ir.Value:
     """One value per key: the column itself, or the columns joined into one string."""
     if len(key) == 1:
         return t[key[0]]
-    parts = [t[k].cast("string").fill_null("\x00") for k in key]
+    # a unit separator between parts; NULL as the empty string (a NUL byte would end the SQL string)
+    parts = [t[k].cast("string").fill_null("") for k in key]
     out = parts[0]
     for p in parts[1:]:
         out = out.concat("\x1f", p)

@@ -9,7 +9,7 @@ Columns a user's source has beyond these are kept as attributes (extra columns o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nomagic.errors import InputError
 
@@ -61,7 +61,6 @@ class Table:
     columns: tuple[Column, ...]
     time_column: str | None = None
     description: str = ""
-    simulated_truth: bool = field(default=False)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
