@@ -46,7 +46,7 @@ def _root(
 
 def _register() -> None:
     """Import the command modules; each registers its commands on ``app``."""
-    for module in ("load", "check", "simulate", "lifecycle", "clv", "demo"):
+    for module in ("load", "check", "simulate", "lifecycle", "clv", "recommend", "demo"):
         try:
             __import__(f"nomagic.cli.{module}")
         except ModuleNotFoundError as exc:  # an area not built yet
