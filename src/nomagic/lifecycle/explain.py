@@ -32,14 +32,16 @@ class FeatureText:
     label : the column in words ("days since the last order").
     template : a sentence for one value, ``{value}`` filled in ("no order for {value:.0f} days").
         ``None`` gives ``"<label> = <value>"``.
+    blank : what to say when the value is missing ("never ordered"); default "<label> unknown".
     """
 
     label: str
     template: str | None = None
+    blank: str | None = None
 
     def say(self, value) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return f"{self.label} unknown"
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+            return self.blank or f"{self.label} unknown"
         if self.template is None:
             return f"{self.label} = {_fmt(value)}"
         try:
@@ -132,9 +134,13 @@ def reasons(
     words: Words = Words(),
     k: int = 3,
     min_abs: float = 0.01,
+    families: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The ``k`` strongest reasons per row as sentences, in columns ``reason_1`` ... ``reason_k``.
 
+    With ``families`` (column -> family, e.g. ``recency_days`` and ``overdue_ratio`` -> ``recency``)
+    the contributions of a family are added up and each reason is a different family, worded by
+    its strongest column: no row reads "never ordered", "no orders", "no usual gap yet".
     A contribution smaller than ``min_abs`` (in log-odds) is no reason: its cell stays empty.
 
     Examples
@@ -147,23 +153,37 @@ def reasons(
     """
     C = contributions.to_numpy(dtype=float)
     n, f = C.shape
-    k = max(0, min(k, f))
+    names = list(contributions.columns)
+    # group columns into families: G (n x g) sums, rep (n x g) the strongest column of each family
+    fam_of = [(families or {}).get(c, c) for c in names]
+    fams = list(dict.fromkeys(fam_of))
+    if len(fams) < f:
+        G = np.zeros((n, len(fams)))
+        rep = np.zeros((n, len(fams)), dtype=np.int64)
+        for g, fam in enumerate(fams):
+            idx = np.array([j for j, x in enumerate(fam_of) if x == fam])
+            G[:, g] = C[:, idx].sum(axis=1)
+            rep[:, g] = idx[np.argmax(np.abs(C[:, idx]), axis=1)] if idx.size > 1 else idx[0]
+    else:
+        G, rep = C, None
+    m = G.shape[1]
+    k = max(0, min(k, m))
     cols = [f"reason_{i + 1}" for i in range(k)]
     if n == 0 or k == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols}, index=contributions.index)
-    A = np.abs(C)
-    top = np.argpartition(-A, k - 1, axis=1)[:, :k] if k < f else np.tile(np.arange(f), (n, 1))
+    A = np.abs(G)
+    top = np.argpartition(-A, k - 1, axis=1)[:, :k] if k < m else np.tile(np.arange(m), (n, 1))
     rows = np.arange(n)[:, None]
     order = np.argsort(-A[rows, top], axis=1, kind="stable")
     top = top[rows, order]
-    names = list(contributions.columns)
     value_arrays = {
         name: values[name].to_numpy() if name in values else np.full(n, None, dtype=object) for name in names
     }
     out = {}
     for r in range(k):
-        feat = top[:, r]
-        contrib = C[np.arange(n), feat]
+        grp = top[:, r]
+        contrib = G[np.arange(n), grp]
+        feat = grp if rep is None else rep[np.arange(n), grp]
         col = np.full(n, None, dtype=object)
         for j in np.unique(feat):
             idx = np.flatnonzero((feat == j) & (np.abs(contrib) >= min_abs))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 RATIO_FLAG = 0.8
-MIN_GROUP = 30
+MIN_GROUP = 100
 
 
 def _selected(p: np.ndarray, top_share: float) -> np.ndarray:
@@ -112,7 +112,7 @@ def audit(
     items = attributes.items() if isinstance(attributes, dict) else attributes.items()
     result = {"top_share": top_share, "engine": engine, "ratio_flag": RATIO_FLAG, "attributes": {}}
     for name, values in items:
-        g = pd.Series(np.asarray(values, dtype=object)).fillna("(blank)").astype(str).to_numpy()
+        g = pd.Series(np.asarray(values, dtype=object)).map(_group_name).to_numpy()
         table = (_group_table_fairlearn if engine == "fairlearn" else _group_table_numpy)(y, p, sel, g)
         table["calibration_gap"] = table["mean_predicted"] - table["observed_rate"]
         groups = []
@@ -150,6 +150,14 @@ def audit(
             )
         result["attributes"][name] = {"groups": groups, "ratios": ratios, "flags": flags}
     return result
+
+
+def _group_name(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return "(blank)"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def flags(result: dict) -> list[str]:

@@ -25,6 +25,10 @@ _NAMES = {
     "lift_at_20": "lift in the top 20%",
     "gain_at_20": "gain in the top 20%",
     "profit_at_10": "profit per 1,000 customers",
+    "holdout_mae": "MAE",
+    "holdout_corr": "correlation",
+    "ndcg@10": "NDCG@10",
+    "recall@10": "Recall@10",
 }
 
 

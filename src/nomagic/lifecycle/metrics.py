@@ -59,7 +59,34 @@ METRICS: dict[str, Metric] = {
         ),
     )
 }
+#: the yes/no use cases' metrics; the others below belong to use cases with their own evaluation
 DEFAULT_METRICS = tuple(METRICS)
+
+METRICS.update(
+    {
+        m.name: m
+        for m in (
+            # customer value (clv): predicted vs actual orders per customer in the holdout period
+            Metric("holdout_corr", True, "correlation of predicted and actual holdout orders per customer"),
+            Metric("holdout_mae", False, "mean absolute error of holdout orders per customer"),
+            Metric("holdout_rmse", False, "root mean squared error of holdout orders per customer"),
+            Metric("holdout_total_error", False, "relative error of the summed holdout orders (absolute value)"),
+            # recommendations: full-catalogue ranking of the later interactions
+            *(
+                Metric(f"{name}@{k}", True, f"{text} in the top {k}")
+                for k in (5, 10, 20)
+                for name, text in (
+                    ("ndcg", "normalised discounted cumulative gain (binary relevance)"),
+                    ("recall", "share of a user's later items found"),
+                    ("precision", "share of recommended items the user later took"),
+                    ("coverage", "share of the catalogue recommended to anyone"),
+                    ("novelty", "mean self-information of the recommended items (less popular = more novel)"),
+                    ("hit_rate", "share of users with at least one later item"),
+                )
+            ),
+        )
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -282,6 +309,13 @@ def bootstrap(
     >>> res["improvement"]["roc_auc"]["ci"][0] > 0
     True
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _bootstrap(y, model, baseline, metrics, n_boot, seed, clusters, profit, level)
+
+
+def _bootstrap(y, model, baseline, metrics, n_boot, seed, clusters, profit, level):
     y, pm = _check(y, model)
     metrics = tuple(metrics)
     profit = profit or ProfitParams()

@@ -34,12 +34,24 @@ MODEL_FILE = "model.json"
 TREES_FILE = "model_lightgbm.txt"
 
 
+def single_blas():
+    """BLAS on one thread: the matrices here are small, and on a shared machine extra BLAS threads
+    make logistic regression ten times slower, not faster."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
 
 
-def _threads() -> int:
-    return int(os.environ.get("NOMAGIC_THREADS", 0)) or min(4, os.cpu_count() or 1)
+def _threads(rows: int = 0) -> int:
+    """LightGBM threads: $NOMAGIC_THREADS, else one below 100k rows (threads only add overhead there, and on a busy machine much more), else up to 4."""
+    env = int(os.environ.get("NOMAGIC_THREADS", 0))
+    if env:
+        return env
+    return 1 if rows < 100_000 else min(4, os.cpu_count() or 1)
 
 
 def _as_frame(X) -> pd.DataFrame:
@@ -76,16 +88,21 @@ def inner_folds(y, *, time=None, groups=None, n_folds: int = 3, gap=None, seed: 
     if time is not None:
         t = pd.to_datetime(pd.Series(np.asarray(time))).to_numpy()
         distinct = np.unique(t)
+        delta = np.timedelta64(0, "ns") if gap is None else np.timedelta64(pd.Timedelta(gap))
+        if distinct.size <= 4 * n_folds:  # a few cutoffs: validate on each of the latest in turn
+            blocks = [(v, v) for v in distinct[::-1][:n_folds]][::-1]
+        else:  # continuous time: the latest 10 % blocks (by rows) in turn
+            edges = np.quantile(t.astype("int64"), np.linspace(1 - 0.1 * n_folds, 1, n_folds + 1)).astype("int64")
+            edges = edges.astype(t.dtype)
+            blocks = [(edges[i], edges[i + 1]) for i in range(n_folds)]
         folds = []
-        if distinct.size >= 2:
-            delta = np.timedelta64(0, "ns") if gap is None else np.timedelta64(pd.Timedelta(gap))
-            for v in distinct[::-1][:n_folds]:
-                tr = np.flatnonzero(t <= v - delta) if gap is not None else np.flatnonzero(t < v)
-                va = np.flatnonzero(t == v)
-                if tr.size >= min_rows and np.unique(y[tr]).size == 2 and np.unique(y[va]).size == 2:
-                    folds.append((tr, va))
+        for i, (lo, hi) in enumerate(blocks):
+            va = np.flatnonzero((t >= lo) & ((t <= hi) if i == len(blocks) - 1 or lo == hi else (t < hi)))
+            tr = np.flatnonzero(t <= lo - delta) if gap is not None else np.flatnonzero(t < lo)
+            if tr.size >= min_rows and va.size and np.unique(y[tr]).size == 2 and np.unique(y[va]).size == 2:
+                folds.append((tr, va))
         if folds:
-            return folds[::-1]
+            return folds
     k = int(max(2, min(n_folds, np.bincount(y.astype(int)).min())))
     if groups is not None:
         splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -99,8 +116,9 @@ def inner_folds(y, *, time=None, groups=None, n_folds: int = 3, gap=None, seed: 
 
 _LGBM_DEFAULTS = {
     "objective": "binary",
-    "learning_rate": 0.03,
+    "learning_rate": 0.05,
     "num_leaves": 15,
+    "max_depth": 6,  # shallow trees: as good here, and TreeSHAP (reasons) costs grow with depth squared
     "min_data_in_leaf": 40,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
@@ -191,9 +209,9 @@ class AutoClassifier:
         self.categorical = tuple(categorical)
 
     # -------------------------------------------------------------- pieces
-    def _lgbm_params(self) -> dict:
+    def _lgbm_params(self, rows: int = 0) -> dict:
         params = dict(_LGBM_DEFAULTS)
-        params.update(seed=self.random_state, num_threads=_threads(), deterministic=True, force_row_wise=True)
+        params.update(seed=self.random_state, num_threads=_threads(rows), deterministic=True, force_row_wise=True)
         params.update(self.lgbm_params or {})
         return params
 
@@ -206,7 +224,7 @@ class AutoClassifier:
             Tv, yv = valid
             kwargs["valid_sets"] = [lgb.Dataset(Tv, label=yv, reference=train, categorical_feature=cat or "auto")]
             kwargs["callbacks"] = [lgb.early_stopping(self.early_stopping, verbose=False)]
-        return lgb.train(self._lgbm_params(), train, num_boost_round=rounds or self.max_trees, **kwargs)
+        return lgb.train(self._lgbm_params(len(y)), train, num_boost_round=rounds or self.max_trees, **kwargs)
 
     @staticmethod
     def _train_linear(L, y, C):
@@ -222,6 +240,10 @@ class AutoClassifier:
         row) keeps one unit out of both sides of a validation split. ``progress(fraction)`` is
         called as the work advances.
         """
+        with single_blas():
+            return self._fit(X, y, time=time, groups=groups, progress=progress)
+
+    def _fit(self, X, y, *, time=None, groups=None, progress=None) -> AutoClassifier:
         X = _as_frame(X)
         y = _check_y(y)
         bad = [c for c in self.candidates if c not in ("logistic", "lightgbm", "blend")]
@@ -304,7 +326,9 @@ class AutoClassifier:
         if w < 1:
             z += (1 - w) * self.linear_.decision_function(self.preprocessor_.linear_matrix(X))
         if w > 0:
-            z += w * self.booster_.predict(self.preprocessor_.tree_matrix(X), raw_score=True)
+            z += w * self.booster_.predict(
+                self.preprocessor_.tree_matrix(X), raw_score=True, num_threads=_threads(len(X))
+            )
         a, b = self.choice_.calibration
         return a * z + b
 
@@ -341,7 +365,7 @@ class AutoClassifier:
             contrib += (1 - w) * agg
             bias += (1 - w) * (self.linear_.intercept_[0] + float(self.linear_mean_ @ coef))
         if w > 0:
-            sh = self.booster_.predict(pre.tree_matrix(X), pred_contrib=True)
+            sh = self.booster_.predict(pre.tree_matrix(X), pred_contrib=True, num_threads=_threads(len(X)))
             contrib += w * sh[:, :-1]
             bias += w * sh[:, -1]
         return pd.DataFrame(a * contrib, columns=names, index=X.index), a * bias + b
@@ -528,7 +552,7 @@ class ScoreBaseline:
         return np.column_stack([1 - p, p])
 
     def describe(self) -> str:
-        return f"{self.label} ({'higher' if self.increasing else 'lower'} means more likely)"
+        return f"sort by {self.label}"
 
     def to_dict(self) -> dict:
         return {

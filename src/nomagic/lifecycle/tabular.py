@@ -111,6 +111,9 @@ class ColumnPlan:
     std: float = 1.0
     log: bool = False
     blank_flag: bool = False
+    add_log: bool = False  # a second, log1p column for the linear model (a bend in the curve)
+    log_mean: float = 0.0
+    log_std: float = 1.0
     # categorical
     levels: list[str] = field(default_factory=list)
 
@@ -118,6 +121,8 @@ class ColumnPlan:
         d = {"name": self.name, "kind": self.kind}
         if self.kind == "numeric":
             d.update(median=self.median, mean=self.mean, std=self.std, log=self.log, blank_flag=self.blank_flag)
+            if self.add_log:
+                d.update(add_log=True, log_mean=self.log_mean, log_std=self.log_std)
         else:
             d["levels"] = list(self.levels)
         return d
@@ -135,6 +140,8 @@ class TabularPreprocessor:
     max_levels : at most this many levels of a categorical column are kept (most frequent first).
     min_count : a level seen fewer times than this is pooled into ``(other)``.
     categorical : names of columns to treat as categorical even when numeric.
+    curves : give the linear model a log1p column next to each non-negative numeric column with
+        many values, so that it can bend (days since the last order matter more early than late).
 
     Examples
     --------
@@ -146,10 +153,13 @@ class TabularPreprocessor:
     (4, 6)
     """
 
-    def __init__(self, max_levels: int = 30, min_count: int = 10, categorical: tuple[str, ...] = ()):
+    def __init__(
+        self, max_levels: int = 30, min_count: int = 10, categorical: tuple[str, ...] = (), curves: bool = True
+    ):
         self.max_levels = max_levels
         self.min_count = min_count
         self.categorical = tuple(categorical)
+        self.curves = curves
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame) -> TabularPreprocessor:
@@ -179,9 +189,13 @@ class TabularPreprocessor:
             log = bool(q99 > 10 * max(q50, 1e-9) and q99 > 10)
         t = np.log1p(np.where(ok, v, med)) if log else np.where(ok, v, med)
         std = float(t.std()) or 1.0
-        return ColumnPlan(
+        plan = ColumnPlan(
             name, "numeric", median=med, mean=float(t.mean()), std=std, log=log, blank_flag=bool((~ok).any())
         )
+        if self.curves and not log and vals.size and vals.min() >= 0 and np.unique(vals[:5000]).size >= 10:
+            lt = np.log1p(np.where(ok, v, med))
+            plan.add_log, plan.log_mean, plan.log_std = True, float(lt.mean()), float(lt.std()) or 1.0
+        return plan
 
     def _categorical_plan(self, name: str, s: pd.Series) -> ColumnPlan:
         text = self._as_text(s)
@@ -201,6 +215,9 @@ class TabularPreprocessor:
             if p.kind == "numeric":
                 names.append(p.name)
                 sources.append(p.name)
+                if p.add_log:
+                    names.append(f"log1p({p.name})")
+                    sources.append(p.name)
                 if p.blank_flag:
                     names.append(f"{p.name}={BLANK}")
                     sources.append(p.name)
@@ -244,6 +261,8 @@ class TabularPreprocessor:
                 if p.log:
                     v = np.log1p(np.clip(v, 0, None))
                 cols.append(((v - p.mean) / p.std)[:, None])
+                if p.add_log:
+                    cols.append(((np.log1p(np.clip(v, 0, None)) - p.log_mean) / p.log_std)[:, None])
                 if p.blank_flag:
                     cols.append((~ok).astype(float)[:, None])
             else:
@@ -282,12 +301,13 @@ class TabularPreprocessor:
             "max_levels": self.max_levels,
             "min_count": self.min_count,
             "categorical": list(self.categorical),
+            "curves": self.curves,
             "plans": [p.to_dict() for p in self.plans_],
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> TabularPreprocessor:
-        pre = cls(d["max_levels"], d["min_count"], tuple(d.get("categorical", ())))
+        pre = cls(d["max_levels"], d["min_count"], tuple(d.get("categorical", ())), d.get("curves", False))
         pre.plans_ = [ColumnPlan.from_dict(p) for p in d["plans"]]
         pre.feature_names_in_ = [p.name for p in pre.plans_]
         pre._build_linear_index()

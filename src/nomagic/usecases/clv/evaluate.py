@@ -88,6 +88,10 @@ class PastRateBaseline:
     def describe(self) -> str:
         return "each customer repeats their past rate (repeat purchases / time since the first purchase)"
 
+    def to_dict(self) -> dict:
+        """What the registry stores: the rule has no parameters."""
+        return {"kind": "past rate", "description": self.describe()}
+
 
 # --------------------------------------------------------------------------- metrics
 

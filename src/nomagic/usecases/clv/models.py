@@ -40,6 +40,7 @@ True
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -347,6 +348,14 @@ class _BaseModel:
         rng = np.random.default_rng(seed)
         draws = rng.multivariate_normal(np.log(theta), cov_log, size=n, method="eigh")
         return [dict(zip(self._names, np.exp(d), strict=True)) for d in draws]
+
+    def save(self, folder) -> list:
+        """Write the fitted model as JSON (a safe format) into ``folder``; the registry calls this."""
+        from pathlib import Path
+
+        path = Path(folder) / "model.json"
+        path.write_text(json.dumps(self.to_dict(), indent=1, default=float))
+        return [path]
 
     def to_dict(self) -> dict:
         """Plain JSON: kind, parameters, standard errors, fit facts."""

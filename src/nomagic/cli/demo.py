@@ -1,0 +1,120 @@
+"""``nomagic demo``: the main job, end to end, on a simulated business.
+
+simulate -> readiness check -> train every available use case (backtest, gate, explain, register)
+-> the reality-check table -> report.html. At the default size it takes a minute or two on 2 cores.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from nomagic.cli import WarehouseOption, app, console
+from nomagic.errors import InputError
+from nomagic.simulate import is_simulated
+
+DEFAULT_CUSTOMERS = 10_000
+DEFAULT_DAYS = 730
+
+
+def _guard(wh, force: bool) -> None:
+    """Refuse to overwrite a warehouse that holds real (not simulated) data."""
+    canonical = {"customers", "orders", "events", "messages", "products"}
+    if force or not (canonical & set(wh.tables())) or is_simulated(wh):
+        return
+    raise InputError(
+        f"{wh.url} holds your own data (customer or order tables without a simulated truth); the demo would "
+        "replace them. Run it on another warehouse (--warehouse demo.duckdb) or pass --force."
+    )
+
+
+def run_demo(
+    *,
+    customers: int = DEFAULT_CUSTOMERS,
+    days: int = DEFAULT_DAYS,
+    seed: int = 0,
+    out: Path = Path("report.html"),
+    warehouse: str | None = None,
+    force: bool = False,
+    use_cases: list[str] | None = None,
+) -> list[dict]:
+    """Run the demo; returns the evaluation records (one per use case)."""
+    from nomagic import report
+    from nomagic.cli.lifecycle import progress_bar, reality_table, train_use_case
+    from nomagic.lifecycle.registry import Registry
+    from nomagic.simulate import simulate
+    from nomagic.usecases import REGISTRY
+    from nomagic.warehouse import connect
+    from nomagic.warehouse.readiness import check_use_case
+
+    unknown = [n for n in use_cases or () if n not in REGISTRY]
+    if unknown:
+        raise InputError(f"unknown use case(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+    # a use case joins the demo by registering a class with `requires` and `train(wh, progress=, source=)`
+    names = [n for n in use_cases or REGISTRY if hasattr(REGISTRY[n], "train") and hasattr(REGISTRY[n], "requires")]
+    if not out.parent.exists():
+        raise InputError(f"cannot write {out}: folder {out.parent} does not exist")
+    t0 = time.perf_counter()
+    records, metas = [], []
+    with connect(warehouse) as wh:
+        _guard(wh, force)
+        console.rule("[bold]1. simulate a business")
+        with progress_bar("simulating") as update:
+            sim = simulate(
+                wh, customers=customers, days=days, seed=seed, progress=lambda d, t, w: update(d / max(t, 1), w)
+            )
+        console.print(
+            f"{sim.customers:,} customers, {sim.start:%Y-%m-%d} to {sim.end:%Y-%m-%d}: "
+            + ", ".join(f"{n} {sim.rows.get(n, 0):,}" for n in ("orders", "events", "messages", "documents")),
+            highlight=False,
+        )
+        console.rule("[bold]2. check the data")
+        ready = {}
+        for name in names:
+            cls = REGISTRY[name]
+            with console.status(f"checking {name} ..."):
+                result = check_use_case(wh, cls.requires, name=name)
+            ready[name] = result
+            style = {"ready": "green", "ready with warnings": "yellow"}.get(result.verdict, "red")
+            console.print(f"{name}: [{style}]{result.verdict}[/]", highlight=False)
+            for f in result.reasons:
+                if f.level != "info":
+                    console.print(f"   {f.level}: {f.message}", highlight=False)
+        console.rule("[bold]3. train, backtest, judge")
+        registry = Registry.for_warehouse(wh.url)
+        for name in names:
+            cls = REGISTRY[name]
+            t1 = time.perf_counter()
+            with progress_bar(f"training {name}") as update:
+                record, version = train_use_case(wh, cls, registry, check=True, update=update, source=wh.url)
+            records.append(record)
+            metas.append(version.meta if version else None)
+            where = f" -> {version.version} ({version.status})" if version else ""
+            console.print(f"{name}: {record['verdict']} in {time.perf_counter() - t1:.0f}s{where}", highlight=False)
+    console.rule("[bold]4. reality check")
+    console.print(reality_table(records))
+    for r in records:
+        console.print(f"[bold]{r['use_case']}[/]: {r['explanation']}", highlight=False)
+        if r.get("drivers"):
+            console.print("   drivers: " + "; ".join(d["summary"] for d in r["drivers"][:5]), highlight=False)
+    console.rule("[bold]5. report")
+    with console.status("drawing the report ..."):
+        report.write(out, records, metas, title="nomagic demo: a simulated business")
+    console.print(f"report: {out}   ({time.perf_counter() - t0:.0f}s in all)", highlight=False)
+    return records
+
+
+@app.command("demo")
+def demo_command(
+    customers: int = typer.Option(DEFAULT_CUSTOMERS, "--customers", "-n", help="Size of the simulated business."),
+    days: int = typer.Option(DEFAULT_DAYS, "--days", "-d", help="Days of simulated history."),
+    seed: int = typer.Option(0, "--seed", "-s", help="Random seed of the simulated world."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Where to write the HTML report."),
+    use_case: list[str] = typer.Option(None, "--use-case", "-u", help="Only these use cases (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Replace the tables even if the warehouse holds real data."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """The main job on a simulated business: simulate -> check -> train every use case -> reality check -> report."""
+    run_demo(customers=customers, days=days, seed=seed, out=out, warehouse=warehouse, force=force, use_cases=use_case)

@@ -1,0 +1,103 @@
+"""Batch scoring: the champion's probabilities and top reasons for every unit, into a table or a file.
+
+The champion's ``scorer`` decides: ``model`` scores with the model and explains with its
+contributions; ``baseline`` (the model did not pass the no-magic gate) scores with the naive rule
+and gives the rule's own reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nomagic.errors import InputError
+from nomagic.lifecycle import explain as ex
+from nomagic.lifecycle.registry import Registry
+from nomagic.lifecycle.usecase import UNIT, score_frame
+
+
+def scores_table(use_case: str) -> str:
+    """The warehouse table the scores of ``use_case`` go to."""
+    return f"scores_{use_case}"
+
+
+def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None, k: int = 3, progress=None):
+    """Score every unit of ``uc`` at ``as_of`` (default: the end of the data) with the champion.
+
+    Returns a frame: ``customer_id``, ``score``, ``decile`` (1 = highest scores), ``reason_1`` ...
+    ``reason_k``, ``scorer``, ``model_version``, ``as_of``, ``scored_at``.
+    """
+    tick = progress or (lambda f, m: None)
+    v = registry.get(uc.name, version)
+    if as_of is None:
+        as_of = uc.plan(wh).score_as_of
+    as_of = pd.Timestamp(as_of)
+    tick(0.05, f"{uc.name}: features at {as_of:%Y-%m-%d}")
+    frame = uc.dataset(wh, as_of, label=False)
+    tick(0.5, f"{uc.name}: scoring {len(frame):,} units with the {v.scorer}")
+    if v.scorer == "model":
+        model = v.model()
+        cols = model.feature_names_in_
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"the {uc.name} model {v.version} needs features the warehouse no longer has: {', '.join(missing)}; "
+                f"retrain with `nomagic train {uc.name}`"
+            )
+        p, reasons = score_frame(
+            model, frame, cols, uc.feature_texts(cols), uc.words, k=k, families=uc.feature_families(cols)
+        )
+    else:
+        base = v.baseline()
+        p = base.predict_proba(frame)[:, 1]
+        reasons = _baseline_reasons(base, frame, p, uc, k)
+    out = pd.DataFrame({"customer_id": frame[UNIT].to_numpy(), "score": np.round(p, 6)})
+    out["decile"] = _deciles(p)
+    out = pd.concat([out, reasons.reset_index(drop=True)], axis=1)
+    out["scorer"] = v.scorer
+    out["model_version"] = v.version
+    out["as_of"] = as_of
+    out["scored_at"] = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)).floor("s")
+    tick(1.0, f"{uc.name}: scored {len(out):,}")
+    return out
+
+
+def _deciles(p: np.ndarray) -> np.ndarray:
+    if len(p) == 0:
+        return np.zeros(0, dtype=int)
+    rank = pd.Series(-p).rank(method="first").to_numpy()
+    return np.minimum(10, 1 + ((rank - 1) * 10 // len(p)).astype(int))
+
+
+def _baseline_reasons(base, frame, p, uc, k: int) -> pd.DataFrame:
+    col = getattr(base, "column", None)
+    cols = [f"reason_{i + 1}" for i in range(k)]
+    out = pd.DataFrame({c: pd.Series([None] * len(frame), dtype=object) for c in cols})
+    if col in frame.columns and len(frame):
+        texts = uc.feature_texts([col])
+        contrib = pd.DataFrame({col: p - np.mean(p)})
+        values = pd.DataFrame({col: frame[col].to_numpy(dtype=float)})
+        out[cols[0]] = ex.reasons(contrib, values, texts, uc.words, k=1, min_abs=0.0)["reason_1"].to_numpy()
+    return out
+
+
+def write_scores(wh, scores: pd.DataFrame, use_case: str, out: str | Path | None = None) -> str:
+    """Into the warehouse table ``scores_<use case>`` (replaced), or a ``.parquet`` / ``.csv`` file."""
+    if out is None:
+        name = scores_table(use_case)
+        wh.write(name, scores)
+        return f"warehouse table {name}"
+    out = Path(out)
+    if not out.parent.exists():
+        raise InputError(f"cannot write {out}: folder {out.parent} does not exist")
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        scores.to_parquet(out, index=False)
+    elif suffix == ".csv":
+        scores.to_csv(out, index=False)
+    else:
+        raise InputError(f"cannot write {out}: use a .parquet or .csv file name")
+    return str(out)

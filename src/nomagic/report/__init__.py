@@ -1,0 +1,134 @@
+"""The HTML report: one offline file with the reality check and, per use case, lift, calibration,
+drivers and fairness charts, the metrics with their intervals and the model card.
+
+Charts are inline SVG (Altair + vl-convert, the ``report`` extra); without the extra, simple HTML
+bars take their place. Nothing is loaded from the network.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nomagic.errors import InputError
+from nomagic.lifecycle.card import fmt, html_body
+from nomagic.lifecycle.gate import metric_name
+from nomagic.report import charts
+
+__all__ = ["reality_rows", "render", "write"]
+
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:2rem auto;padding:0 1rem;color:#1d2433}
+h1{font-size:1.7rem;margin-bottom:.2rem}h2{font-size:1.35rem;margin-top:2.4rem;border-bottom:2px solid #dde2ea}
+h3{font-size:1.05rem;margin-top:1.4rem}.meta{color:#5b6578}
+table{border-collapse:collapse;margin:.5rem 0;width:100%}td,th{border-bottom:1px solid #eceff4;padding:.35rem .55rem;text-align:left;vertical-align:top}
+th{background:#f5f7fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.verdict{font-weight:600;padding:.1rem .45rem;border-radius:.3rem;white-space:nowrap}
+.promoted{background:#dff3e4;color:#11612b}.not-better-than-baseline{background:#fff1cc;color:#7a5200}.not-ready{background:#fbdcdc;color:#8f1414}
+.charts{display:flex;flex-wrap:wrap;gap:1.2rem;align-items:flex-start}.charts figure{margin:0}
+.bar{background:#eceff4;height:.8rem;width:220px;display:inline-block;vertical-align:middle}.bar span{display:block;height:100%;background:#3a6fd8}
+code{background:#f1f3f6;padding:0 .2rem;border-radius:3px}details{margin:.6rem 0}
+"""
+
+
+def reality_rows(records: list[dict]) -> list[dict]:
+    """One row per record for the reality-check table (use case, metric, baseline, model, improvement, verdict)."""
+    rows = []
+    for r in records:
+        pm = r.get("primary_metric", "roc_auc")
+        m = r.get("metrics", {})
+        row = {"use_case": r["use_case"], "metric": metric_name(pm), "verdict": r["verdict"]}
+        if "model" in m and pm in m["model"]:
+            imp = m["improvement"][pm]
+            row["baseline"] = fmt(m["baseline"][pm]["value"], pm)
+            row["model"] = fmt(m["model"][pm]["value"], pm)
+            lo, hi = imp["ci"]
+            row["improvement"] = f"{imp['value']:+.3f} [{fmt(lo, pm)}, {fmt(hi, pm)}]"
+        else:
+            row["baseline"] = row["model"] = row["improvement"] = "-"
+        rows.append(row)
+    return rows
+
+
+def _verdict(v: str) -> str:
+    return f"<span class='verdict {v.replace(' ', '-')}'>{_html.escape(v)}</span>"
+
+
+def _fallback_lift(record: dict) -> str:
+    rows = []
+    for who in ("model", "baseline"):
+        lifts = record["curves"][who]["lift"]
+        top = max(max(lifts), 1e-9)
+        cells = "".join(
+            f"<tr><td>{who} decile {i + 1}</td><td><span class='bar'><span style='width:{100 * v / top:.0f}%'></span>"
+            f"</span> {v:.2f}</td></tr>"
+            for i, v in enumerate(lifts)
+        )
+        rows.append(cells)
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def _section(record: dict, meta: dict | None) -> str:
+    uc = record["use_case"]
+    parts = [f"<h2 id='{_html.escape(uc)}'>{_html.escape(uc)} {_verdict(record['verdict'])}</h2>"]
+    if record.get("question"):
+        parts.append(f"<p><strong>{_html.escape(record['question'])}</strong></p>")
+    parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
+    figs = []
+    if record.get("curves"):
+        svg = charts.lift(record)
+        figs.append(svg or _fallback_lift(record))
+        svg = charts.calibration(record)
+        if svg:
+            figs.append(svg)
+    if record.get("drivers"):
+        svg = charts.drivers(record)
+        if svg:
+            figs.append(svg)
+    for _, svg in charts.fairness(record):
+        figs.append(svg)
+    if figs:
+        parts.append("<div class='charts'>" + "".join(f"<figure>{f}</figure>" for f in figs) + "</div>")
+    parts.append(html_body(record, meta or {"version": ""}, level=3))
+    return "\n".join(parts)
+
+
+def render(records: list[dict], metas: list[dict | None] | None = None, *, title: str = "nomagic report") -> str:
+    """The report as one HTML string."""
+    if not records:
+        raise InputError("nothing to report: no evaluation records (train a use case first: `nomagic train churn`)")
+    metas = metas or [None] * len(records)
+    head = "".join(
+        f"<th>{h}</th>" for h in ("use case", "metric", "baseline", "model", "improvement [95% CI]", "verdict")
+    )
+    body = "".join(
+        f"<tr><td><a href='#{_html.escape(r['use_case'])}'>{_html.escape(r['use_case'])}</a></td>"
+        f"<td>{_html.escape(r['metric'])}</td><td class='num'>{r['baseline']}</td><td class='num'>{r['model']}</td>"
+        f"<td class='num'>{r['improvement']}</td><td>{_verdict(r['verdict'])}</td></tr>"
+        for r in reality_rows(records)
+    )
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    note = (
+        ""
+        if charts.available()
+        else ("<p class='meta'>Charts need the report extra: <code>pip install 'nomagic[report]'</code>.</p>")
+    )
+    sections = "\n".join(_section(r, m) for r, m in zip(records, metas, strict=True))
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{_html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_html.escape(title)}</h1><p class='meta'>Created {created}. Every model is compared with the naive "
+        "rule a marketer would use, on data it did not learn from; it is promoted only when the lower end of the "
+        "95% interval of its improvement is above zero.</p>"
+        f"{note}<h2>Reality check</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"{sections}</body></html>\n"
+    )
+
+
+def write(path, records: list[dict], metas: list[dict | None] | None = None, **kw) -> Path:
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    path.write_text(render(records, metas, **kw), encoding="utf-8")
+    return path

@@ -1,0 +1,16 @@
+"""The use cases: each answers one marketing question in the same shape (see DESIGN.md).
+
+:data:`REGISTRY` maps a use case's name to its class; the CLI (``nomagic train NAME``,
+``nomagic check --use-case NAME``), the report and the demo find use cases there.
+"""
+
+from __future__ import annotations
+
+from nomagic.usecases.churn import Churn
+from nomagic.usecases.clv.usecase import Clv
+from nomagic.usecases.propensity import Propensity
+
+#: name -> use-case class
+REGISTRY: dict[str, type] = {cls.name: cls for cls in (Churn, Propensity, Clv)}
+
+__all__ = ["REGISTRY", "Churn", "Clv", "Propensity"]

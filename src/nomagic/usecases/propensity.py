@@ -1,0 +1,76 @@
+"""Purchase propensity: the probability that a customer orders in the next 30 days.
+
+* **Population at a cutoff**: every customer who signed up before it and allows profiling
+  (including those who never ordered).
+* **Label**: 1 when the customer places at least one order in the 30 days from the cutoff.
+* **Baseline**: the customer's own past order rate (orders per 30 days since sign-up).
+* **Model**: :class:`~nomagic.lifecycle.models.AutoClassifier` on the shared customer features.
+
+Examples
+--------
+>>> from nomagic.usecases import REGISTRY
+>>> REGISTRY["propensity"].horizon_days
+30
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+import ibis
+
+from nomagic.lifecycle.explain import Words
+from nomagic.lifecycle.models import ScoreBaseline
+from nomagic.usecases import features as F
+from nomagic.usecases.customer import CustomerUseCase
+from nomagic.warehouse.readiness import Requirements
+
+HORIZON = 30
+
+
+def _labels(wh, as_of: datetime):
+    return Propensity().labels(wh, as_of)
+
+
+def _features(wh, as_of: datetime):
+    return Propensity().features(wh, as_of)
+
+
+class Propensity(CustomerUseCase):
+    """Probability to order in the next 30 days, for every customer."""
+
+    name: ClassVar[str] = "propensity"
+    title: ClassVar[str] = "Purchase propensity"
+    question: ClassVar[str] = "Which customers will order in the next 30 days?"
+    horizon_days: ClassVar[int] = HORIZON
+    words: ClassVar[Words] = Words("more likely to buy", "less likely to buy")
+    requires: ClassVar[Requirements] = Requirements(
+        tables={
+            "customers": ["customer_id", "created_at"],
+            "orders": ["order_id", "customer_id", "ordered_at", "revenue"],
+        },
+        min_history_days=90 + 2 * HORIZON,
+        min_units=200,
+        units="customers.customer_id",
+        label=_labels,
+        horizon_days=HORIZON,
+        min_labels=200,
+        min_minority=30,
+        features=_features,
+        history_tables=("orders",),
+        description="purchase propensity: at least one order in the 30 days after the cutoff",
+    )
+
+    def labels(self, wh, as_of: datetime):
+        """1 = at least one order in [as_of, as_of + 30 days), for the population at ``as_of``."""
+        pop = self.population(wh, as_of).select(F.UNIT)
+        o = wh.table("orders")
+        end = ibis.literal(as_of, type="timestamp") + ibis.interval(days=self.horizon_days)
+        future = o.filter((o.ordered_at >= ibis.literal(as_of, type="timestamp")) & (o.ordered_at < end))
+        buyers = future.select(unit_id=future.customer_id, _bought=ibis.literal(1)).distinct()
+        t = pop.left_join(buyers, F.UNIT).drop(f"{F.UNIT}_right")
+        return t.select(F.UNIT, label=t._bought.notnull().cast("int64"))
+
+    def baseline(self) -> ScoreBaseline:
+        return ScoreBaseline("order_rate_30d", increasing=True, label="the customer's own past order rate")

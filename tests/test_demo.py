@@ -1,0 +1,50 @@
+"""``nomagic demo`` end to end at a small size: the reality-check table and the report."""
+
+from __future__ import annotations
+
+import re
+
+from nomagic.cli import main
+
+
+def test_demo_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("NOMAGIC_REGISTRY", raising=False)
+    monkeypatch.setenv("COLUMNS", "160")
+    wh = tmp_path / "demo.duckdb"
+    out = tmp_path / "report.html"
+    try:
+        main(["demo", "--customers", "1500", "--days", "500", "--seed", "3", "-w", str(wh), "-o", str(out)])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    text = capsys.readouterr().out
+    # the reality-check table: one row per use case with metric, baseline, model, improvement and verdict
+    assert "Reality check" in text
+    for name in ("churn", "propensity"):
+        row = next(line for line in text.splitlines() if line.startswith(f"│ {name} "))
+        assert "ROC-AUC" in row
+        assert re.search(r"0\.\d{3} +│ +0\.\d{3} +│ +[+-]0\.\d{3} \[-?0\.\d{3}, -?0\.\d{3}\]", row), row
+        assert re.search(r"promoted|not better than baseline", row), row
+    # the report: one offline file with the table and the charts
+    html = out.read_text()
+    assert "Reality check" in html
+    assert html.count("<svg") >= 6  # lift, calibration and drivers for each use case (+ fairness)
+    assert "Lift by decile" in html and "Calibration" in html and "Drivers" in html and "Fairness" in html
+    assert "<script" not in html and not re.search(r"(src|href)=['\"]https?://", html)
+    # every use case is registered, with its model card
+    for name in ("churn", "propensity"):
+        assert (tmp_path / ".nomagic" / "registry" / name / "v0001" / "card.md").exists()
+
+
+def test_demo_refuses_a_warehouse_with_real_data(tmp_path, capsys):
+    import pandas as pd
+
+    from nomagic.warehouse import connect
+
+    path = tmp_path / "mine.duckdb"
+    with connect(str(path)) as w:
+        w.write("customers", pd.DataFrame({"customer_id": ["a"]}))
+    try:
+        main(["demo", "--customers", "100", "-w", str(path)])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "--force" in capsys.readouterr().err
