@@ -362,3 +362,15 @@ def test_interrupt_during_a_first_bulk_load_leaves_no_table(wh, tmp_path):
     before = snapshot(wh)
     _interrupted_load(wh, tmp_path)
     assert snapshot(wh) == before and not wh.has("orders")
+
+
+def test_cli_aliases_route_use_case_verbs():
+    from nomagic.cli import _resolve_aliases
+
+    assert _resolve_aliases(["evaluate", "clv", "--data", "x"]) == ["evaluate-clv", "--data", "x"]
+    assert _resolve_aliases(["score", "segments"]) == ["score-segments"]
+    assert _resolve_aliases(["evaluate", "churn", "--data", "x"]) == ["evaluate", "churn", "--data", "x"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nomagic", "evaluate", "clv", "--help"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "--calibration-end" in proc.stdout

@@ -57,8 +57,26 @@ def _register() -> None:
 _register()
 
 
+#: ``nomagic evaluate clv ...`` runs ``nomagic evaluate-clv ...``: use cases whose evaluation takes
+#: other options than the yes/no ones (churn, propensity) keep their own command under the common verb.
+ALIASES = {
+    ("evaluate", "clv"): "evaluate-clv",
+    ("evaluate", "recommend"): "evaluate-recommend",
+    ("score", "clv"): "score-clv",
+    ("score", "segments"): "score-segments",
+    ("score", "recommend"): "score-recommend",
+}
+
+
+def _resolve_aliases(argv: list[str]) -> list[str]:
+    if len(argv) >= 2 and (argv[0], argv[1]) in ALIASES:
+        return [ALIASES[argv[0], argv[1]], *argv[2:]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning nomagic errors into a message and exit status 2."""
+    argv = _resolve_aliases(list(sys.argv[1:] if argv is None else argv))
     try:
         rc = app(args=argv, standalone_mode=False)  # without standalone mode, typer.Exit(n) comes back as n
         if isinstance(rc, int) and rc:
