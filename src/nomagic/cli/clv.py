@@ -16,41 +16,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.clv.data import read_transactions
 from nomagic.usecases.clv.evaluate import METRICS, MODEL_WORDS, MODELS, evaluate
 
-_STYLE = {"promoted": "bold green", "not better than baseline": "bold yellow", "not ready": "bold red"}
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-def _ci(m: dict, pct: bool = False) -> str:
-    fmt = "{:+.1%}" if pct else "{:.3f}"
-    v = "n/a" if m["value"] is None else fmt.format(m["value"])
-    lo, hi = m["ci"]
-    if lo is None:
-        return v
-    return f"{v} [{fmt.format(lo)}, {fmt.format(hi)}]"
-
 
 def _show(record: dict) -> None:
     verdict = record["verdict"]
-    console.print(f"[{_STYLE[verdict]}]{verdict}[/]")
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
     if verdict == "not ready":
         console.print(record["explanation"], highlight=False)
         return
@@ -67,9 +45,9 @@ def _show(record: dict) -> None:
         pct = name == "holdout_total_error"
         t.add_row(
             f"{name} ({'higher' if higher else 'lower'} is better)" if not pct else f"{name} (closer to 0 is better)",
-            _ci(record["metrics"]["model"][name], pct),
-            _ci(record["metrics"]["baseline"][name], pct),
-            _ci(record["metrics"]["improvement"][name], pct),
+            format_ci(record["metrics"]["model"][name], pct),
+            format_ci(record["metrics"]["baseline"][name], pct),
+            format_ci(record["metrics"]["improvement"][name], pct),
         )
     console.print(t)
     p = record["params"]
@@ -127,7 +105,7 @@ def evaluate_clv(
         raise InputError(f"--model must be one of {', '.join(MODELS)}, not {model!r}")
     if json_out is not None and not Path(json_out).parent.exists():
         raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task(f"reading {data.name}", total=1.0)
         df = read_transactions(data, [c for c in (id, time, value) if c])
 
@@ -171,7 +149,7 @@ def score_clv(
     from nomagic.warehouse import connect
 
     uc = Clv(model=model, months=months, discount_rate=discount_rate)
-    with connect(warehouse) as wh, _progress() as bar:
+    with connect(warehouse) as wh, progress() as bar:
         task = bar.add_task("scoring", total=1.0)
         df = uc.write_scores(wh, as_of, table=table, progress=lambda f, m: bar.update(task, completed=f, description=m))
     t = Table(title=f"{table}: {len(df):,} customers as of {df['as_of'].iloc[0]:%Y-%m-%d}", header_style="bold")
@@ -207,7 +185,7 @@ def score_segments(
     from nomagic.warehouse import connect
 
     uc = Segments(method=method)
-    with connect(warehouse) as wh, _progress() as bar:
+    with connect(warehouse) as wh, progress() as bar:
         task = bar.add_task("segmenting", total=1.0)
         out, cl, info = uc.write_scores(
             wh, as_of, table=table, progress=lambda f, m: bar.update(task, completed=f, description=m)

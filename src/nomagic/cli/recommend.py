@@ -15,39 +15,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.recommend.data import read_interactions
 from nomagic.usecases.recommend.evaluate import METRICS, evaluate
 
-_STYLE = {"promoted": "bold green", "not better than baseline": "bold yellow", "not ready": "bold red"}
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-
-
-def _ci(m: dict) -> str:
-    v = "n/a" if m["value"] is None else f"{m['value']:.3f}"
-    lo, hi = m["ci"]
-    return v if lo is None else f"{v} [{lo:.3f}, {hi:.3f}]"
-
 
 def show(record: dict) -> None:
     """Print a recommend evaluation record as Rich tables."""
     verdict = record["verdict"]
-    console.print(f"[{_STYLE[verdict]}]{verdict}[/]")
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
     if verdict == "not ready":
         console.print(record["explanation"], highlight=False)
         return
@@ -67,9 +48,9 @@ def show(record: dict) -> None:
         if name in record["metrics"]["model"]:
             t.add_row(
                 name,
-                _ci(record["metrics"]["model"][name]),
-                _ci(record["metrics"]["baseline"][name]),
-                _ci(record["metrics"]["improvement"][name]),
+                format_ci(record["metrics"]["model"][name]),
+                format_ci(record["metrics"]["baseline"][name]),
+                format_ci(record["metrics"]["improvement"][name]),
             )
     console.print(t)
     tun = Table(title="chosen on the validation split (inside the training period)", header_style="bold")
@@ -109,7 +90,7 @@ def evaluate_recommend(
     if json_out is not None and not Path(json_out).parent.exists():
         raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
     cols = [user, item, time]
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task(f"reading {data.name}", total=1.0)
         df = read_interactions(data, cols)
         te = read_interactions(test, cols) if test is not None else None
@@ -148,7 +129,7 @@ def score_recommend(
     from nomagic.warehouse import connect
 
     uc = Recommend(n=n, exclude_bought=not keep_bought, max_per_category=max_per_category or None, blocked=block)
-    with connect(warehouse) as wh, _progress() as bar:
+    with connect(warehouse) as wh, progress() as bar:
         task = bar.add_task("recommending", total=1.0)
         df = uc.write_scores(wh, as_of, table=table, progress=lambda f, m: bar.update(task, completed=f, description=m))
     t = Table(title=f"{table}: {df['customer_id'].nunique():,} customers, {len(df):,} rows", header_style="bold")

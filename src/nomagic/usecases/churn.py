@@ -24,19 +24,11 @@ import ibis
 from nomagic.lifecycle.explain import Words
 from nomagic.lifecycle.models import ScoreBaseline
 from nomagic.usecases import features as F
-from nomagic.usecases.customer import CustomerUseCase
+from nomagic.usecases.customer import CustomerUseCase, customer_requirements
 from nomagic.warehouse.readiness import Requirements
 
 HORIZON = 90
 ACTIVE_DAYS = 365
-
-
-def _labels(wh, as_of: datetime):
-    return Churn().labels(wh, as_of)
-
-
-def _features(wh, as_of: datetime):
-    return Churn().features(wh, as_of)
 
 
 class Churn(CustomerUseCase):
@@ -47,21 +39,10 @@ class Churn(CustomerUseCase):
     question: ClassVar[str] = "Which active customers will place no order in the next 90 days?"
     horizon_days: ClassVar[int] = HORIZON
     words: ClassVar[Words] = Words("risk up", "risk down")
-    requires: ClassVar[Requirements] = Requirements(
-        tables={
-            "customers": ["customer_id", "created_at"],
-            "orders": ["order_id", "customer_id", "ordered_at", "revenue"],
-        },
-        min_history_days=90 + 2 * HORIZON,
-        min_units=200,
-        units="customers.customer_id",
-        label=_labels,
-        horizon_days=HORIZON,
-        min_labels=200,
-        min_minority=30,
-        features=_features,
-        history_tables=("orders",),
-        description="churn risk: no order in the 90 days after the cutoff, among customers active in the last year",
+    requires: ClassVar[Requirements] = customer_requirements(
+        lambda: Churn(),
+        HORIZON,
+        "churn risk: no order in the 90 days after the cutoff, among customers active in the last year",
     )
 
     def __init__(self, *, active_days: int = ACTIVE_DAYS, **kw):

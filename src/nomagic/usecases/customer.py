@@ -6,6 +6,7 @@ cutoff, what the label is and which naive rule is its baseline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
@@ -13,6 +14,31 @@ import pandas as pd
 from nomagic.lifecycle.explain import FeatureText
 from nomagic.lifecycle.usecase import UseCase
 from nomagic.usecases import features as F
+from nomagic.warehouse.readiness import Requirements
+
+
+def customer_requirements(make: Callable[[], UseCase], horizon: int, description: str) -> Requirements:
+    """What a customer-level yes/no use case needs: customers and orders, history for a backtest.
+
+    ``make`` builds the use case (called late, so a class can pass ``lambda: Itself()``); its
+    labels and features are what the readiness check counts and searches for leakage.
+    """
+    return Requirements(
+        tables={
+            "customers": ["customer_id", "created_at"],
+            "orders": ["order_id", "customer_id", "ordered_at", "revenue"],
+        },
+        min_history_days=90 + 2 * horizon,
+        min_units=200,
+        units="customers.customer_id",
+        label=lambda wh, as_of: make().labels(wh, as_of),
+        horizon_days=horizon,
+        min_labels=200,
+        min_minority=30,
+        features=lambda wh, as_of: make().features(wh, as_of),
+        history_tables=("orders",),
+        description=description,
+    )
 
 
 class CustomerUseCase(UseCase):

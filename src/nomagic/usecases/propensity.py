@@ -23,18 +23,10 @@ import ibis
 from nomagic.lifecycle.explain import Words
 from nomagic.lifecycle.models import ScoreBaseline
 from nomagic.usecases import features as F
-from nomagic.usecases.customer import CustomerUseCase
+from nomagic.usecases.customer import CustomerUseCase, customer_requirements
 from nomagic.warehouse.readiness import Requirements
 
 HORIZON = 30
-
-
-def _labels(wh, as_of: datetime):
-    return Propensity().labels(wh, as_of)
-
-
-def _features(wh, as_of: datetime):
-    return Propensity().features(wh, as_of)
 
 
 class Propensity(CustomerUseCase):
@@ -45,21 +37,8 @@ class Propensity(CustomerUseCase):
     question: ClassVar[str] = "Which customers will order in the next 30 days?"
     horizon_days: ClassVar[int] = HORIZON
     words: ClassVar[Words] = Words("more likely to buy", "less likely to buy")
-    requires: ClassVar[Requirements] = Requirements(
-        tables={
-            "customers": ["customer_id", "created_at"],
-            "orders": ["order_id", "customer_id", "ordered_at", "revenue"],
-        },
-        min_history_days=90 + 2 * HORIZON,
-        min_units=200,
-        units="customers.customer_id",
-        label=_labels,
-        horizon_days=HORIZON,
-        min_labels=200,
-        min_minority=30,
-        features=_features,
-        history_tables=("orders",),
-        description="purchase propensity: at least one order in the 30 days after the cutoff",
+    requires: ClassVar[Requirements] = customer_requirements(
+        lambda: Propensity(), HORIZON, "purchase propensity: at least one order in the 30 days after the cutoff"
     )
 
     def labels(self, wh, as_of: datetime):
