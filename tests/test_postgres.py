@@ -64,3 +64,14 @@ def test_postgres_clean_loads_twice(pg, tmp_path):
     r = load(pg, "customers", path)
     assert (r.inserted, r.unchanged, r.quarantined) == (0, 3, 0)
     assert pg.table("quarantine").count().execute() == 0
+
+
+def test_postgres_upload_streams_in_batches(pg, tmp_path, monkeypatch):
+    from nomagic.warehouse import ingest
+
+    monkeypatch.setattr(ingest, "UPLOAD_BATCH_ROWS", 7)
+    load(pg, "customers", str(write(tmp_path, "customers.csv", CUSTOMERS)))
+    rows = "\n".join(f"x{i},c{1 + i % 3},2024-03-01,{i}" for i in range(50))
+    r = load(pg, "orders", str(write(tmp_path, "o.csv", "order_id,customer_id,ordered_at,revenue\n" + rows + "\n")))
+    assert (r.inserted, r.quarantined) == (50, 0)
+    assert pg.table("orders").revenue.sum().execute() == sum(range(50))

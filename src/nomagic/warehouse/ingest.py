@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import ibis
+import pyarrow as pa
 import sqlglot
 
 from nomagic.errors import ContractError, InputError, WarehouseError
@@ -707,8 +708,8 @@ def _merge_remote(wh, loader: _Loader, target: Table, columns: list[Column], acc
     duck, result, dialect = loader.duck, loader.result, wh.con.dialect
     incoming = f"_nm_incoming_{loader.tag}"
     quar = f"_nm_quarantine_{loader.tag}"
-    wh.con.create_table(incoming, duck.execute(f"SELECT * FROM {accepted}").to_arrow_table())
-    wh.con.create_table(quar, duck.execute(f"SELECT * FROM {loader.quar}").to_arrow_table())
+    _upload(wh, incoming, duck.execute(f"SELECT * FROM {accepted}"))
+    _upload(wh, quar, duck.execute(f"SELECT * FROM {loader.quar}"))
     try:
         exists = wh.has(target.name)
         existing = loader.existing_types()
@@ -732,6 +733,20 @@ def _merge_remote(wh, loader: _Loader, target: Table, columns: list[Column], acc
     finally:
         for name in (incoming, quar):
             wh.con.drop_table(name, force=True)
+
+
+UPLOAD_BATCH_ROWS = 200_000
+
+
+def _upload(wh, name: str, result) -> None:
+    """Copy a DuckDB result into a new table of the warehouse in batches, with bounded memory."""
+    reader = result.to_arrow_reader(UPLOAD_BATCH_ROWS)
+    first = True
+    for batch in reader:
+        wh.write(name, pa.Table.from_batches([batch]), overwrite=first)
+        first = False
+    if first:  # no rows: still create the (empty) table with the right columns
+        wh.write(name, reader.schema.empty_table())
 
 
 def _to(dialect, sql: str) -> str:
