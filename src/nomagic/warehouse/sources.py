@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from nomagic.errors import InputError
 
 SAMPLE_BYTES = 1 << 20
@@ -224,3 +226,42 @@ def _sql_str(value: str) -> str:
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def read_frame(path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a small table into pandas: CSV (comma, semicolon, tab, pipe) or whitespace-separated text
+    (CDNOW, MovieLens) with every column as text, or Parquet with its own types.
+
+    For the use cases that read a user's file into memory (CLV transactions, interactions). ``columns``
+    are checked to exist and the error names the file, the missing column and those found. All-digit
+    ``columns`` mean a file without a header whose columns are named ``0``, ``1``, ... Id-like columns
+    stay text, so leading zeros survive.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        if path.name.lower().endswith((".parquet", ".pq")):
+            df = pd.read_parquet(path)
+        else:
+            with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+                head = fh.readline()
+            sep = next((s for s in (",", ";", "\t", "|") if s in head), None)
+            headerless = bool(columns) and all(str(c).isdigit() for c in columns)
+            df = pd.read_csv(
+                path,
+                sep=sep if sep else r"\s+",
+                dtype=str,
+                encoding="utf-8-sig",
+                encoding_errors="replace",
+                header=None if headerless else 0,
+                skipinitialspace=True,
+            )
+            df.columns = [str(c).strip() for c in df.columns]
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: cannot read it as a table: {str(exc).splitlines()[0]}") from None
+    for col in columns or ():
+        if col not in df.columns:
+            found = ", ".join(map(str, df.columns[:20]))
+            raise InputError(f"{path}: no column {col!r}; the file has: {found}")
+    return df

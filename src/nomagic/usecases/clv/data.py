@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
+from nomagic.warehouse.sources import read_frame
 
 __all__ = ["TIME_UNITS", "read_transactions", "summary_data", "to_datetime"]
 
@@ -39,31 +39,9 @@ def _where(source: str | None) -> str:
 
 
 def read_transactions(path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a transaction file: CSV (comma, semicolon, tab, pipe), whitespace-separated text or Parquet.
-
-    ``columns`` are checked to exist, and the error names the file, the missing column and those found.
-    Id-like columns are read as text so that leading zeros survive.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    low = path.name.lower()
-    try:
-        if low.endswith((".parquet", ".pq")):
-            df = pd.read_parquet(path)
-        else:
-            with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-                head = fh.readline()
-            sep = next((s for s in (",", ";", "\t", "|") if s in head), None)
-            df = pd.read_csv(path, sep=sep if sep else r"\s+", dtype=str, encoding="utf-8-sig", skipinitialspace=True)
-            df.columns = [str(c).strip() for c in df.columns]
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: cannot read it as a table: {str(exc).splitlines()[0]}") from None
-    for col in columns or ():
-        if col not in df.columns:
-            found = ", ".join(map(str, df.columns[:20]))
-            raise InputError(f"{path}: no column {col!r}; the file has: {found}")
-    return df
+    """Read a transaction file (see :func:`nomagic.warehouse.sources.read_frame`): CSV, whitespace-separated
+    text (with or without CRLF) or Parquet; id-like columns stay text so that leading zeros survive."""
+    return read_frame(path, columns)
 
 
 def to_datetime(s: pd.Series, column: str = "time", source: str | None = None) -> pd.Series:

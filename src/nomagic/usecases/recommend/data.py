@@ -8,51 +8,24 @@ users who appear in train, minus the items they already have in train.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from nomagic.errors import InputError
+from nomagic.warehouse.sources import read_frame
 
 __all__ = ["Interactions", "Split", "read_interactions", "temporal_split", "to_seconds"]
 
 
 def read_interactions(path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read an interaction file: CSV (comma, semicolon, tab, pipe), whitespace-separated text or Parquet.
+    """Read an interaction file (see :func:`nomagic.warehouse.sources.read_frame`).
 
     A file without a header (such as MovieLens ``u.data``) has columns named ``0``, ``1``, ... when the
     requested ``columns`` are all digits.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    try:
-        if path.name.lower().endswith((".parquet", ".pq")):
-            df = pd.read_parquet(path)
-        else:
-            with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-                head = fh.readline()
-            sep = next((s for s in (",", ";", "\t", "|") if s in head), None)
-            headerless = bool(columns) and all(str(c).isdigit() for c in columns)
-            df = pd.read_csv(
-                path,
-                sep=sep if sep else r"\s+",
-                dtype=str,
-                encoding="utf-8-sig",
-                encoding_errors="replace",
-                header=None if headerless else 0,
-                skipinitialspace=True,
-            )
-            df.columns = [str(c).strip() for c in df.columns]
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: cannot read it as a table: {str(exc).splitlines()[0]}") from None
-    for col in columns or ():
-        if col not in df.columns:
-            found = ", ".join(map(str, df.columns[:20]))
-            raise InputError(f"{path}: no column {col!r}; the file has: {found}")
-    return df
+    return read_frame(path, columns)
 
 
 def to_seconds(s: pd.Series, column: str = "time") -> np.ndarray:
