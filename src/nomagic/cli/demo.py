@@ -42,7 +42,8 @@ def run_demo(
 ) -> list[dict]:
     """Run the demo; returns the evaluation records (one per use case)."""
     from nomagic import report
-    from nomagic.cli.lifecycle import progress_bar, reality_table, train_use_case
+    from nomagic.cli.lifecycle import reality_table, train_use_case
+    from nomagic.cli.ui import progress_bar
     from nomagic.lifecycle.registry import Registry
     from nomagic.simulate import simulate
     from nomagic.usecases import REGISTRY

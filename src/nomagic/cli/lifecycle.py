@@ -11,18 +11,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import VERDICT_STYLE, progress_bar
 from nomagic.errors import InputError, NotReadyError
-
-_STYLE = {"promoted": "bold green", "not better than baseline": "bold yellow", "not ready": "bold red"}
 
 
 def use_case_class(name: str):
@@ -32,25 +28,6 @@ def use_case_class(name: str):
     if name not in REGISTRY:
         raise InputError(f"unknown use case {name!r}; the known use cases are: {', '.join(sorted(REGISTRY))}")
     return REGISTRY[name]
-
-
-@contextmanager
-def progress_bar(what: str = "working") -> Iterator:
-    """A Rich progress bar; yields ``update(fraction, message)``."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(what, total=100)
-
-        def update(fraction: float, message: str = "") -> None:
-            bar.update(task, completed=max(0.0, min(1.0, fraction)) * 100, description=message or what)
-
-        yield update
 
 
 def reality_table(records: list[dict], title: str = "Reality check") -> Table:
@@ -68,7 +45,7 @@ def reality_table(records: list[dict], title: str = "Reality check") -> Table:
     ):
         table.add_column(col, **kw)
     for r in reality_rows(records):
-        style = _STYLE.get(r["verdict"], "")
+        style = VERDICT_STYLE.get(r["verdict"], "")
         table.add_row(
             r["use_case"], r["metric"], r["baseline"], r["model"], r["improvement"], f"[{style}]{r['verdict']}[/]"
         )

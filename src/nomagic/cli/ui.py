@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nomagic.cli import console
@@ -12,13 +15,25 @@ VERDICT_STYLE = {"promoted": "bold green", "not better than baseline": "bold yel
 def progress() -> Progress:
     """A transient Rich progress bar on the CLI's console."""
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     )
+
+
+@contextmanager
+def progress_bar(what: str = "working") -> Iterator:
+    """One task on :func:`progress`; yields ``update(fraction, message)``."""
+    with progress() as bar:
+        task = bar.add_task(what, total=100)
+
+        def update(fraction: float, message: str = "") -> None:
+            bar.update(task, completed=max(0.0, min(1.0, fraction)) * 100, description=message or what)
+
+        yield update
 
 
 def format_ci(m: dict, pct: bool = False) -> str:
