@@ -28,3 +28,27 @@ def wh(tmp_path):
     w = connect(str(tmp_path / "wh.duckdb"))
     yield w
     w.close()
+
+
+@pytest.fixture
+def pg_wh():
+    """A fresh PostgreSQL database as a warehouse (NOMAGIC_TEST_POSTGRES; .ci/run starts a server)."""
+    import uuid
+
+    from nomagic.warehouse import connect
+
+    url = os.environ.get("NOMAGIC_TEST_POSTGRES")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("NOMAGIC_TEST_POSTGRES is not set in CI (.ci/run starts PostgreSQL)")
+        pytest.skip("set NOMAGIC_TEST_POSTGRES=postgres://... to test PostgreSQL")
+    name = f"nm_{uuid.uuid4().hex[:8]}"
+    admin = connect(url)
+    admin.con.raw_sql(f"CREATE DATABASE {name}")
+    admin.close()
+    w = connect(url.rsplit("/", 1)[0] + "/" + name)
+    yield w
+    w.close()
+    admin = connect(url)
+    admin.con.raw_sql(f"DROP DATABASE {name}")
+    admin.close()

@@ -47,19 +47,9 @@ def tx():
 def test_record_shape_and_verdict(tx):
     ev = evaluate(tx, "customer", "ordered", "amount", "2023-08-31", "2024-02-25", n_boot=200)
     rec = ev.record
-    for key in (
-        "schema",
-        "use_case",
-        "created_at",
-        "data",
-        "split",
-        "primary_metric",
-        "metrics",
-        "params",
-        "verdict",
-        "explanation",
-    ):
-        assert key in rec
+    from nomagic.lifecycle.record import validate
+
+    validate(rec)  # every required key, known metric names, a known verdict
     assert rec["use_case"] == "clv" and rec["primary_metric"] == "holdout_mae"
     for part in ("model", "baseline", "improvement"):
         for name in ("holdout_mae", "holdout_corr", "holdout_total_error"):

@@ -512,30 +512,6 @@ def test_ibis_label_may_be_pandas_too(world):
 # -- PostgreSQL: the same Ibis checks on another engine ---------------------------------------------
 
 
-@pytest.fixture
-def pg_wh():
-    import os
-    import uuid
-
-    from nomagic.warehouse import connect
-
-    url = os.environ.get("NOMAGIC_TEST_POSTGRES")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("NOMAGIC_TEST_POSTGRES is not set in CI (.ci/run starts PostgreSQL)")
-        pytest.skip("set NOMAGIC_TEST_POSTGRES=postgres://... to test PostgreSQL")
-    name = f"nm_ready_{uuid.uuid4().hex[:8]}"
-    admin = connect(url)
-    admin.con.raw_sql(f"CREATE DATABASE {name}")
-    admin.close()
-    wh = connect(url.rsplit("/", 1)[0] + "/" + name)
-    yield wh
-    wh.close()
-    admin = connect(url)
-    admin.con.raw_sql(f"DROP DATABASE {name}")
-    admin.close()
-
-
 @pytest.mark.postgres
 def test_postgres_tables_and_use_case(pg_wh, wh, tmp_path):
     customers, orders = build_world(tmp_path, customers=150)

@@ -164,6 +164,9 @@ def test_evaluate_record_and_train_items_excluded():
     ev = evaluate(df, "user", "item", "time", n_boot=100, grid=SMALL_GRID)
     r = ev.record
     assert r["use_case"] == "recommend" and r["primary_metric"] == "ndcg@10"
+    from nomagic.lifecycle.record import validate
+
+    validate(r)  # saved recommendation records load again: their metric names are registered
     for k in ("ndcg@10", "recall@10", "coverage@10", "novelty@10"):
         for part in ("model", "baseline", "improvement"):
             assert set(r["metrics"][part][k]) == {"value", "ci"}
