@@ -56,8 +56,15 @@ def test_record_shape_and_verdict(tx):
             m = rec["metrics"][part][name]
             assert set(m) == {"value", "ci"} and m["ci"][0] <= m["value"] <= m["ci"][1]
     p = rec["params"]
-    assert {"r", "alpha", "a", "b", "p", "q", "v"} <= set(p)
-    assert set(p["pareto_nbd"]) == {"r", "alpha", "s", "beta"}
+    chosen = rec["model"]["name"]
+    assert rec["model_choice"]["chosen"] == chosen and rec["model_choice"]["requested"] == "auto"
+    own = {"r", "alpha", "s", "beta"} if chosen == "pareto_nbd" else {"r", "alpha", "a", "b"}
+    assert own | {"p", "q", "v"} <= set(p)
+    others = {"bgnbd", "mbgnbd", "pareto_nbd"} - {chosen}
+    assert others <= set(p) and chosen not in p
+    if "pareto_nbd" in others:
+        assert set(p["pareto_nbd"]) == {"r", "alpha", "s", "beta"}
+    assert rec["model_choice"]["reason"] in rec["explanation"]
     assert rec["verdict"] == "promoted", rec["explanation"]
     assert "promoted" in rec["explanation"] and "past-rate baseline" in rec["explanation"]
     assert list(ev.by_frequency.index)[:2] == ["0", "1"]

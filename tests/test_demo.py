@@ -9,7 +9,9 @@ from nomagic.cli import main
 
 def test_demo_end_to_end(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("NOMAGIC_REGISTRY", raising=False)
-    monkeypatch.setenv("COLUMNS", "160")
+    import nomagic.cli
+
+    monkeypatch.setattr(nomagic.cli.console, "width", 160)  # created at import, before any COLUMNS here
     wh = tmp_path / "demo.duckdb"
     out = tmp_path / "report.html"
     try:

@@ -10,7 +10,7 @@ import pytest
 
 from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle import explain as ex
-from nomagic.lifecycle.metrics import roc_auc
+from nomagic.lifecycle.metrics import ece, roc_auc
 from nomagic.lifecycle.models import (
     AutoClassifier,
     BestColumnBaseline,
@@ -95,6 +95,26 @@ def test_auto_classifier_learns_calibrates_and_explains(tmp_path):
         assert not path.read_bytes().startswith(b"\x80")
     back = AutoClassifier.load(tmp_path)
     np.testing.assert_allclose(back.predict_proba(df.iloc[900:])[:, 1], p, atol=1e-9)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation (issue #4 notes): the Platt map is fitted on the validation folds' "
+    "predictions (models on 2/3 of the rows) but applied to the refit on all rows, which the same C "
+    "shrinks less; negligible at the default Cs on thousands of rows, large under a strong penalty",
+)
+def test_auto_classifier_refit_matches_the_shrinkage_calibration_saw():
+    """With a strong penalty the refit model is less shrunk than the models whose out-of-fold
+    predictions fitted the calibration, so the map over-stretches it: ECE about 0.06 on fresh rows
+    where the sampling floor is about 0.014. When this passes, drop the xfail."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=20000)
+    y = (rng.random(20000) < 1 / (1 + np.exp(1 - 1.5 * x))).astype(int)
+    df = pd.DataFrame({"x": x})
+    clf = AutoClassifier(candidates=("logistic",), Cs=(0.0003,)).fit(df.iloc[:3000], y[:3000])
+    assert clf.choice_.calibration[0] > 5  # the shrunk regression's log-odds are stretched back
+    p = clf.predict_proba(df.iloc[3000:])[:, 1]
+    assert ece(y[3000:], p) < 0.025
 
 
 def test_auto_classifier_logistic_only_and_errors():

@@ -46,7 +46,20 @@ def _root(
 
 def _register() -> None:
     """Import the command modules; each registers its commands on ``app``."""
-    for module in ("load", "check", "simulate", "lifecycle", "clv", "recommend", "demo"):
+    for module in (
+        "load",
+        "check",
+        "simulate",
+        "lifecycle",
+        "clv",
+        "recommend",
+        "uplift",
+        "bandits",
+        "sendtime",
+        "budget",
+        "serve",
+        "demo",
+    ):
         try:
             __import__(f"nomagic.cli.{module}")
         except ModuleNotFoundError as exc:  # an area not built yet
@@ -65,6 +78,13 @@ ALIASES = {
     ("score", "clv"): "score-clv",
     ("score", "segments"): "score-segments",
     ("score", "recommend"): "score-recommend",
+    ("evaluate", "uplift"): "evaluate-uplift",
+    ("score", "uplift"): "score-uplift",
+    ("evaluate", "policy"): "evaluate-policy",
+    ("evaluate", "sendtime"): "evaluate-sendtime",
+    ("score", "sendtime"): "score-sendtime",
+    ("evaluate", "subject-lines"): "evaluate-subject-lines",
+    ("evaluate", "subject_lines"): "evaluate-subject-lines",
 }
 
 

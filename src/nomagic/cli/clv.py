@@ -3,12 +3,16 @@
 ::
 
     nomagic evaluate-clv --data TRANSACTIONS --id COL --time COL [--value COL] --calibration-end DATE
-                         [--observation-end DATE] [--time-unit weeks|days] [--model bgnbd|mbgnbd|pareto_nbd] [--json FILE]
-    nomagic score-clv [--as-of DATE] [--warehouse URL]        -> table clv_scores
+                         [--observation-end DATE] [--time-unit weeks|days] [--model auto|bgnbd|mbgnbd|pareto_nbd]
+                         [--json FILE] [--html FILE]
+    nomagic score-clv [--as-of DATE] [--model auto|...] [--warehouse URL]   -> table clv_scores
     nomagic score-segments [--as-of DATE] [--warehouse URL]   -> table segments
 
 ``evaluate-clv`` exits 0 when the model is promoted or not better than the baseline (the record says
-which), 1 when the data is not ready (the record is still written), 2 on errors.
+which), 1 when the data is not ready (the record is still written), 2 on errors. ``--model auto`` (the
+default) chooses BG/NBD, MBG/NBD or Pareto/NBD by a validation inside the calibration period (never the
+holdout); ``--html`` writes a small offline report with the charts (p-alive matrix, expected-orders heat
+map, cohort curves).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.clv.data import read_transactions
-from nomagic.usecases.clv.evaluate import METRICS, MODEL_WORDS, MODELS, evaluate
+from nomagic.usecases.clv.evaluate import METRICS, MODEL_CHOICES, MODEL_WORDS, MODELS, evaluate
 
 
 def _show(record: dict) -> None:
@@ -55,8 +59,10 @@ def _show(record: dict) -> None:
     pt = Table(title="fitted parameters (standard error)", header_style="bold")
     pt.add_column("model")
     pt.add_column("parameters")
-    rows = [("BG/NBD", "bgnbd", {k: p[k] for k in ("r", "alpha", "a", "b") if k in p})]
-    rows += [(MODEL_WORDS[k], k, p[k]) for k in ("mbgnbd", "pareto_nbd") if k in p]
+    chosen = record["model"].get("name", "bgnbd")
+    names = ("r", "alpha", "s", "beta") if chosen == "pareto_nbd" else ("r", "alpha", "a", "b")
+    rows = [(MODEL_WORDS[chosen] + " (chosen)", chosen, {k: p[k] for k in names if k in p})]
+    rows += [(MODEL_WORDS[k], k, p[k]) for k in MODELS if k in p and k != chosen]
     if "p" in p:
         rows.append(("Gamma-Gamma", "gamma_gamma", {k: p[k] for k in ("p", "q", "v")}))
     for words, key, vals in rows:
@@ -73,6 +79,28 @@ def _show(record: dict) -> None:
                 MODEL_WORDS.get(name, name), *(f"{vals[m]:.3f}" if vals[m] is not None else "n/a" for m in METRICS)
             )
         console.print(at)
+    choice = record.get("model_choice") or {}
+    if choice.get("folds"):
+        names = list(choice["mean_mae"])
+        ct = Table(
+            title="model choice: MAE inside the calibration period (the holdout is not used)", header_style="bold"
+        )
+        ct.add_column("learned up to")
+        ct.add_column("predicted")
+        ct.add_column("customers", justify="right")
+        for name in names:
+            ct.add_column(
+                MODEL_WORDS.get(name, name) + (" (chosen)" if name == choice["chosen"] else ""), justify="right"
+            )
+        for f in choice["folds"]:
+            ct.add_row(
+                f["fit_until"],
+                f"{f['predict_from']} to {f['predict_until']}",
+                f"{f['customers']:,}",
+                *(f"{f['mae'][n]:.3f}" for n in names),
+            )
+        ct.add_row("mean", "", "", *(f"{choice['mean_mae'][n]:.3f}" for n in names))
+        console.print(ct)
     for w in record.get("warnings") or []:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
     console.print(record["explanation"], highlight=False)
@@ -91,8 +119,12 @@ def evaluate_clv(
     ),
     time_unit: str = typer.Option("weeks", "--time-unit", help="weeks (as in the literature) or days."),
     json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
+    html_out: Path = typer.Option(None, "--html", help="Write a small offline HTML report with the charts here."),
     model: str = typer.Option(
-        "bgnbd", "--model", help="bgnbd, mbgnbd or pareto_nbd: the model judged against the baseline."
+        "auto",
+        "--model",
+        help="auto (chosen by a validation inside the calibration period, never the holdout), bgnbd, mbgnbd or "
+        "pareto_nbd: the model judged against the baseline.",
     ),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
@@ -101,10 +133,11 @@ def evaluate_clv(
     Pareto/NBD, Gamma-Gamma) against the past-rate baseline, with 95% intervals."""
     if time_unit not in ("weeks", "days"):
         raise InputError(f"--time-unit must be weeks or days, not {time_unit!r}")
-    if model not in MODELS:
-        raise InputError(f"--model must be one of {', '.join(MODELS)}, not {model!r}")
-    if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
+    if model not in MODEL_CHOICES:
+        raise InputError(f"--model must be one of {', '.join(MODEL_CHOICES)}, not {model!r}")
+    for out in (json_out, html_out):
+        if out is not None and not Path(out).parent.exists():
+            raise InputError(f"cannot write {out}: folder {Path(out).parent} does not exist")
     with progress() as bar:
         task = bar.add_task(f"reading {data.name}", total=1.0)
         df = read_transactions(data, [c for c in (id, time, value) if c])
@@ -131,13 +164,21 @@ def evaluate_clv(
     if json_out is not None:
         write(ev.record, json_out)
         console.print(f"wrote {json_out}", highlight=False)
+    if html_out is not None and ev.verdict != "not ready":
+        from nomagic import report
+
+        with console.status("drawing the report ..."):
+            report.write(html_out, [ev.record], title=f"nomagic: customer lifetime value of {data.name}")
+        console.print(f"wrote {html_out}", highlight=False)
     if ev.verdict == "not ready":
         raise SystemExit(1)
 
 
 def score_clv(
     as_of: str = typer.Option(None, "--as-of", help="Score as of this day (default: the last order)."),
-    model: str = typer.Option("bgnbd", "--model", help="bgnbd, mbgnbd or pareto_nbd."),
+    model: str = typer.Option(
+        "auto", "--model", help="auto (chosen by a validation inside the history), bgnbd, mbgnbd or pareto_nbd."
+    ),
     months: int = typer.Option(12, "--months", help="CLV horizon in months."),
     discount_rate: float = typer.Option(0.01, "--discount-rate", help="Monthly discount rate (0.01 = 1% a month)."),
     table: str = typer.Option("clv_scores", "--table", help="Table to write."),

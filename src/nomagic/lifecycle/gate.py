@@ -29,6 +29,11 @@ _NAMES = {
     "holdout_corr": "correlation",
     "ndcg@10": "NDCG@10",
     "recall@10": "Recall@10",
+    "open_rate": "open rate",
+    "click_rate": "click rate",
+    "qini_auc": "Qini AUC",
+    "uplift_auc": "uplift AUC",
+    "value_dr": "policy value (doubly robust)",
 }
 
 

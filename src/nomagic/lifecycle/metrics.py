@@ -84,6 +84,24 @@ METRICS.update(
                     ("hit_rate", "share of users with at least one later item"),
                 )
             ),
+            # uplift targeting: ranking by the effect of a contact (scikit-uplift's definitions)
+            Metric("qini_auc", True, "area under the Qini curve above random, relative to the perfect ranking"),
+            Metric("uplift_auc", True, "area under the uplift curve above random, relative to the perfect ranking"),
+            Metric("uplift_at_30", True, "treated minus control response rate among the top 30% by predicted uplift"),
+            Metric("uplift_at_10", True, "treated minus control response rate among the top 10% by predicted uplift"),
+            # send time: what a policy would get, from sends whose randomised hour matched its choice
+            Metric("open_rate", True, "human open rate the send-time policy would get (IPS on randomised send hours)"),
+            Metric("click_rate", True, "click rate the send-time policy would get (IPS on randomised send hours)"),
+            # off-policy evaluation: a policy's mean reward per decision, estimated from logged decisions
+            *(
+                Metric(f"value_{k}", True, f"estimated mean reward per decision of the policy, {text}")
+                for k, text in (
+                    ("ips", "inverse propensity scoring (IPS)"),
+                    ("snips", "self-normalised IPS"),
+                    ("dm", "direct method (reward model)"),
+                    ("dr", "doubly robust"),
+                )
+            ),
         )
     }
 )

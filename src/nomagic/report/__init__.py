@@ -1,5 +1,7 @@
 """The HTML report: one offline file with the reality check and, per use case, lift, calibration,
-drivers and fairness charts, the metrics with their intervals and the model card.
+drivers and fairness charts (customer lifetime value: the probability-alive matrix, the
+expected-orders heat map, cohort and tracking curves), the metrics with their intervals and the
+model card.
 
 Charts are inline SVG (Altair + vl-convert, the ``report`` extra); without the extra, simple HTML
 bars take their place. Nothing is loaded from the network.
@@ -30,6 +32,16 @@ th{background:#f5f7fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#eceff4;height:.8rem;width:220px;display:inline-block;vertical-align:middle}.bar span{display:block;height:100%;background:#3a6fd8}
 code{background:#f1f3f6;padding:0 .2rem;border-radius:3px}details{margin:.6rem 0}
 """
+
+
+CLV_READING = (
+    "How to read the lifetime-value charts: the probability-alive matrix and the expected-orders heat map show, "
+    "for a customer first seen at the start of the calibration period, how the model reads their history: rows are "
+    "repeat purchase days, columns the time of the last purchase; a customer who bought often but long ago "
+    "(bottom-left of the frequent rows) has probably left. The cohort curves follow the customers who first bought "
+    "in each period: cumulative repeat orders per customer, actual (solid) and expected by the model (dashed); "
+    "after the calibration end the dashed lines are the forecast. The tracking chart sums all customers."
+)
 
 
 def reality_rows(records: list[dict]) -> list[dict]:
@@ -76,12 +88,14 @@ def _section(record: dict, meta: dict | None) -> str:
         parts.append(f"<p><strong>{_html.escape(record['question'])}</strong></p>")
     parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
     figs = []
-    if record.get("curves"):
+    if charts.has_lift(record):
         svg = charts.lift(record)
         figs.append(svg or _fallback_lift(record))
         svg = charts.calibration(record)
         if svg:
             figs.append(svg)
+    for _, svg in charts.clv(record):
+        figs.append(svg)
     if record.get("drivers"):
         svg = charts.drivers(record)
         if svg:
@@ -90,6 +104,8 @@ def _section(record: dict, meta: dict | None) -> str:
         figs.append(svg)
     if figs:
         parts.append("<div class='charts'>" + "".join(f"<figure>{f}</figure>" for f in figs) + "</div>")
+        if (record.get("curves") or {}).get("matrix"):
+            parts.append(f"<p class='meta'>{_html.escape(CLV_READING)}</p>")
     parts.append(html_body(record, meta or {"version": ""}, level=3))
     return "\n".join(parts)
 

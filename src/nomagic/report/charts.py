@@ -1,5 +1,11 @@
 """Charts of an evaluation record, as inline SVG (Altair + vl-convert; no browser, no CDN).
 
+Yes/no use cases: lift, calibration, drivers, fairness. Customer lifetime value (:func:`clv`): the
+probability-alive matrix and the expected-orders heat map over frequency x recency, the cohort
+curves (actual vs model) and the tracking curve, from the record's ``curves``
+(:mod:`nomagic.usecases.clv.curves`). The ``clv_*_chart`` functions return the Altair chart itself
+(its data can be checked), the others SVG.
+
 Every function returns an SVG string, or ``None`` when the ``report`` extra is not installed
 (``pip install 'nomagic[report]'``); the report then falls back to plain HTML bars.
 """
@@ -34,9 +40,14 @@ def _who_scale():
     return alt.Scale(domain=["model", "baseline"], range=[MODEL_COLOR, BASELINE_COLOR])
 
 
+def has_lift(record: dict) -> bool:
+    curves = record.get("curves") or {}
+    return all(isinstance(curves.get(w), dict) and "lift" in curves[w] for w in ("model", "baseline"))
+
+
 def lift(record: dict) -> str | None:
     """Lift per score decile (1 = highest scores), model next to baseline."""
-    if not available() or not record.get("curves"):
+    if not available() or not has_lift(record):
         return None
     import altair as alt
 
@@ -62,7 +73,7 @@ def lift(record: dict) -> str | None:
 
 def calibration(record: dict) -> str | None:
     """Reliability curve: mean predicted probability vs observed rate per bin, with the diagonal."""
-    if not available() or not record.get("curves"):
+    if not available() or not has_lift(record) or "reliability" not in record["curves"]["model"]:
         return None
     import altair as alt
 
@@ -136,4 +147,152 @@ def fairness(record: dict) -> list[tuple[str, str]]:
             )
         )
         out.append((name, _svg(chart.properties(width=260, height=180, title=f"Fairness: {name}"))))
+    return out
+
+
+# --------------------------------------------------------------------------- customer lifetime value
+
+
+def _clv_matrix_frame(record: dict, what: str) -> pd.DataFrame | None:
+    """Long frame (frequency, recency, value) of the record's frequency x recency matrix (``p_alive`` or
+    ``expected``); recency labels rounded for the axis."""
+    m = (record.get("curves") or {}).get("matrix")
+    if not m or what not in m:
+        return None
+    rows = []
+    for i, f in enumerate(m["frequency"]):
+        for j, r in enumerate(m["recency"]):
+            rows.append({"frequency": f, "recency": round(r, 1), "value": m[what][i][j]})
+    return pd.DataFrame(rows)
+
+
+def clv_matrix_chart(record: dict, what: str = "p_alive"):
+    """The Altair heat map (not yet SVG) of ``what`` over frequency x recency, or None without the data."""
+    df = _clv_matrix_frame(record, what)
+    if df is None or not available():
+        return None
+    import altair as alt
+
+    m = record["curves"]["matrix"]
+    unit = m.get("time_unit", "weeks")
+    if what == "p_alive":
+        title = f"Probability alive (customer first seen {m['T']:.3g} {unit} ago)"
+        color = alt.Color("value:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1], scheme="blues"))
+        fmt = ".0%"
+    else:
+        title = f"Expected orders in the next {m['horizon']:.3g} {unit}"
+        color = alt.Color("value:Q", title="orders", scale=alt.Scale(scheme="oranges"))
+        fmt = ".2f"
+    chart = (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X("recency:O", title=f"recency: time of the last purchase since the first ({unit})"),
+            y=alt.Y("frequency:O", title="repeat purchase days (frequency)", sort="descending"),
+            color=color,
+            tooltip=["frequency", "recency", alt.Tooltip("value:Q", format=fmt)],
+        )
+    )
+    return chart.properties(width=420, height=14 * df["frequency"].nunique(), title=title)
+
+
+def _clv_cohort_frame(record: dict) -> pd.DataFrame | None:
+    """Long frame (date, cohort, who = actual | model, per_customer, customers) of the cohort curves."""
+    c = (record.get("curves") or {}).get("cohorts")
+    if not c or not c.get("cohorts"):
+        return None
+    rows = []
+    for co in c["cohorts"]:
+        label = f"{co['cohort']} ({co['customers']:,})"
+        for who in ("actual", "model"):
+            for d, v in zip(c["dates"], co[who], strict=True):
+                if v is not None:
+                    rows.append(
+                        {
+                            "date": d,
+                            "cohort": label,
+                            "who": who,
+                            "per_customer": v,
+                            "customers": co["customers"],
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def clv_cohort_chart(record: dict):
+    """The Altair chart (not yet SVG) of the cohort curves: actual (solid) vs model (dashed), or None."""
+    df = _clv_cohort_frame(record)
+    if df is None or not available():
+        return None
+    import altair as alt
+
+    c = record["curves"]["cohorts"]
+    lines = (
+        alt.Chart(df)
+        .mark_line()
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("per_customer:Q", title="cumulative repeat orders per customer"),
+            color=alt.Color("cohort:N", title=f"first {c['period']} (customers)"),
+            strokeDash=alt.StrokeDash(
+                "who:N", title=None, scale=alt.Scale(domain=["actual", "model"], range=[[1, 0], [5, 3]])
+            ),
+            tooltip=["cohort", "who", "date:T", alt.Tooltip("per_customer:Q", format=".2f")],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"date": [c["calibration_end"]]}))
+        .mark_rule(color="#444", strokeDash=[2, 2])
+        .encode(x="date:T")
+    )
+    title = f"Cohort curves: actual vs {c.get('model', 'model')} (dotted line: calibration end)"
+    return (lines + rule).properties(width=420, height=240, title=title)
+
+
+def clv_tracking_chart(record: dict):
+    """The Altair chart of the tracking curve: all customers' cumulative repeat orders, actual vs model."""
+    t = (record.get("curves") or {}).get("tracking")
+    if not t or not available():
+        return None
+    import altair as alt
+
+    rows = [
+        {"date": d, "who": who, "orders": v}
+        for who in ("actual", "model")
+        for d, v in zip(t["date"], t[who], strict=True)
+    ]
+    lines = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line()
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("orders:Q", title="cumulative repeat orders"),
+            color=alt.Color(
+                "who:N", title=None, scale=alt.Scale(domain=["model", "actual"], range=[MODEL_COLOR, "#1d2433"])
+            ),
+            tooltip=["who", "date:T", "orders"],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"date": [t["calibration_end"]]}))
+        .mark_rule(color="#444", strokeDash=[2, 2])
+        .encode(x="date:T")
+    )
+    return (lines + rule).properties(width=380, height=220, title="Tracking: all customers")
+
+
+def clv(record: dict) -> list[tuple[str, str]]:
+    """The CLV charts of a record as (name, SVG): p-alive matrix, expected-orders heat map, cohort curves,
+    tracking curve (those the record has data for)."""
+    if not available():
+        return []
+    out = []
+    for name, chart in (
+        ("p_alive", clv_matrix_chart(record, "p_alive")),
+        ("expected", clv_matrix_chart(record, "expected")),
+        ("cohorts", clv_cohort_chart(record)),
+        ("tracking", clv_tracking_chart(record)),
+    ):
+        if chart is not None:
+            out.append((name, _svg(chart)))
     return out

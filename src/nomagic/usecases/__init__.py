@@ -6,11 +6,15 @@
 
 from __future__ import annotations
 
+from nomagic.usecases.bandits.usecase import Bandits
 from nomagic.usecases.churn import Churn
 from nomagic.usecases.clv.usecase import Clv
 from nomagic.usecases.propensity import Propensity
+from nomagic.usecases.sendtime import SendTime
+from nomagic.usecases.subject_lines import SubjectLines
+from nomagic.usecases.uplift.usecase import Uplift
 
 #: name -> use-case class
-REGISTRY: dict[str, type] = {cls.name: cls for cls in (Churn, Propensity, Clv)}
+REGISTRY: dict[str, type] = {cls.name: cls for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits)}
 
-__all__ = ["REGISTRY", "Churn", "Clv", "Propensity"]
+__all__ = ["REGISTRY", "Bandits", "Churn", "Clv", "Propensity", "SendTime", "SubjectLines", "Uplift"]

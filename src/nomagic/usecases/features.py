@@ -42,6 +42,8 @@ DAY = 86400.0
 MAX_CATEGORIES = 6
 PRIOR_GAP_DAYS = 90.0
 NEGATIVE_LABELS = ("negative", "neg", "negativ")
+#: an e-mail "opened" this soon after sending was opened by a scanner or a privacy proxy, not a person
+MACHINE_OPEN_SECONDS = 180.0
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,18 @@ improvement, oriented so that positive means "the model is better"):
 The verdict follows the no-magic gate: *promoted* only when the lower end of the interval of the
 improvement in the primary metric is above zero.
 
-Also reported: the same numbers by frequency bucket, Pareto/NBD and MBG/NBD as alternatives, and the
+The model: ``model="auto"`` (the default) chooses among BG/NBD, MBG/NBD and Pareto/NBD by a
+validation cut **inside** the calibration period (:mod:`.choice`; the holdout is never looked at) and
+refits the chosen one on the whole calibration period; ``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"``
+force one. The record says which model was chosen and why (``model_choice``), and ``params`` holds the
+chosen model's parameters under their usual names (r, alpha, a, b; or r, alpha, s, beta), the spend
+model's (p, q, v), and the other models' under their names.
+
+Also reported: the same numbers by frequency bucket, the other two models as alternatives, the
 Gamma-Gamma assumption check (spend must not depend on frequency: a correlation above 0.3 is a
-warning) with the spend model's own holdout check.
+warning) with the spend model's own holdout check, and the curves for the report
+(``curves``: the probability-alive / expected-purchases matrix over frequency x recency, the
+cohort curves and the tracking curve; see :mod:`.curves`).
 """
 
 from __future__ import annotations
@@ -34,12 +43,16 @@ import pandas as pd
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.gate import NOT_BETTER, NOT_READY, PROMOTED
 from nomagic.lifecycle.record import fingerprint_frame, make_record
+from nomagic.usecases.clv.choice import AUTO, choose_by_likelihood, choose_model
+from nomagic.usecases.clv.curves import cohort_curves, frequency_recency_matrix
 from nomagic.usecases.clv.data import TIME_UNITS, summary_data, to_datetime
 from nomagic.usecases.clv.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
 
 __all__ = [
     "METRICS",
+    "MODEL_CHOICES",
     "ClvEvaluation",
+    "add_curves",
     "PastRateBaseline",
     "bootstrap_metrics",
     "evaluate",
@@ -66,6 +79,8 @@ GG_CORR_WARN = 0.3
 BUCKETS = (0, 1, 2, 3, 4, 5, 6, 7)
 MODELS = {"bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel, "pareto_nbd": ParetoNBDModel}
 MODEL_WORDS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
+#: what ``model=`` accepts: ``auto`` (choose without the holdout) or one model by name
+MODEL_CHOICES = (AUTO, *MODELS)
 
 
 class PastRateBaseline:
@@ -226,17 +241,16 @@ class ClvEvaluation:
         return self.record["verdict"]
 
 
-def _params(models: dict) -> dict:
-    out: dict = {}
-    bg = models.get("bgnbd")
-    if bg is not None:
-        out.update({k: round(v, 6) for k, v in bg.params_.items()})
+def _params(models: dict, chosen: str) -> dict:
+    """The chosen model's parameters at the top (r, alpha, a, b or r, alpha, s, beta), the spend model's
+    (p, q, v), the other purchase models' under their names, and every model's standard errors."""
+    out: dict = {k: round(v, 6) for k, v in models[chosen].params_.items()}
     gg = models.get("gamma_gamma")
     if gg is not None:
         out.update({k: round(v, 6) for k, v in gg.params_.items()})
-    for name in ("pareto_nbd", "mbgnbd"):
+    for name in MODELS:
         m = models.get(name)
-        if m is not None:
+        if m is not None and name != chosen:
             out[name] = {k: round(v, 6) for k, v in m.params_.items()}
     out["standard_errors"] = {
         name: {k: _num(v) for k, v in m.standard_errors_.items()} for name, m in models.items() if m is not None
@@ -288,20 +302,31 @@ def _explain(metrics: dict, n: int, split: dict, model_words: str, verdict: str)
 def evaluate_summary(
     summary: pd.DataFrame,
     *,
-    model: str = "bgnbd",
+    model: str = AUTO,
     alternatives: bool = True,
+    choice: dict | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     data: dict | None = None,
     penalizer: float = 0.0,
     progress: Progress | None = None,
 ) -> ClvEvaluation:
-    """Evaluate on a :func:`summary_data` frame that has holdout columns."""
+    """Evaluate on a :func:`summary_data` frame that has holdout columns.
+
+    ``model="auto"`` uses ``choice`` (from :func:`~nomagic.usecases.clv.choice.choose_model`, which needs the
+    transactions: :func:`evaluate` passes it); without it, the summary alone allows only the likelihood
+    choice (all three models fitted on the calibration data, the highest log-likelihood wins).
+    """
     tick = progress or (lambda f, m: None)
     if "frequency_holdout" not in summary.columns:
         raise NotReadyError("the summary has no holdout columns: give an observation end after the calibration end")
-    if model not in MODELS:
-        raise NotReadyError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if model not in MODEL_CHOICES:
+        raise NotReadyError(f"unknown model {model!r}; choose one of {', '.join(MODEL_CHOICES)}")
+    requested = model
+    if model == AUTO and choice is not None:
+        model = choice["chosen"]
+    elif model == AUTO:
+        alternatives = True  # the likelihood choice needs every model fitted
     attrs = summary.attrs
     length = float(attrs["holdout_length"])
     x = summary["frequency"].to_numpy(float)
@@ -311,7 +336,10 @@ def evaluate_summary(
     notes = list(attrs.get("warnings", []))
     models: dict = {}
     preds: dict[str, np.ndarray] = {}
-    names = [model] + ([m for m in MODELS if m != model] if alternatives else [])
+    if model == AUTO:
+        names = list(MODELS)
+    else:
+        names = [model] + ([m for m in MODELS if m != model] if alternatives else [])
     for i, name in enumerate(names):
         tick(0.1 + 0.5 * i / len(names), f"fitting {MODEL_WORDS[name]}")
         with warnings.catch_warnings(record=True) as caught:
@@ -321,6 +349,20 @@ def evaluate_summary(
             notes.append(f"{MODEL_WORDS[name]}: {w.message}")
         models[name] = m
         preds[name] = m.conditional_expected_purchases(length, x, tx, TT)
+    if model == AUTO:
+        choice = choose_by_likelihood(
+            {k: models[k] for k in MODELS},
+            "Only the per-customer summary was given (no transactions to cut a validation period from), so",
+        )
+        model = choice["chosen"]
+        names = [model] + [m for m in names if m != model]
+    if choice is None:
+        choice = {
+            "chosen": model,
+            "method": "asked for",
+            "reason": f"{MODEL_WORDS[model]} was asked for (model={model!r}).",
+        }
+    choice = {**choice, "requested": requested}
     base = PastRateBaseline().fit(x, tx, TT).conditional_expected_purchases(length, x, tx, TT)
     tick(0.65, "bootstrap intervals")
     metrics = bootstrap_metrics(actual, preds[model], base, n_boot=n_boot, seed=seed)
@@ -374,7 +416,7 @@ def evaluate_summary(
     }
     table = by_frequency(x, actual, preds[model], base)
     alt = {name: {k: _num(v) for k, v in point_metrics(actual, preds[name]).items()} for name in names if name != model}
-    explanation = _explain(metrics, len(summary), split, MODEL_WORDS[model], verdict)
+    explanation = _explain(metrics, len(summary), split, MODEL_WORDS[model], verdict) + " " + choice["reason"]
     record = make_record(
         use_case="clv",
         data=data
@@ -388,8 +430,9 @@ def evaluate_summary(
         metrics=metrics,
         verdict=verdict,
         explanation=explanation,
-        params=_params(models),
-        model={"kind": MODEL_WORDS[model], "name": model, "fit": models[model].to_dict()},
+        params=_params(models, model),
+        model={"kind": MODEL_WORDS[model], "name": model, "requested": requested, "fit": models[model].to_dict()},
+        model_choice=choice,
         baseline={"kind": "past rate", "description": PastRateBaseline().describe()},
         by_frequency=table.reset_index().round(6).to_dict("records"),
         alternatives=alt or None,
@@ -407,6 +450,10 @@ def evaluate_summary(
             )
         },
         warnings=notes or None,
+        curves={
+            "matrix": frequency_recency_matrix(models[model], x, TT, horizon=length)
+            | {"time_unit": attrs["time_unit"], "model": MODEL_WORDS[model]}
+        },
     )
     customers = summary.copy()
     customers["predicted_holdout"] = preds[model]
@@ -425,7 +472,7 @@ def evaluate(
     observation_end=None,
     time_unit: str = "weeks",
     *,
-    model: str = "bgnbd",
+    model: str = AUTO,
     alternatives: bool = True,
     n_boot: int = 1000,
     seed: int = 0,
@@ -457,10 +504,15 @@ def evaluate(
         data["fingerprint"] = fingerprint_frame(summary.reset_index()[["frequency", "recency", "T"]])
     data["customers"] = int(len(summary))
     try:
+        choice = None
+        if model == AUTO:
+            tick(0.05, "choosing the model inside the calibration period")
+            choice = _choose(transactions, id, time, summary, penalizer, source, today)
         ev = evaluate_summary(
             summary,
             model=model,
             alternatives=alternatives,
+            choice=choice,
             n_boot=n_boot,
             seed=seed,
             data=data,
@@ -469,8 +521,34 @@ def evaluate(
         )
     except NotReadyError as exc:
         return ClvEvaluation(record=not_ready_record(str(exc), data))
-    ev.record["curves"] = {"tracking": tracking_curve(transactions, id, time, summary, ev.models[model])}
+    add_curves(ev, transactions, id, time, summary)
     return ev
+
+
+def _choose(transactions, id, time, summary, penalizer, source=None, today=None) -> dict | None:
+    """The validation choice, or None (then the likelihood decides) when no cut is possible."""
+    try:
+        return choose_model(
+            transactions,
+            id,
+            time,
+            summary.attrs["calibration_end"],
+            summary.attrs["time_unit"],
+            penalizer=penalizer,
+            source=source,
+            today=today,
+        )
+    except NotReadyError:
+        return None
+
+
+def add_curves(ev: ClvEvaluation, transactions: pd.DataFrame, id: str, time: str, summary: pd.DataFrame) -> None:
+    """Add the tracking and cohort curves of the evaluated model to the record (``record["curves"]``)."""
+    model = ev.models[ev.record["model"]["name"]]
+    curves = ev.record.setdefault("curves", {})
+    curves["tracking"] = tracking_curve(transactions, id, time, summary, model)
+    days = pd.DataFrame({"id": transactions[id].to_numpy(), "day": to_datetime(transactions[time], time)})
+    curves["cohorts"] = cohort_curves(days, "id", "day", summary, model) | {"model": ev.record["model"]["kind"]}
 
 
 def tracking_curve(transactions: pd.DataFrame, id: str, time: str, summary: pd.DataFrame, model) -> dict:

@@ -3,10 +3,14 @@
 * **Data**: the ``orders`` table (customer_id, ordered_at, revenue), summed per customer-day with
   Ibis expressions, so the engine does the heavy lifting.
 * **Evaluation**: calibration up to ``holdout_days`` before the last order day, holdout after it
-  (see :mod:`.evaluate`), against the past-rate baseline.
+  (see :mod:`.evaluate`), against the past-rate baseline. With ``model="auto"`` (the default) the
+  purchase model is chosen by a validation cut inside the calibration period (:mod:`.choice`).
+  The record carries the curves the report draws (p-alive matrix, expected-orders heat map,
+  cohort curves, tracking curve).
 * **Scores** (table ``clv_scores``): per customer known at ``as_of`` — probability alive, expected
   orders in the next 90 and 365 days, expected spend per order, discounted 12-month CLV with a
-  parameter-uncertainty interval.
+  parameter-uncertainty interval. With ``model="auto"`` the model is chosen again, by the same
+  validation inside the history up to ``as_of``, and named in the ``model`` column.
 
 Examples
 --------
@@ -23,8 +27,17 @@ import pandas as pd
 
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.record import fingerprint_frame
+from nomagic.usecases.clv.choice import AUTO, choose_model
 from nomagic.usecases.clv.data import TIME_UNITS, summary_data
-from nomagic.usecases.clv.evaluate import MODELS, ClvEvaluation, PastRateBaseline, evaluate_summary, not_ready_record
+from nomagic.usecases.clv.evaluate import (
+    MODEL_CHOICES,
+    MODELS,
+    ClvEvaluation,
+    PastRateBaseline,
+    add_curves,
+    evaluate_summary,
+    not_ready_record,
+)
 from nomagic.usecases.clv.models import GammaGammaModel
 from nomagic.usecases.clv.value import customer_lifetime_value
 from nomagic.warehouse.readiness import Requirements
@@ -74,7 +87,8 @@ class Clv:
 
     Parameters
     ----------
-    model : ``"bgnbd"``, ``"mbgnbd"`` or ``"pareto_nbd"``.
+    model : ``"auto"`` (chosen without the holdout, see :mod:`.choice`), ``"bgnbd"``, ``"mbgnbd"`` or
+        ``"pareto_nbd"``.
     time_unit : ``"weeks"`` or ``"days"``.
     holdout_days : length of the evaluation's holdout; default a third of the history, at most 365.
     months, discount_rate : CLV horizon and monthly discount rate.
@@ -99,7 +113,7 @@ class Clv:
     def __init__(
         self,
         *,
-        model: str = "bgnbd",
+        model: str = AUTO,
         time_unit: str = "weeks",
         holdout_days: int | None = None,
         months: int = 12,
@@ -109,8 +123,8 @@ class Clv:
         seed: int = 0,
         penalizer: float = 0.0,
     ):
-        if model not in MODELS:
-            raise NotReadyError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+        if model not in MODEL_CHOICES:
+            raise NotReadyError(f"unknown model {model!r}; choose one of {', '.join(MODEL_CHOICES)}")
         self.model_name = model
         self.time_unit = time_unit
         self.holdout_days = holdout_days
@@ -138,8 +152,24 @@ class Clv:
     def baseline(self) -> PastRateBaseline:
         return PastRateBaseline()
 
-    def model(self):
-        return MODELS[self.model_name](penalizer=self.penalizer)
+    def model(self, name: str | None = None):
+        """A fresh purchase model: ``name``, or the configured one (``auto`` needs :meth:`choose` first)."""
+        name = name or self.model_name
+        if name == AUTO:
+            raise NotReadyError("model 'auto' is chosen from the data: call choose(...) first")
+        return MODELS[name](penalizer=self.penalizer)
+
+    def choose(self, days: pd.DataFrame, calibration_end, fits: dict | None = None) -> dict:
+        """The model choice on customer-days up to ``calibration_end`` (see :mod:`.choice`); forced when not auto."""
+        if self.model_name != AUTO:
+            return {
+                "chosen": self.model_name,
+                "method": "asked for",
+                "reason": f"model={self.model_name!r} was asked for.",
+            }
+        return choose_model(
+            days, "customer_id", "day", calibration_end, self.time_unit, penalizer=self.penalizer, fits=fits
+        )
 
     def dataset(self, wh, as_of=None, *, observation_end=None) -> pd.DataFrame:
         """Per-customer summary at ``as_of`` (calibration end), with holdout columns up to ``observation_end``."""
@@ -165,21 +195,33 @@ class Clv:
         data = {"source": source or f"{getattr(wh, 'url', 'warehouse')}#orders", "fingerprint": None, "rows": None}
         try:
             cal_end, obs_end = self._split(wh)
-            summary = self.dataset(wh, cal_end, observation_end=obs_end)
+            days = customer_days(wh, obs_end)
+            summary = summary_data(
+                days, "customer_id", "day", "revenue", cal_end, obs_end, self.time_unit, source="orders"
+            )
             data["rows"] = int(summary.attrs.get("n_orders", 0))
             data["fingerprint"] = fingerprint_frame(
                 summary.reset_index()[["frequency", "recency", "T", "frequency_holdout"]]
             )
             data["customers"] = int(len(summary))
-            return evaluate_summary(
+            choice = None
+            if self.model_name == AUTO:
+                try:
+                    choice = self.choose(days, cal_end)
+                except NotReadyError:
+                    choice = None  # too short for a validation cut: the likelihood decides
+            ev = evaluate_summary(
                 summary,
                 model=self.model_name,
+                choice=choice,
                 n_boot=self.n_boot,
                 seed=self.seed,
                 data=data,
                 penalizer=self.penalizer,
                 progress=progress,
             )
+            add_curves(ev, days, "customer_id", "day", summary)
+            return ev
         except NotReadyError as exc:
             return ClvEvaluation(record=not_ready_record(str(exc), data))
 
@@ -190,7 +232,7 @@ class Clv:
         ev = self.evaluate(wh, progress=progress, source=source)
         return TrainResult(
             record=ev.record,
-            model=ev.models.get(self.model_name),
+            model=ev.models.get(ev.record.get("model", {}).get("name", self.model_name)),
             baseline=self.baseline(),
             plan=None,
             config=self.config(),
@@ -200,13 +242,22 @@ class Clv:
         """Scores for every customer known at ``as_of`` (default: the last order day); see :data:`SCORE_COLUMNS`."""
         tick = progress or (lambda f, m: None)
         tick(0.0, "reading orders")
-        summary = self.dataset(wh, as_of)
+        days = customer_days(wh, as_of)
+        summary = summary_data(days, "customer_id", "day", "revenue", as_of, None, self.time_unit, source="orders")
         as_of_day = pd.Timestamp(summary.attrs["calibration_end"])
         x = summary["frequency"].to_numpy(float)
         tx = summary["recency"].to_numpy(float)
         TT = summary["T"].to_numpy(float)
+        tick(0.1, "choosing the purchase model")
+        name = self.model_name
+        if name == AUTO:
+            try:
+                name = self.choose(days, as_of_day)["chosen"]
+            except NotReadyError:  # too short for a validation cut: the likelihood decides
+                fits = {k: self.model(k).fit(x, tx, TT) for k in MODELS}
+                name = max(fits, key=lambda k: fits[k].log_likelihood_)
         tick(0.2, "fitting the purchase model")
-        model = self.model().fit(x, tx, TT)
+        model = self.model(name).fit(x, tx, TT)
         tick(0.4, "fitting the spend model")
         spend = GammaGammaModel(penalizer=self.penalizer).fit(summary["spend_days"], summary["monetary_value"])
         unit = TIME_UNITS[self.time_unit]
@@ -235,7 +286,7 @@ class Clv:
         out["expected_spend"] = clv["expected_spend"].to_numpy()
         for c in ("clv", "clv_low", "clv_high"):
             out[c] = clv[c].to_numpy()
-        out["model"] = self.model_name
+        out["model"] = name
         out.attrs["params"] = {"transactions": model.params_, "spend": spend.params_}
         out.attrs["warnings"] = list(summary.attrs.get("warnings", []))
         tick(1.0, "done")

@@ -1,0 +1,202 @@
+"""Send-time and subject-line commands.
+
+::
+
+    nomagic evaluate-sendtime --data FILE --id COL --sent COL --opened COL [--clicked COL] [--segment COL]
+                              [--test-share 0.25] [--tolerance 0] [--machine-seconds 180] [--json FILE]
+    nomagic score-sendtime [--as-of DATE] [--table sendtime_scores] [--warehouse URL]
+    nomagic evaluate-subject-lines --data FILE --subject COL --opened COL [--time COL] [--json FILE]
+    nomagic suggest-subject --data FILE --subject COL --opened COL --candidates "line one" "line two" ...
+
+``evaluate-*`` exit 0 when the model is promoted or not better than the baseline (the record says
+which), 1 when the data is not ready (the record is still written), 2 on errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress_bar
+from nomagic.errors import InputError
+from nomagic.lifecycle.record import fingerprint_file, write
+from nomagic.warehouse.sources import read_frame
+
+
+def _check_out(json_out: Path | None) -> None:
+    if json_out is not None and not Path(json_out).parent.exists():
+        raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
+
+
+def _show(record: dict, model_col: str, base_col: str) -> None:
+    verdict = record["verdict"]
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
+    if verdict != "not ready":
+        t = Table(title="held-out sends (95% CI)", header_style="bold")
+        t.add_column("metric")
+        t.add_column(model_col, justify="right")
+        t.add_column(base_col, justify="right")
+        t.add_column("improvement", justify="right")
+        for name in record["metrics"]["model"]:
+            t.add_row(
+                name,
+                format_ci(record["metrics"]["model"][name]),
+                format_ci(record["metrics"]["baseline"][name]),
+                format_ci(record["metrics"]["improvement"][name]),
+            )
+        console.print(t)
+    for w in record.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    console.print(record["explanation"], highlight=False)
+
+
+def evaluate_sendtime(
+    data: Path = typer.Option(..., "--data", help="Send log: CSV or Parquet, one row per e-mail sent."),
+    id: str = typer.Option(..., "--id", help="Column with the customer id."),
+    sent: str = typer.Option(..., "--sent", help="Column with the send time."),
+    opened: str = typer.Option(..., "--opened", help="Column with the open time (blank = not opened) or a 0/1 flag."),
+    clicked: str = typer.Option(None, "--clicked", help="Column with the click time or a 0/1 flag."),
+    segment: str = typer.Option(None, "--segment", help="Column with a segment (e.g. country) to shrink towards."),
+    test_share: float = typer.Option(0.25, "--test-share", help="Share of the period held out (the latest sends)."),
+    tolerance: int = typer.Option(0, "--tolerance", help="Judge on held-out sends within this many hours."),
+    machine_seconds: float = typer.Option(
+        180.0, "--machine-seconds", help="Opens this soon after the send are a machine's (0 = off)."
+    ),
+    json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+) -> None:
+    """Each customer's best send hour, learnt from earlier sends and judged on later ones (whose hour must have
+    been random) against sending everyone at the global best hour, with 95% intervals."""
+    from nomagic.usecases.sendtime.data import MachineFilter, send_log
+    from nomagic.usecases.sendtime.evaluate import evaluate_log
+
+    _check_out(json_out)
+    if not 0.05 <= test_share <= 0.8:
+        raise InputError(f"--test-share must be between 0.05 and 0.8, not {test_share}")
+    if tolerance not in (0, 1, 2):
+        raise InputError(f"--tolerance must be 0, 1 or 2 hours, not {tolerance}")
+    with progress_bar(f"reading {data.name}") as tick:
+        df = read_frame(data, [c for c in (id, sent, opened, clicked, segment) if c])
+        log = send_log(df, id, sent, opened, clicked, segment, source=str(data))
+        ev = evaluate_log(
+            log,
+            test_share=test_share,
+            tolerance_hours=tolerance,
+            machine=MachineFilter(machine_seconds=machine_seconds),
+            n_boot=n_boot,
+            seed=seed,
+            source=data.name,
+            fingerprint=fingerprint_file(data),
+            progress=tick,
+        )
+    _show(ev.record, "own best hour", "global best hour")
+    if json_out is not None:
+        write(ev.record, json_out)
+        console.print(f"wrote {json_out}", highlight=False)
+    if ev.verdict == "not ready":
+        raise SystemExit(1)
+
+
+def score_sendtime(
+    as_of: str = typer.Option(None, "--as-of", help="Learn from sends before this day (default: all)."),
+    machine_seconds: float = typer.Option(
+        180.0, "--machine-seconds", help="Opens this soon after the send are a machine's (0 = off)."
+    ),
+    table: str = typer.Option("sendtime_scores", "--table", help="Table to write."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """Best hour and weekday, with confidence, for every customer from the warehouse's messages; written to the
+    sendtime_scores table."""
+    from nomagic.usecases.sendtime.usecase import SendTime
+    from nomagic.warehouse import connect
+
+    uc = SendTime(machine_seconds=machine_seconds)
+    with connect(warehouse) as wh, progress_bar("scoring") as tick:
+        df = uc.write_scores(wh, as_of, table=table, progress=tick)
+    p = df.attrs.get("params", {})
+    t = Table(title=f"{table}: {len(df):,} customers (global best hour {p.get('global_best_hour')}:00)")
+    t.add_column("best hour", justify="right")
+    t.add_column("customers", justify="right")
+    t.add_column("mean confidence", justify="right")
+    for h, g in df.groupby("best_hour"):
+        t.add_row(f"{h:02d}:00", f"{len(g):,}", f"{g['confidence'].mean():.2f}")
+    console.print(t)
+    if not p.get("weekday_learnable", True):
+        console.print("[yellow]warning:[/] all sends went out on one weekday; best_weekday is left blank")
+    console.print(f"wrote table {table}", highlight=False)
+
+
+def evaluate_subject_lines(
+    data: Path = typer.Option(..., "--data", help="Send log: CSV or Parquet, one row per e-mail sent."),
+    subject: str = typer.Option(..., "--subject", help="Column with the subject line."),
+    opened: str = typer.Option(..., "--opened", help="Column with the open time (blank = not opened) or a 0/1 flag."),
+    time: str = typer.Option(None, "--time", help="Column with the send time (for the time split)."),
+    json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+) -> None:
+    """Predicted open rate of subject lines from their text features (length, personalisation, urgency, numbers,
+    emojis, language), judged on later sends against the historical average open rate."""
+    from nomagic.usecases.subject_lines import evaluate_subjects, read_history
+
+    _check_out(json_out)
+    with progress_bar(f"reading {data.name}") as tick:
+        df = read_frame(data, [c for c in (subject, opened, time) if c])
+        hist = read_history(df, subject, opened, time, source=str(data))
+        ev = evaluate_subjects(
+            hist, n_boot=n_boot, seed=seed, source=data.name, fingerprint=fingerprint_file(data), progress=tick
+        )
+    _show(ev.record, "text model", "historical average")
+    if ev.record.get("drivers"):
+        t = Table(title="what moves the open rate (log-odds per unit, standardised)", header_style="bold")
+        t.add_column("feature")
+        t.add_column("effect", justify="right")
+        for d in ev.record["drivers"][:8]:
+            t.add_row(d["feature"], f"{d['coefficient']:+.3f}")
+        console.print(t)
+    if json_out is not None:
+        write(ev.record, json_out)
+        console.print(f"wrote {json_out}", highlight=False)
+    if ev.verdict == "not ready":
+        raise SystemExit(1)
+
+
+def suggest_subject(
+    lines: list[str] = typer.Argument(None, help="Candidate subject lines (or after --candidates)."),
+    data: Path = typer.Option(..., "--data", help="Send log with subject lines and opens."),
+    subject: str = typer.Option(..., "--subject", help="Column with the subject line."),
+    opened: str = typer.Option(..., "--opened", help="Column with the open time or a 0/1 flag."),
+    candidates: bool = typer.Option(False, "--candidates", help="The candidate lines follow."),
+) -> None:
+    """Rank candidate subject lines by their predicted open rate, from a model trained on your own send history."""
+    from nomagic.usecases.subject_lines import SubjectLineModel, features, read_history
+
+    if not lines:
+        raise InputError('give candidate subject lines, e.g. --candidates "Your voucher" "Last chance: 20% off"')
+    df = read_frame(data, [subject, opened])
+    hist = read_history(df, subject, opened, None, source=str(data))
+    model = SubjectLineModel().fit(hist["subject"], hist["opened"])
+    p = model.predict_open_rate(lines)
+    f = features(lines)
+    t = Table(title=f"predicted open rate (history: {len(hist):,} sends, average {hist['opened'].mean():.3f})")
+    t.add_column("subject line", overflow="fold")
+    t.add_column("predicted", justify="right")
+    t.add_column("language")
+    for i in sorted(range(len(lines)), key=lambda i: -p[i]):
+        t.add_row(lines[i], f"{p[i]:.3f}", f["lang"].iloc[i])
+    console.print(t)
+    console.print(
+        "Predictions only rank lines as well as `nomagic evaluate-subject-lines` showed on your data; "
+        "test the best ones in an A/B split.",
+        highlight=False,
+    )
+
+
+app.command("evaluate-sendtime")(evaluate_sendtime)
+app.command("score-sendtime")(score_sendtime)
+app.command("evaluate-subject-lines")(evaluate_subject_lines)
+app.command("suggest-subject")(suggest_subject)
