@@ -24,7 +24,9 @@ from nomagic.usecases.recommend import (
     top_n,
     tune,
 )
+from nomagic.usecases.recommend.evaluate import VALIDATION_QUANTILES, fit_model, make_model
 from nomagic.usecases.recommend.metrics import bootstrap
+from nomagic.usecases.recommend.models import RecencyBlend, blend_scores
 
 SMALL_GRID = {
     "ease": [{"lam": 10.0, "half_life": None}, {"lam": 100.0, "half_life": 0.2}],
@@ -147,8 +149,11 @@ def test_validation_is_carved_from_train_only():
     x = Interactions.from_frame(df, "user", "item", "time")
     s = temporal_split(x, 0.8)
     t = tune(s.train, grid=SMALL_GRID)
-    assert t["validation"]["cutoff"] <= s.cutoff
-    assert t["validation"]["cutoff"] == pytest.approx(np.quantile(s.train.times, 0.8))
+    folds = t["validation"]["folds"]
+    assert [f["quantile"] for f in folds] == list(VALIDATION_QUANTILES)
+    for f in folds:
+        assert f["cutoff"] <= s.cutoff
+        assert f["cutoff"] == pytest.approx(np.quantile(s.train.times, f["quantile"]))
     # changing the test period changes nothing in the tuning
     df2 = df.copy()
     late = df2["time"] > s.cutoff
@@ -188,6 +193,78 @@ def test_evaluate_with_given_test_table():
 def test_not_ready_with_too_few_users():
     df = pd.DataFrame({"u": ["a", "a", "b"], "i": ["x", "y", "x"], "t": [1, 2, 3]})
     assert evaluate(df, "u", "i", "t", n_boot=10).verdict == "not ready"
+
+
+# --- recency blend and validation at several cutoffs ---------------------------------------------
+
+
+def test_blend_scores_by_hand():
+    S = np.array([[2.0, -4.0, 1.0], [0.0, 0.0, 0.0]])
+    recent = np.array([0.0, 0.5, 1.0])
+    got = blend_scores(S, recent, 0.25)
+    want = np.array([[0.75 * 0.5, 0.75 * -1.0 + 0.125, 0.75 * 0.25 + 0.25], [0.0, 0.125, 0.25]])
+    assert got == pytest.approx(want)
+    assert blend_scores(S, recent, 0.0) == pytest.approx(S)  # weight 0: the item model alone
+
+
+def test_recency_blend_extremes_and_reasons():
+    X = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 0], [1, 1, 0, 1]], float))
+    R = sp.csr_matrix(np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 1, 0], [0, 0, 0, 0]], float))
+    ease = EASE(1.0).fit(X)
+    alone = RecencyBlend(EASE(1.0), 0.0).fit(X, R)
+    assert alone.scores(X) == pytest.approx(ease.scores(X))
+    trend = RecencyBlend(EASE(1.0), 1.0).fit(X, R)
+    assert trend.recent_ == pytest.approx([0, 0, 0.5, 1.0])
+    assert (trend.scores(X).argmax(axis=1) == 3).all()  # weight 1: what is popular right now, for everybody
+    assert trend.weights_ is trend.model.weights_  # reasons ("because you bought") come from the item model
+    with pytest.raises(Exception, match="between 0 and 1"):
+        RecencyBlend(EASE(1.0), 1.5).fit(X, R)
+    assert isinstance(make_model("ease", {"lam": 1.0, "recent": 0.5}), RecencyBlend)
+    assert isinstance(make_model("ease", {"lam": 1.0, "recent": 0.0}), EASE)
+
+
+def _trend_frame(rng, n_users=300, n_items=60, n=9000):
+    """Taste groups plus a trend: later in time, interactions move to ever newer items (new releases)."""
+    t = np.sort(rng.integers(0, 100_000, n))
+    u = rng.integers(0, n_users, n)
+    taste = (u % 5) * 6 + rng.integers(0, 6, n)
+    release = 30 + (t * 30 // 100_000)  # item 30 + j is "released" at time j / 30 of the span
+    newest = np.maximum(30, release - rng.integers(0, 2, n))
+    i = np.where(rng.random(n) < 0.5, newest, taste)
+    return pd.DataFrame({"user": u.astype(str), "item": i.astype(str), "time": t})
+
+
+def test_blend_with_recent_popularity_is_chosen_when_new_items_dominate():
+    df = _trend_frame(np.random.default_rng(0))
+    grid = {"ease": [{"lam": 10.0, "half_life": None, "recent": w, "recent_half_life": 0.02} for w in (0.0, 0.5)]}
+    ev = evaluate(df, "user", "item", "time", kinds=("ease",), n_boot=50, grid=grid)
+    assert ev.record["params"]["recent"] == 0.5, ev.record["tuning"]
+    assert isinstance(ev.model, RecencyBlend)
+    plain = evaluate(df, "user", "item", "time", kinds=("ease",), n_boot=50, grid={"ease": grid["ease"][:1]})
+    assert ev.record["metrics"]["model"]["ndcg@10"]["value"] > plain.record["metrics"]["model"]["ndcg@10"]["value"]
+    assert "recent popularity" in ev.record["model"]["words"]
+
+
+def test_tune_averages_over_cutoffs_and_half_lives_are_seconds():
+    df = _trend_frame(np.random.default_rng(1))
+    x = Interactions.from_frame(df, "user", "item", "time")
+    s = temporal_split(x, 0.8)
+    grid = {"ease": [{"lam": 10.0, "half_life": 0.1}, {"lam": 10.0, "half_life": None}]}
+    one = tune(s.train, ("ease",), quantiles=0.8, grid=grid)
+    many = tune(s.train, ("ease",), grid=grid)
+    assert len(one["validation"]["folds"]) == 1 and len(many["validation"]["folds"]) == len(VALIDATION_QUANTILES)
+    assert many["ease"]["validation_ndcg@10"] == pytest.approx(np.mean(many["ease"]["folds"]))
+    assert many["popularity"]["validation_ndcg@10"] == pytest.approx(np.mean(many["popularity"]["folds"]))
+    # one cutoff at 0.8 gives the same value as the 0.8 fold of the several
+    k = list(VALIDATION_QUANTILES).index(0.8)
+    if one["ease"]["params"] == many["ease"]["params"]:
+        assert one["ease"]["validation_ndcg@10"] == pytest.approx(many["ease"]["folds"][k])
+    # a half-life is a share of the span passed in (the whole training period), not of each fold's span
+    fold = temporal_split(s.train, 0.7)
+    span = float(s.train.times.max() - s.train.times.min())
+    a = fit_model("ease", {"lam": 10.0, "half_life": 0.1}, fold.train, span=span)
+    b = EASE(10.0).fit(fold.train.matrix(half_life=0.1 * span))
+    assert a.weights_ == pytest.approx(b.weights_)
 
 
 # --- online rules ---------------------------------------------------------------------------------

@@ -53,7 +53,11 @@ def show(record: dict) -> None:
                 format_ci(record["metrics"]["improvement"][name]),
             )
     console.print(t)
-    tun = Table(title="chosen on the validation split (inside the training period)", header_style="bold")
+    folds = record.get("tuning", {}).get("validation", {}).get("folds", [])
+    tun = Table(
+        title=f"chosen on validation splits inside the training period ({len(folds)} cutoffs, mean NDCG@10)",
+        header_style="bold",
+    )
     tun.add_column("model")
     tun.add_column("parameters")
     tun.add_column("validation ndcg@10", justify="right")
@@ -85,8 +89,9 @@ def evaluate_recommend(
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
 ) -> None:
-    """Recommenders on your interactions: EASE and item-kNN, tuned on a validation split inside the training
-    period, against popularity on the later interactions, full-catalogue ranking, 95% intervals."""
+    """Recommenders on your interactions: EASE and item-kNN (optionally time-decayed and blended with recent
+    popularity), tuned on validation splits at several cutoffs inside the training period, against popularity
+    on the later interactions, full-catalogue ranking, 95% intervals."""
     if json_out is not None and not Path(json_out).parent.exists():
         raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
     cols = [user, item, time]

@@ -4,9 +4,11 @@ Protocol
 --------
 * **Test split**: train = interactions up to the 80th percentile of times; test = later interactions of
   users known in train, minus the items they already have in train (or a given test table).
-* **Validation split**: the same rule applied inside the training period only; the hyperparameters
-  (EASE lambda, item-kNN k and shrinkage, the time-decay half-life) are chosen there by NDCG@10, then the
-  chosen model is refitted on the whole training period and judged once on the test period.
+* **Validation splits**: the same rule applied inside the training period only, at several cutoffs
+  (:data:`VALIDATION_QUANTILES` of the training times); the hyperparameters (EASE lambda, item-kNN k and
+  shrinkage, the time-decay half-life, the weight and half-life of the blend with recent popularity) and the
+  model kind are chosen there by NDCG@10 averaged over the cutoffs, then the chosen model is refitted on the
+  whole training period and judged once on the test period.
 * **Ranking**: over the whole catalogue, the user's train items excluded; never sampled negatives.
 * **Metrics**: ``ndcg@10`` (primary), ``recall@10``, ``novelty@10``, ``coverage@10`` (and ``@20``), paired
   bootstrap 95% intervals over test users for the model, popularity and the difference.
@@ -28,9 +30,20 @@ from nomagic.lifecycle.gate import NOT_BETTER, NOT_READY, PROMOTED
 from nomagic.lifecycle.record import fingerprint_frame, make_record
 from nomagic.usecases.recommend.data import Interactions, Split, temporal_split
 from nomagic.usecases.recommend.metrics import bootstrap, ndcg_at_k, user_metrics
-from nomagic.usecases.recommend.models import EASE, ItemKNN, Popularity, top_n
+from nomagic.usecases.recommend.models import EASE, ItemKNN, Popularity, RecencyBlend, blend_scores, top_n
 
-__all__ = ["GRID", "METRICS", "PRIMARY", "RecommendEvaluation", "evaluate", "evaluate_split", "make_model", "tune"]
+__all__ = [
+    "GRID",
+    "METRICS",
+    "PRIMARY",
+    "VALIDATION_QUANTILES",
+    "RecommendEvaluation",
+    "evaluate",
+    "evaluate_split",
+    "fit_model",
+    "make_model",
+    "tune",
+]
 
 Progress = Callable[[float, str], None]
 PRIMARY = "ndcg@10"
@@ -44,38 +57,69 @@ METRICS: dict[str, tuple[bool, str]] = {
     "ndcg@20": (True, "NDCG@20"),
     "recall@20": (True, "Recall@20"),
 }
-#: half-lives as fractions of the training span (None = no decay)
-HALF_LIVES = (None, 0.05, 0.1, 0.2)
+#: half-lives as shares of the training span (None = no decay)
+HALF_LIVES = (None, 0.1, 0.2, 0.4)
+#: blends with recent popularity: weight 0 = the item model alone; half-lives as shares of the training span
+RECENT: tuple[dict, ...] = ({"recent": 0.0},) + tuple(
+    {"recent": w, "recent_half_life": h} for w, h in product((0.3, 0.5, 0.7, 0.9), (0.01, 0.02, 0.05))
+)
 GRID: dict[str, list[dict]] = {
-    "ease": [{"lam": lam, "half_life": h} for lam, h in product((25, 50, 100, 200, 500, 1000, 2000), HALF_LIVES)],
+    "ease": [
+        {"lam": lam, "half_life": h, **r} for lam, h, r in product((10, 25, 50, 100, 250, 1000), HALF_LIVES, RECENT)
+    ],
     "item_knn": [
-        {"k": k, "shrink": s, "half_life": h} for k, s, h in product((50, 100, 200, 400), (0, 10, 50), HALF_LIVES)
+        {"k": k, "shrink": s, "half_life": h, **r}
+        for k, s, h, r in product((50, 200, 400), (10, 50), HALF_LIVES, RECENT)
     ],
 }
+#: validation cutoffs: the split rule applied inside the training period at these quantiles of its times
+VALIDATION_QUANTILES = (0.7, 0.75, 0.8, 0.85, 0.9)
 MIN_TEST_USERS = 10
+_BLEND_KEYS = ("recent", "recent_half_life")
 
 
 def make_model(kind: str, params: dict):
-    p = {k: v for k, v in params.items() if k != "half_life"}
+    """An unfitted model of ``kind``; a ``recent`` weight above 0 wraps it in :class:`RecencyBlend`."""
+    p = {k: v for k, v in params.items() if k != "half_life" and k not in _BLEND_KEYS}
     if kind == "ease":
-        return EASE(**p)
-    if kind == "item_knn":
-        return ItemKNN(**p)
-    if kind == "popularity":
+        m = EASE(**p)
+    elif kind == "item_knn":
+        m = ItemKNN(**p)
+    elif kind == "popularity":
         return Popularity()
-    raise InputError(f"unknown recommender {kind!r}; use ease, item_knn or popularity")
+    else:
+        raise InputError(f"unknown recommender {kind!r}; use ease, item_knn or popularity")
+    w = params.get("recent") or 0.0
+    return RecencyBlend(m, w) if w > 0 else m
 
 
-def _matrix(train: Interactions, half_life: float | None):
+def _span(train: Interactions) -> float:
+    return float(train.times.max() - train.times.min()) if len(train) else 1.0
+
+
+def _matrix(train: Interactions, half_life: float | None, span: float | None = None):
+    """The (time-decayed) users x items matrix; ``half_life`` is a share of ``span`` (default: ``train``'s span).
+
+    Validation folds pass the span of the whole training period, so that a half-life means the same number
+    of seconds in every fold and in the final fit."""
     if not half_life:
         return train.matrix()
-    span = float(train.times.max() - train.times.min()) or 1.0
+    span = span or _span(train) or 1.0
     return train.matrix(half_life=half_life * span)
 
 
-def rank(model, train: Interactions, half_life, users: np.ndarray, n: int, exclude=None) -> np.ndarray:
+def fit_model(kind: str, params: dict, train: Interactions, span: float | None = None):
+    """Fit ``kind`` with ``params`` on ``train`` (half-lives as shares of ``span``, default ``train``'s span)."""
+    model = make_model(kind, params)
+    X = _matrix(train, params.get("half_life"), span)
+    if isinstance(model, RecencyBlend):
+        return model.fit(X, _matrix(train, params.get("recent_half_life") or 0.02, span))
+    return model.fit(X)
+
+
+def rank(model, train: Interactions, half_life, users: np.ndarray, n: int, exclude=None, span=None) -> np.ndarray:
     """Top ``n`` items for ``users`` (codes); the users' train items excluded."""
-    Xw = _matrix(train, half_life)
+    Xw = _matrix(train, half_life, span)
     X = train.matrix() if exclude is None else exclude
     out = np.empty((len(users), n), dtype=np.int64)
     for s in range(0, len(users), 2048):
@@ -84,54 +128,103 @@ def rank(model, train: Interactions, half_life, users: np.ndarray, n: int, exclu
     return out
 
 
-def _fit_score(kind: str, params: dict, split: Split, k: int = 10) -> np.ndarray:
-    """Per-user validation NDCG@k."""
-    users = split.test_users
-    X = _matrix(split.train, params.get("half_life"))
-    model = make_model(kind, params).fit(X)
-    rec = rank(model, split.train, params.get("half_life"), users, k)
-    return ndcg_at_k(rec, split.test[users], k)
+def _recent(train: Interactions, half_life: float, span: float) -> np.ndarray:
+    pop = np.asarray(_matrix(train, half_life, span).sum(axis=0), dtype=float).ravel()
+    return pop / pop.max() if pop.size and pop.max() > 0 else np.zeros(train.n_items)
+
+
+def _fold_scores(kind: str, entries: list[dict], fold: Split, span: float, k: int = 10) -> list[np.ndarray]:
+    """Per-user validation NDCG@k of every grid entry on one fold; the item model is fitted once per setting
+    and every recency blend of it reuses its scores."""
+    users = fold.test_users
+    tr = fold.train
+    Xex, T = tr.matrix(), fold.test
+    out: list[list[np.ndarray]] = [[] for _ in entries]
+    groups: dict[tuple, list[int]] = {}
+    for j, p in enumerate(entries):
+        groups.setdefault(tuple(sorted((a, b) for a, b in p.items() if a not in _BLEND_KEYS)), []).append(j)
+    recent: dict[float, np.ndarray] = {}
+    for idx in groups.values():
+        p0 = entries[idx[0]]
+        model = make_model(kind, {a: b for a, b in p0.items() if a not in _BLEND_KEYS})
+        model.fit(_matrix(tr, p0.get("half_life"), span))
+        Xw = _matrix(tr, p0.get("half_life"), span)
+        for s in range(0, len(users), 2048):
+            u = users[s : s + 2048]
+            S = model.scores(Xw[u])
+            for j in idx:
+                w = entries[j].get("recent") or 0.0
+                if w > 0:
+                    h = entries[j].get("recent_half_life") or 0.02
+                    if h not in recent:
+                        recent[h] = _recent(tr, h, span)
+                    Sj = blend_scores(S, recent[h], w)
+                else:
+                    Sj = S
+                out[j].append(ndcg_at_k(top_n(Sj, k, Xex[u])[0], T[u], k))
+    return [np.concatenate(v) if v else np.zeros(0) for v in out]
 
 
 def tune(
     train: Interactions,
     kinds=("ease", "item_knn"),
-    quantile: float = 0.8,
+    quantiles=VALIDATION_QUANTILES,
     progress: Progress | None = None,
     grid: dict | None = None,
 ):
-    """Choose each kind's hyperparameters by validation NDCG@10 on a split carved from ``train`` by the same rule.
+    """Choose each kind's hyperparameters by validation NDCG@10 on splits carved from ``train`` by the same rule.
 
-    Validation sets can be small (MovieLens 100k: about 100 users); the standard error of the best value is
-    recorded so that the noise of the choice is visible.
+    The split rule of the test (train up to a quantile of the times; validate on the later interactions of
+    users known before, minus their earlier items) is applied inside ``train`` at each of ``quantiles``
+    (a single number gives one split). A setting's validation value is the mean over these cutoffs of the mean
+    NDCG@10 over the cutoff's users: one cutoff of a small data set holds few users (MovieLens 100k: about
+    100), several cutoffs make the choice less noisy. Half-lives are shares of ``train``'s span, the same
+    number of seconds in every fold. Cutoffs with fewer than ``MIN_TEST_USERS`` users are skipped.
 
-    Returns ``{kind: {"params": best, "validation_ndcg@10": value, "tried": n}}``.
+    Returns ``{kind: {"params": best, "validation_ndcg@10": value, "standard_error": se, "folds": [...],
+    "tried": n}, "popularity": {...}, "validation": {...}}``.
     """
     GRID_ = {**GRID, **(grid or {})}
-    val = temporal_split(train, quantile)
-    if len(val.test_users) < MIN_TEST_USERS:
-        return {kind: {"params": GRID_[kind][0], "validation_ndcg@10": None, "tried": 0} for kind in kinds}
+    qs = (quantiles,) if np.isscalar(quantiles) else tuple(quantiles)
+    span = _span(train) or 1.0
+    folds = [f for f in (temporal_split(train, q) for q in qs) if len(f.test_users) >= MIN_TEST_USERS]
+    info = {
+        "rule": "the test split rule inside the training period, at several cutoffs",
+        "folds": [
+            {"quantile": f.quantile, "cutoff": f.cutoff, "users": int(len(f.test_users)), "interactions": len(f.train)}
+            for f in folds
+        ],
+    }
+    if not folds:
+        out = {kind: {"params": GRID_[kind][0], "validation_ndcg@10": None, "tried": 0} for kind in kinds}
+        return out | {"validation": info}
     out = {}
-    total = sum(len(GRID_[k]) for k in kinds)
+    total = len(folds) * len(kinds)
     done = 0
     for kind in kinds:
-        vals = []
-        for params in GRID_[kind]:
-            vals.append(_fit_score(kind, params, val))
+        entries = GRID_[kind]
+        per_fold = []
+        for f in folds:
+            per_fold.append(_fold_scores(kind, entries, f, span))
             done += 1
             if progress:
                 progress(done / total, f"tuning {kind}")
-        means = np.array([v.mean() for v in vals])
+        means = np.array([[v.mean() for v in fold] for fold in per_fold]).mean(axis=0)
         top = int(means.argmax())
-        se = float(vals[top].std(ddof=1) / np.sqrt(len(vals[top])))
+        pooled = np.concatenate([fold[top] for fold in per_fold])
         out[kind] = {
-            "params": GRID_[kind][top],
+            "params": entries[top],
             "validation_ndcg@10": float(means[top]),
-            "standard_error": se,
-            "tried": len(GRID_[kind]),
+            "standard_error": float(pooled.std(ddof=1) / np.sqrt(len(pooled))) if len(pooled) > 1 else None,
+            "folds": [float(fold[top].mean()) for fold in per_fold],
+            "tried": len(entries),
         }
-    out["popularity"] = {"validation_ndcg@10": float(_fit_score("popularity", {}, val).mean())}
-    out["validation"] = {"cutoff": val.cutoff, "users": int(len(val.test_users)), "interactions": len(val.train)}
+    pop = [_fold_scores("popularity", [{}], f, span)[0] for f in folds]
+    out["popularity"] = {
+        "validation_ndcg@10": float(np.mean([v.mean() for v in pop])),
+        "folds": [float(v.mean()) for v in pop],
+    }
+    out["validation"] = info
     return out
 
 
@@ -148,9 +241,16 @@ class RecommendEvaluation:
 
 
 def _words(kind: str, params: dict) -> str:
-    m = make_model(kind, params).describe()
+    m = make_model(kind, {k: v for k, v in params.items() if k not in _BLEND_KEYS}).describe()
     h = params.get("half_life")
-    return m + (f", time-decayed weights (half-life {h:g} of the training span)" if h else "")
+    m += f", time-decayed weights (half-life {h:g} of the training span)" if h else ""
+    w = params.get("recent") or 0.0
+    if w > 0:
+        m += (
+            f", blended with recent popularity (weight {w:g}, half-life "
+            f"{params.get('recent_half_life') or 0.02:g} of the training span)"
+        )
+    return m
 
 
 def _f(m: dict) -> str:
@@ -202,7 +302,7 @@ def evaluate_split(
     params = tuned[chosen]["params"]
     tick(0.72, f"fitting {chosen}")
     t0 = time.perf_counter()
-    model = make_model(chosen, params).fit(_matrix(tr, params.get("half_life")))
+    model = fit_model(chosen, params, tr)
     fit_s = time.perf_counter() - t0
     base = Popularity().fit(tr.matrix())
     n = max(KS)
@@ -220,7 +320,7 @@ def evaluate_split(
         if kind == chosen:
             continue
         p = tuned[kind]["params"]
-        alt = make_model(kind, p).fit(_matrix(tr, p.get("half_life")))
+        alt = fit_model(kind, p, tr)
         ra = rank(alt, tr, p.get("half_life"), users, n)
         ua = user_metrics(ra, T, share, KS)
         alternatives[kind] = {k: float(v.mean()) for k, v in ua.items()} | {"params": p}
@@ -239,7 +339,8 @@ def evaluate_split(
             f"{_f(bb)}, improvement {_f(imp)} (the interval reaches zero or below); keep the popularity list."
         )
     expl += (
-        " Hyperparameters were chosen on a validation split inside the training period; the test period was used once."
+        " Model and hyperparameters were chosen on validation splits at several cutoffs inside the training period;"
+        " the test period was used once."
     )
     record = make_record(
         use_case="recommend",

@@ -1,8 +1,12 @@
-"""Recommenders on a users x items matrix: popularity (the baseline), item-kNN and EASE.
+"""Recommenders on a users x items matrix: popularity (the baseline), item-kNN, EASE and the recency blend.
 
 All share one shape: ``fit(X)`` with ``X`` a users x items CSR matrix of (possibly time-decayed)
 interaction weights, then ``scores(X_rows)`` gives a dense score per item for the given history rows.
 Ranking is done by :func:`top_n`, which excludes the items in the history when asked.
+
+:class:`RecencyBlend` wraps an item model and mixes its scores with *recent* popularity (interaction
+counts with a short half-life): in a later period, what is watched or bought right now (new releases,
+seasonal products) is a strong signal that an item-to-item model alone does not see.
 
 Examples
 --------
@@ -17,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["EASE", "ItemKNN", "Popularity", "top_n"]
+__all__ = ["EASE", "ItemKNN", "Popularity", "RecencyBlend", "blend_scores", "top_n"]
 
 #: above this many items the dense item x item models refuse (memory: 8 * items**2 bytes)
 MAX_DENSE_ITEMS = 30_000
@@ -111,6 +115,67 @@ class EASE:
 
     def describe(self) -> str:
         return f"EASE (lambda = {self.lam:g})"
+
+
+def blend_scores(S: np.ndarray, recent: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * S / max|S| (per row) + weight * recent`` (``recent`` already scaled to a maximum of 1).
+
+    Each user's item-model scores are scaled to a largest absolute value of 1 so that one weight suits users with
+    long and short histories; a user without history (a row of zeros) gets the recent popularity."""
+    S = np.asarray(S, dtype=np.float32)
+    if weight <= 0:
+        return S
+    m = np.abs(S).max(axis=1, keepdims=True)
+    S = S / np.where(m > 0, m, 1.0)
+    return ((1.0 - weight) * S + weight * np.asarray(recent, dtype=np.float32)[None, :]).astype(np.float32)
+
+
+class RecencyBlend:
+    """An item model blended with recent popularity: ``(1 - weight) * scores / max|scores| + weight * recent``.
+
+    ``recent`` is each item's sum of time-decayed interaction weights (see
+    :meth:`~nomagic.usecases.recommend.data.Interactions.matrix` with a short half-life), divided by its maximum.
+    With ``weight = 0`` it is the item model alone; with ``weight = 1`` it is "what is popular right now".
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> X = sp.csr_matrix([[1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 0]], dtype=float)
+    >>> R = sp.csr_matrix([[0, 0, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]], dtype=float)  # item 2 is recent
+    >>> int(RecencyBlend(EASE(1.0), weight=0.9).fit(X, R).scores(X[:1]).argmax())
+    2
+    """
+
+    def __init__(self, model, weight: float = 0.5):
+        self.model = model
+        self.weight = weight
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    def fit(self, X: sp.csr_matrix, recent: sp.spmatrix | np.ndarray | None = None) -> RecencyBlend:
+        """Fit the item model on ``X``; ``recent`` is a (time-decayed) users x items matrix or per-item counts
+        (default: ``X``)."""
+        if not 0.0 <= self.weight <= 1.0:
+            from nomagic.errors import InputError
+
+            raise InputError(f"the recency weight must be between 0 and 1, not {self.weight}")
+        self.model.fit(X)
+        R = X if recent is None else recent
+        pop = np.asarray(R.sum(axis=0), dtype=float).ravel() if sp.issparse(R) else np.asarray(R, float).ravel()
+        self.recent_ = (pop / pop.max() if pop.size and pop.max() > 0 else np.zeros(X.shape[1])).astype(np.float32)
+        return self
+
+    def scores(self, rows: sp.csr_matrix) -> np.ndarray:
+        return blend_scores(self.model.scores(rows), self.recent_, self.weight)
+
+    @property
+    def weights_(self) -> np.ndarray:
+        return self.model.weights_
+
+    def describe(self) -> str:
+        return f"{self.model.describe()} blended with recent popularity (weight {self.weight:g})"
 
 
 def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.record import fingerprint_frame
 from nomagic.usecases.recommend.data import Interactions, temporal_split
-from nomagic.usecases.recommend.evaluate import _matrix, evaluate_split, make_model, tune
+from nomagic.usecases.recommend.evaluate import _matrix, evaluate_split, fit_model, tune
 from nomagic.usecases.recommend.models import top_n
 from nomagic.usecases.recommend.online import Recommender, content_similarity
 from nomagic.warehouse.readiness import Requirements
@@ -156,7 +156,8 @@ class Recommend:
 
     Parameters
     ----------
-    kinds : models competing on validation (``ease``, ``item_knn``); popularity is the baseline.
+    kinds : models competing on validation (``ease``, ``item_knn``, each optionally time-decayed and blended
+        with recent popularity); popularity is the baseline.
     n : recommendations per customer written by :meth:`write_scores`.
     exclude_bought : leave out items the customer already bought (``False`` for consumables).
     max_per_category : category diversity, ``None`` for no limit.
@@ -220,7 +221,7 @@ class Recommend:
         kind = max(self.kinds, key=lambda k: tuned[k]["validation_ndcg@10"] or -1.0)
         params = tuned[kind]["params"]
         tick(0.65, f"fitting {kind}")
-        model = make_model(kind, params).fit(_matrix(x, params.get("half_life")))
+        model = fit_model(kind, params, x)
         tick(0.75, "precomputing top-N")
         rec = build_recommender(
             x,
