@@ -281,8 +281,9 @@ def test_linear_thompson_sampling_learns_the_best_arm_per_context():
     assert P[0, 1] > 0.9 and P[1, 0] > 0.9
 
 
-def test_the_use_case_on_a_small_simulated_world(wh):
+def test_the_use_case_on_a_small_simulated_world(wh, tmp_path):
     from nomagic.lifecycle.record import validate
+    from nomagic.lifecycle.registry import Registry
     from nomagic.simulate import simulate
     from nomagic.usecases.bandits.usecase import Bandits
 
@@ -296,6 +297,9 @@ def test_the_use_case_on_a_small_simulated_world(wh):
     assert imp["ci"][0] <= imp["value"] <= imp["ci"][1]
     for c in rec["model"]["campaigns"]:
         assert abs(sum(c["policy"].values()) - 1) < 1e-3 and min(c["policy"].values()) >= 0.05 / 3 - 1e-3
+    # the promoted thing is the policy: registered with its settings, champion when ready
+    version = Registry(tmp_path / "registry").register(res)
+    assert version.status == "champion" and (version.folder / "policy.json").exists()
 
 
 def test_the_use_case_is_not_ready_without_tests(wh):

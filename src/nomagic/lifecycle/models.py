@@ -267,7 +267,10 @@ class AutoClassifier:
         steps = len(folds) + 1
         for i, (tr, va) in enumerate(folds):
             for C in z_lin:
-                z_lin[C][va] = self._train_linear(L[tr], y[tr], C).decision_function(L[va])
+                # the same penalty per row as the refit on all rows: sklearn's penalty does not grow
+                # with the rows, so the same C would shrink these smaller fits more, and the
+                # calibration learnt from them would over-stretch the refit's log-odds
+                z_lin[C][va] = self._train_linear(L[tr], y[tr], C * len(y) / len(tr)).decision_function(L[va])
             if use_gbm:
                 booster = self._train_trees(T[tr], y[tr], cat, valid=(T[va], y[va]))
                 best_iters.append(max(1, booster.best_iteration or booster.current_iteration()))

@@ -273,11 +273,31 @@ class Bandits:
         )
 
     def train(self, wh, *, progress: Progress | None = None, source: str | None = None) -> Any:
-        """Evaluate; returns a lifecycle ``TrainResult`` (the bandit itself keeps no model between campaigns)."""
+        """Evaluate; returns a lifecycle ``TrainResult`` whose model is the policy's settings.
+
+        A bandit learns afresh in every campaign, so what is promoted is the policy (Thompson sampling
+        with its exploration floor and stopping rule), stored as ``policy.json``."""
         from nomagic.lifecycle.usecase import TrainResult
 
         record = self.evaluate(wh, progress=progress, source=source)
-        return TrainResult(record=record, model=None, baseline=None, plan=None, config=self.config())
+        return TrainResult(
+            record=record, model=PolicySettings(self.config()), baseline=None, plan=None, config=self.config()
+        )
 
 
-__all__ = ["POLICY_METRICS", "Bandits", "sends"]
+class PolicySettings:
+    """The promoted policy: its settings, saved as JSON (what a campaign starts its bandit with)."""
+
+    def __init__(self, settings: dict):
+        self.settings = dict(settings)
+
+    def save(self, folder) -> list:
+        import json
+        from pathlib import Path
+
+        path = Path(folder) / "policy.json"
+        path.write_text(json.dumps({"policy": "thompson_sampling", **self.settings}, indent=1, default=str))
+        return [path]
+
+
+__all__ = ["POLICY_METRICS", "Bandits", "PolicySettings", "sends"]
