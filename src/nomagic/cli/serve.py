@@ -1,0 +1,101 @@
+"""``nomagic serve`` (REST API + web dashboard) and ``nomagic keys create|revoke|list``.
+
+::
+
+    nomagic keys create --role analyst --name crm     # prints the key once; stored hashed
+    nomagic keys list
+    nomagic keys revoke KEY_ID
+    nomagic serve [--host 127.0.0.1] [--port 8000] [--warehouse URL]
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from nomagic.cli import WarehouseOption, app, console
+from nomagic.errors import InputError
+
+keys_app = typer.Typer(help="API keys for `nomagic serve`: create, list, revoke (stored hashed).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _store(warehouse: str | None, keys: str | None):
+    from nomagic.serve.keys import KeyStore, keys_path
+    from nomagic.warehouse.connection import resolve_url
+
+    return KeyStore(keys or keys_path(resolve_url(warehouse)))
+
+
+KeysOption = typer.Option(None, "--keys", help="Key file (default: .nomagic/keys.json next to the registry).")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="viewer, analyst or admin."),
+    name: str = typer.Option("", "--name", help="What the key is for (shown in listings)."),
+    keys: str = KeysOption,
+    warehouse: str = WarehouseOption,
+) -> None:
+    """Create a key; it is printed once and stored only as a salted hash."""
+    store = _store(warehouse, keys)
+    key, info = store.create(role, name=name)
+    console.print(f"created key {info.key_id} (role {info.role}) in {store.path}", highlight=False)
+    console.print("the key (shown once; keep it secret):", highlight=False)
+    print(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key's id (see `nomagic keys list`)."),
+    keys: str = KeysOption,
+    warehouse: str = WarehouseOption,
+) -> None:
+    """Revoke a key: the API refuses it and its dashboard sessions end, within a second."""
+    info = _store(warehouse, keys).revoke(key_id)
+    console.print(f"revoked key {info.key_id} (role {info.role}) at {info.revoked_at}", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(keys: str = KeysOption, warehouse: str = WarehouseOption) -> None:
+    """The keys: id, role, name, created, revoked (never the secrets)."""
+    store = _store(warehouse, keys)
+    t = Table("id", "role", "name", "created", "revoked", box=None)
+    for k in store.list():
+        t.add_row(k.key_id, k.role, k.name, k.created_at, k.revoked_at or "-")
+    console.print(t)
+    console.print(f"keys: {store.path}", highlight=False)
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8000, "--port", "-p", help="Port to listen on."),
+    cors_origin: list[str] = typer.Option(None, "--cors-origin", help="Allow this browser origin (repeatable)."),
+    max_body: int = typer.Option(64 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
+    secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Session cookies only over HTTPS."),
+    no_recommender: bool = typer.Option(
+        False, "--no-recommender", help="Do not fit the recommender; serve the recommendations table if present."
+    ),
+    keys: str = KeysOption,
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """The REST API (/api/v1, reference at /docs) and the web dashboard (/dashboard) on the warehouse and
+    registry the other commands use. Needs the `serve` extra: pip install 'nomagic[serve]'."""
+    try:
+        from nomagic.serve import ServeConfig, run
+    except ModuleNotFoundError as exc:
+        raise InputError(f"`nomagic serve` needs {exc.name}: pip install 'nomagic[serve]'") from None
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port}: use a port between 1 and 65535")
+    cfg = ServeConfig(
+        warehouse=warehouse,
+        keys=keys,
+        max_body=max_body,
+        cors_origins=list(cors_origin or ()),
+        secure_cookies=secure_cookies,
+        fit_recommender=not no_recommender,
+    )
+    console.print(f"nomagic serve on http://{host}:{port} (dashboard /dashboard, API /api/v1, reference /docs)")
+    run(cfg, host=host, port=port, log_level=log_level)

@@ -1,0 +1,303 @@
+"""The REST API under ``/api/v1``: scores with reasons, CLV, recommendations, evaluation records, health.
+
+Every route names the least role it needs (see :mod:`nomagic.serve.keys`); every answer other than 2xx is an
+:class:`~nomagic.serve.schemas.Error` with a reason. Bandit decide/reward, FAQ answers and sentiment join
+through :data:`EXTENSIONS` (a module with a ``router`` is mounted when it exists).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from nomagic import __version__
+from nomagic.serve import schemas as S
+from nomagic.serve.security import require
+
+router = APIRouter(prefix="/api/v1")
+
+#: optional route modules, mounted under /api/v1 when importable (each defines ``router: APIRouter``)
+EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_faq", "nomagic.serve.routes_sentiment")
+
+
+def errors(*codes: int) -> dict:
+    """The OpenAPI ``responses`` of a route: each code answers an :class:`Error`."""
+    words = {
+        400: "Malformed JSON",
+        401: "Missing, unknown or revoked API key",
+        403: "The key's role may not use this route",
+        404: "Unknown customer, or no trained model",
+        413: "Request body too large",
+        422: "Wrong fields or types",
+    }
+    return {c: {"model": S.Error, "description": words[c]} for c in codes}
+
+
+def _json(payload: dict) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":")), media_type="application/json")
+
+
+def clean(x):
+    """JSON-safe: non-finite floats become null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [clean(v) for v in x]
+    return x
+
+
+def _state(request: Request):
+    return request.app.state.nm
+
+
+def _unknown(st, customer_id: str, what: str) -> HTTPException:
+    if customer_id in st.customers:
+        return HTTPException(404, f"the customer has no {what}: not in its population, or not scored yet")
+    return HTTPException(404, "unknown customer: no such customer_id in the customers table")
+
+
+# ------------------------------------------------------------------------------------ health
+
+
+@router.get("/health", response_model=S.Health, tags=["health"], summary="Liveness: the process answers")
+async def health() -> S.Health:
+    return S.Health(version=__version__)
+
+
+@router.get("/ready", response_model=S.Readiness, tags=["health"], summary="Readiness: what is loaded")
+async def ready(request: Request) -> S.Readiness:
+    from datetime import UTC, datetime
+
+    st = _state(request)
+    comps = []
+    for name in sorted(set(st.records) | {"churn", "propensity"}):
+        if name in ("churn", "propensity"):
+            sc = st.scores.get(name)
+            if sc is not None:
+                comps.append(
+                    S.Component(name=name, status="ready", version=sc.version, detail=f"{len(sc.rows)} scored")
+                )
+            elif f"score:{name}" in st.problems:
+                comps.append(S.Component(name=name, status="failed", detail=st.problems[f"score:{name}"]))
+            else:
+                comps.append(S.Component(name=name, status="absent", detail=f"run `nomagic train {name}`"))
+    comps.append(
+        S.Component(
+            name="clv",
+            status="ready" if st.clv else "absent",
+            version=st.clv_info.get("model") or None,
+            detail=f"{len(st.clv)} customers" if st.clv else "run `nomagic score clv`",
+        )
+    )
+    comps.append(
+        S.Component(
+            name="recommend",
+            status=st.recommender_status,
+            version=st.recommender_version,
+            detail=st.problems.get("recommend", ""),
+        )
+    )
+    log = request.app.state.decisions
+    return S.Readiness(
+        ready=all(c.status in ("ready", "absent") for c in comps),
+        components=comps,
+        loaded_at=datetime.fromtimestamp(st.loaded_at, UTC).isoformat(timespec="seconds"),
+        load_seconds=round(st.load_seconds, 3),
+        decisions_pending=log.pending,
+        decisions_written=log.written,
+    )
+
+
+@router.get(
+    "/whoami", response_model=S.WhoAmI, tags=["health"], responses=errors(401, 403), summary="The key's id and role"
+)
+async def whoami(key=Depends(require("viewer"))) -> S.WhoAmI:
+    return S.WhoAmI(key_id=key.key_id, role=key.role, name=key.name)
+
+
+# ------------------------------------------------------------------------------------ scores
+
+
+@router.post(
+    "/score/{use_case}",
+    response_model=S.Score,
+    tags=["scores"],
+    responses=errors(400, 401, 403, 404, 413, 422),
+    summary="A customer's churn risk or purchase propensity, with reasons",
+)
+async def score(
+    use_case: Literal["churn", "propensity"], body: S.ScoreRequest, request: Request, key=Depends(require("analyst"))
+):
+    """The champion's probability for the customer, its decile and the top reasons in plain words.
+
+    Scores are computed at startup for every customer of the use case's population (as ``nomagic score``
+    does) with the model, or with the baseline when the model did not beat it; ``scorer`` says which."""
+    st = _state(request)
+    sc = st.scores.get(use_case)
+    if sc is None:
+        raise HTTPException(404, f"no trained {use_case} model is loaded: run `nomagic train {use_case}` and reload")
+    row = sc.rows.get(body.customer_id)
+    if row is None:
+        raise _unknown(st, body.customer_id, f"{use_case} score")
+    return _json(
+        {
+            "customer_id": body.customer_id,
+            "use_case": use_case,
+            "score": row[0],
+            "decile": row[1],
+            "reasons": list(row[2]),
+            "scorer": sc.scorer,
+            "model_version": sc.version,
+            "as_of": sc.as_of,
+        }
+    )
+
+
+@router.post(
+    "/clv",
+    response_model=S.Clv,
+    tags=["scores"],
+    responses=errors(400, 401, 403, 404, 413, 422),
+    summary="A customer's lifetime value (from the clv_scores table)",
+)
+async def clv(body: S.ScoreRequest, request: Request, key=Depends(require("analyst"))):
+    st = _state(request)
+    if not st.clv:
+        raise HTTPException(404, "no CLV scores are loaded: run `nomagic score clv` and reload")
+    row = st.clv.get(body.customer_id)
+    if row is None:
+        raise _unknown(st, body.customer_id, "CLV score")
+    return _json(clean({"customer_id": body.customer_id, **row}))
+
+
+# ------------------------------------------------------------------------------------ recommendations
+
+
+@router.post(
+    "/recommendations",
+    response_model=S.Recommendations,
+    tags=["decisions"],
+    responses=errors(400, 401, 403, 404, 413, 422),
+    summary="Products for a customer; each one served is logged in the decisions table",
+)
+async def recommendations(body: S.RecommendRequest, request: Request, key=Depends(require("analyst"))):
+    """Up to ``n`` products, best first, each with a reason. Business rules apply (profiling consent, in stock,
+    not bought before, category diversity); new customers get what is popular in their segment. The ranking is
+    deterministic, so each item is logged with propensity 1 and the recommender's version."""
+    st = _state(request)
+    rec = st.recommender
+    if rec is None:
+        why = "still being fitted; retry in a few seconds" if st.recommender_status == "loading" else "not available"
+        raise HTTPException(404, f"the recommender is {why} (it needs orders, order_lines and products)")
+    cid = body.customer_id
+    if cid not in st.customers:
+        raise HTTPException(404, "unknown customer: no such customer_id in the customers table")
+    items = rec.recommend(cid, body.n)
+    note = ""
+    if not items:
+        note = "no recommendations: no profiling consent, or the business rules removed every candidate"
+    ids = request.app.state.decisions.add(
+        "recommend", cid, [str(i["product_id"]) for i in items], [1.0] * len(items), st.recommender_version or ""
+    )
+    out = [
+        {"product_id": str(i["product_id"]), "score": float(i["score"]), "reason": str(i["reason"]), "decision_id": d}
+        for i, d in zip(items, ids, strict=True)
+    ]
+    return _json(
+        clean(
+            {
+                "customer_id": cid,
+                "items": out,
+                "model_version": st.recommender_version or "",
+                "propensity": 1.0,
+                "note": note,
+            }
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------ records
+
+
+def _summary(name: str, record: dict, meta: dict) -> dict:
+    pm = record.get("primary_metric", "")
+    imp = (record.get("metrics", {}).get("improvement") or {}).get(pm) or {}
+    ci = imp.get("ci")
+    return clean(
+        {
+            "use_case": name,
+            "version": str(meta.get("version", "")),
+            "verdict": str(record.get("verdict", "")),
+            "scorer": str(meta.get("scorer", record.get("scorer", ""))),
+            "primary_metric": str(pm),
+            "model_value": meta.get("model_value"),
+            "baseline_value": meta.get("baseline_value"),
+            "improvement": imp.get("value"),
+            "improvement_ci": list(ci) if ci else None,
+            "explanation": str(record.get("explanation", "")),
+            "created_at": str(meta.get("created_at", "")),
+        }
+    )
+
+
+@router.get(
+    "/records",
+    response_model=S.Records,
+    tags=["records"],
+    responses=errors(401, 403),
+    summary="The champions' evaluation records (the reality check)",
+)
+async def records(request: Request, key=Depends(require("viewer"))):
+    st = _state(request)
+    return _json({"records": [_summary(n, st.records[n], st.metas.get(n, {})) for n in st.use_cases]})
+
+
+@router.get(
+    "/records/{use_case}",
+    response_model=S.RecordDetail,
+    tags=["records"],
+    responses=errors(401, 403, 404),
+    summary="One champion's full evaluation record",
+)
+async def record(use_case: str, request: Request, key=Depends(require("viewer"))):
+    st = _state(request)
+    if use_case not in st.records:
+        known = ", ".join(st.use_cases) or "none"
+        raise HTTPException(404, f"no trained use case {use_case!r}; trained: {known}")
+    meta = st.metas.get(use_case, {})
+    return _json(clean({"use_case": use_case, "version": str(meta.get("version", "")), "record": st.records[use_case]}))
+
+
+# ------------------------------------------------------------------------------------ admin
+
+
+@router.post(
+    "/admin/reload",
+    response_model=S.Reloaded,
+    tags=["admin"],
+    responses=errors(401, 403),
+    summary="Load the champions and tables again (after `nomagic train` or `nomagic score`)",
+)
+def reload(request: Request, key=Depends(require("admin"))) -> S.Reloaded:
+    st = request.app.state.reload()
+    return S.Reloaded(use_cases=st.use_cases, load_seconds=round(st.load_seconds, 3))
+
+
+def extension_routers() -> list[APIRouter]:
+    """The routers of :data:`EXTENSIONS` that exist."""
+    out = []
+    for name in EXTENSIONS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        out.append(mod.router)
+    return out

@@ -1,0 +1,329 @@
+"""The web dashboard: server-rendered pages (Jinja2), no JavaScript, no CDN; English and German.
+
+Pages: overview (data health + reality check), one page per trained use case (drivers, lift, calibration,
+fairness, metrics, model card), customer value (CLV), recommendations for a chosen customer, segments.
+Logging in with an API key opens a session; viewers see the summaries, analysts also the per-customer pages.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from nomagic import __version__
+from nomagic.serve.i18n import LANGUAGES, pick, translator
+from nomagic.serve.keys import allows
+from nomagic.serve.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE
+
+router = APIRouter(include_in_schema=False)
+
+env = Environment(loader=PackageLoader("nomagic.serve", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def _fmt(v, digits: int = 3) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+env.filters["num"] = _fmt
+env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+env.filters["vclass"] = lambda v: str(v).replace(" ", "-")
+
+
+def _lang(request: Request) -> str:
+    return pick(
+        request.cookies.get(LANG_COOKIE), request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.app.state.config.secure_cookies
+
+
+def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
+    lang = _lang(request)
+    st = request.app.state.nm
+    other = "de" if lang == "en" else "en"
+    ctx.setdefault("session", None)
+    ctx.setdefault("key", None)
+    html = env.get_template(template).render(
+        t=translator(lang),
+        lang=lang,
+        switch_url=str(request.url.include_query_params(lang=other).path)
+        + "?"
+        + str(request.url.include_query_params(lang=other).query),
+        use_cases=st.use_cases,
+        version=__version__,
+        path=request.url.path,
+        **ctx,
+    )
+    resp = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") in LANGUAGES:
+        resp.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="strict", secure=_secure(request)
+        )
+    return resp
+
+
+def _logged_in(request: Request):
+    return request.app.state.sessions.get(request.cookies.get(SESSION_COOKIE))
+
+
+def _guard(request: Request, role: str = "viewer"):
+    """(session, key) or a response: the login page (not logged in) or 403 (role too low)."""
+    got = _logged_in(request)
+    if got is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    s, info = got
+    if not allows(info.role, role):
+        return render(request, "error.html", 403, session=s, key=info, message_key="forbidden", extra=role, code=403)
+    return got
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/dashboard"
+    return target
+
+
+# ----------------------------------------------------------------------------------- login
+
+
+@router.get("/", response_class=HTMLResponse)
+async def root(request: Request):
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str = "/dashboard"):
+    if _logged_in(request) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    token = secrets.token_urlsafe(24)
+    resp = render(request, "login.html", next=_safe_next(next), csrf=token, failed=None)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=_secure(request))
+    return resp
+
+
+async def _form(request: Request) -> dict[str, str]:
+    raw = await request.body()
+    try:
+        parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request):
+    form = await _form(request)
+    nxt = _safe_next(form.get("next"))
+    if not _same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+        token = secrets.token_urlsafe(24)
+        resp = render(request, "login.html", 403, next=nxt, csrf=token, failed="csrf_failed")
+        resp.set_cookie(
+            LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=_secure(request)
+        )
+        return resp
+    info = request.app.state.keys.verify(form.get("api_key", "").strip())
+    if info is None:
+        return render(request, "login.html", 401, next=nxt, csrf=form.get("csrf"), failed="login_failed")
+    sid, _ = request.app.state.sessions.open(info)
+    resp = RedirectResponse(nxt, status_code=303)
+    resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", secure=_secure(request))
+    resp.delete_cookie(LOGIN_CSRF_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    got = _logged_in(request)
+    form = await _form(request)
+    if got is None:
+        return RedirectResponse("/login", status_code=303)
+    if not _same(form.get("csrf"), got[0].csrf):
+        return render(
+            request, "error.html", 403, session=got[0], key=got[1], message_key="csrf_failed", extra="", code=403
+        )
+    request.app.state.sessions.close(request.cookies.get(SESSION_COOKIE))
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+# ----------------------------------------------------------------------------------- pages
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def overview(request: Request):
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    from nomagic.report import reality_rows
+
+    st = request.app.state.nm
+    records = [st.records[n] for n in st.use_cases]
+    return render(
+        request,
+        "overview.html",
+        session=got[0],
+        key=got[1],
+        health=st.health,
+        reality=reality_rows(records),
+        problems=st.problems,
+    )
+
+
+def _charts(st, name: str) -> list[tuple[str, Markup]]:
+    """The use case's charts as inline SVG, drawn once per loaded record."""
+    if name in st.charts:
+        return st.charts[name]
+    from nomagic.report import charts
+
+    record = st.records[name]
+    out: list[tuple[str, str | None]] = []
+    try:
+        if charts.has_lift(record):
+            out += [("lift", charts.lift(record)), ("calibration", charts.calibration(record))]
+        out += [("clv", svg) for _, svg in charts.clv(record)]
+        if record.get("drivers"):
+            out.append(("drivers", charts.drivers(record)))
+        out += [("fairness", svg) for _, svg in charts.fairness(record)]
+    except Exception:  # the report extra is missing or a chart cannot be drawn: the tables still show
+        out = []
+    st.charts[name] = [(kind, Markup(svg)) for kind, svg in out if svg]
+    return st.charts[name]
+
+
+@router.get("/dashboard/use-case/{name}", response_class=HTMLResponse)
+async def use_case(request: Request, name: str):
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    st = request.app.state.nm
+    if name not in st.records:
+        return render(
+            request, "error.html", 404, session=got[0], key=got[1], message_key="not_found", extra=name, code=404
+        )
+    from nomagic.lifecycle.card import html_body, metric_rows
+    from nomagic.report import reality_rows
+
+    record = st.records[name]
+    meta = st.metas.get(name, {})
+    return render(
+        request,
+        "usecase.html",
+        session=got[0],
+        key=got[1],
+        name=name,
+        record=record,
+        meta=meta,
+        row=reality_rows([record])[0],
+        charts=_charts(st, name),
+        metrics=[tuple(c.replace("`", "") for c in r) for r in metric_rows(record)]
+        if record.get("metrics", {}).get("model")
+        else [],
+        drivers=record.get("drivers") or [],
+        fairness=record.get("fairness") or {},
+        card=Markup(html_body(record, meta or {"version": ""}, level=3)),
+    )
+
+
+@router.get("/dashboard/clv", response_class=HTMLResponse)
+async def clv_page(request: Request, customer_id: str = ""):
+    got = _guard(request, "analyst")
+    if isinstance(got, Response):
+        return got
+    st = request.app.state.nm
+    cid = customer_id.strip()[:128]
+    found = st.clv.get(cid) if cid else None
+    return render(
+        request,
+        "clv.html",
+        session=got[0],
+        key=got[1],
+        info=st.clv_info,
+        has=bool(st.clv),
+        customer_id=cid,
+        found=found,
+        unknown=bool(cid) and found is None,
+    )
+
+
+@router.get("/dashboard/recommendations", response_class=HTMLResponse)
+async def recs_page(request: Request, customer_id: str = ""):
+    got = _guard(request, "analyst")
+    if isinstance(got, Response):
+        return got
+    st = request.app.state.nm
+    cid = customer_id.strip()[:128]
+    items, unknown = None, False
+    if cid and st.recommender is not None:
+        if cid in st.customers:
+            items = st.recommender.recommend(cid, 10)  # a preview for the analyst: not a decision, not logged
+        else:
+            unknown = True
+    return render(
+        request,
+        "recommendations.html",
+        session=got[0],
+        key=got[1],
+        customer_id=cid,
+        items=items,
+        unknown=unknown,
+        rec_status=st.recommender_status,
+        rec_version=st.recommender_version,
+        examples=sorted(st.customers)[:3],
+    )
+
+
+@router.get("/dashboard/segments", response_class=HTMLResponse)
+async def segments_page(request: Request):
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    st = request.app.state.nm
+    seg = st.segments
+    rows = [] if seg is None or seg.empty else seg.to_dict("records")
+    return render(request, "segments.html", session=got[0], key=got[1], rows=rows)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def api_docs(request: Request):
+    """The API reference, drawn from the OpenAPI document (offline: no Swagger assets from a CDN)."""
+    spec = request.app.openapi()
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            body = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+            ok = next((r for c, r in op.get("responses", {}).items() if str(c).startswith("2")), {})
+            out = ((ok.get("content") or {}).get("application/json") or {}).get("schema")
+            ops.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "auth": bool(op.get("security")),
+                    "body": (body or {}).get("$ref", "").rsplit("/", 1)[-1],
+                    "response": (out or {}).get("$ref", "").rsplit("/", 1)[-1],
+                    "codes": ", ".join(str(c) for c in op.get("responses", {})),
+                }
+            )
+    schemas = spec.get("components", {}).get("schemas", {})
+    return render(request, "docs.html", ops=ops, schemas=schemas)

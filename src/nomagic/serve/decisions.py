@@ -1,0 +1,108 @@
+"""Every decision the API makes goes to the warehouse's ``decisions`` table, with its propensity.
+
+Requests only append to an in-memory buffer (microseconds); a background thread writes the buffer to
+the warehouse every ``flush_seconds`` (and at shutdown), opening the warehouse only for that moment, so
+that the server never holds an embedded DuckDB file's write lock and the other ``nomagic`` commands keep
+working. When the warehouse is busy the rows wait for the next flush; ``pending`` says how many wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pandas as pd
+
+log = logging.getLogger("nomagic.serve")
+
+COLUMNS = ("decision_id", "occurred_at", "use_case", "unit_id", "action", "propensity", "model_version", "reward")
+TABLE = "decisions"
+
+
+class DecisionLog:
+    """A buffered writer of decision rows (see the module docstring).
+
+    Parameters
+    ----------
+    url : the warehouse URL (``None``: no warehouse, rows are kept in memory only, for tests).
+    flush_seconds : how often the background thread writes.
+    max_pending : above this many waiting rows new decisions are still served but counted as ``dropped``.
+    """
+
+    def __init__(self, url: str | None, *, flush_seconds: float = 2.0, max_pending: int = 200_000):
+        self.url = url
+        self.flush_seconds = flush_seconds
+        self.max_pending = max_pending
+        self._rows: list[tuple] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.written = 0
+        self.dropped = 0
+        self.last_error: str | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def add(
+        self, use_case: str, unit_id: str, actions: list[str], propensities: list[float], model_version: str
+    ) -> list[str]:
+        """Log one decision per action; returns their ids."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        ids = [uuid.uuid4().hex for _ in actions]
+        rows = [
+            (i, now, use_case, str(unit_id), str(a), float(p), model_version, None)
+            for i, a, p in zip(ids, actions, propensities, strict=True)
+        ]
+        with self._lock:
+            if len(self._rows) + len(rows) > self.max_pending:
+                self.dropped += len(rows)
+            else:
+                self._rows.extend(rows)
+        return ids
+
+    def flush(self) -> int:
+        """Write what is waiting; returns the number of rows written (0 when the warehouse was busy)."""
+        if self.url is None:
+            return 0
+        with self._flush_lock:
+            with self._lock:
+                rows, self._rows = self._rows, []
+            if not rows:
+                return 0
+            frame = pd.DataFrame(rows, columns=list(COLUMNS))
+            frame["reward"] = frame["reward"].astype("float64")
+            try:
+                from nomagic.warehouse import connect
+
+                with connect(self.url) as wh:
+                    wh.append(TABLE, frame)
+            except Exception as exc:  # busy or unreachable: keep the rows for the next try
+                with self._lock:
+                    self._rows[:0] = rows
+                self.last_error = type(exc).__name__
+                log.warning("decisions: %d rows wait for the warehouse (%s)", len(rows), type(exc).__name__)
+                return 0
+            self.written += len(rows)
+            self.last_error = None
+            return len(rows)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            self.flush()
+
+    def start(self) -> None:
+        if self.url is not None and self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="nomagic-decisions", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush()
