@@ -81,6 +81,8 @@ ALIASES = {
     ("evaluate", "uplift"): "evaluate-uplift",
     ("score", "uplift"): "score-uplift",
     ("evaluate", "policy"): "evaluate-policy",
+    ("evaluate", "budget"): "evaluate-budget",
+    ("optimise", "budget"): "optimise-budget",
     ("evaluate", "sendtime"): "evaluate-sendtime",
     ("score", "sendtime"): "score-sendtime",
     ("evaluate", "subject-lines"): "evaluate-subject-lines",

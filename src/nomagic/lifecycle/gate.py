@@ -34,6 +34,8 @@ _NAMES = {
     "qini_auc": "Qini AUC",
     "uplift_auc": "uplift AUC",
     "value_dr": "policy value (doubly robust)",
+    "holdout_mape": "MAPE",
+    "holdout_r2": "holdout R²",
 }
 
 

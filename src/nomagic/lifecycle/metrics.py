@@ -92,6 +92,11 @@ METRICS.update(
             # send time: what a policy would get, from sends whose randomised hour matched its choice
             Metric("open_rate", True, "human open rate the send-time policy would get (IPS on randomised send hours)"),
             Metric("click_rate", True, "click rate the send-time policy would get (IPS on randomised send hours)"),
+            # budget allocation (marketing-mix model): the target in the held-out last periods
+            Metric("holdout_mape", False, "mean absolute percentage error of the target in the held-out last periods"),
+            Metric(
+                "holdout_r2", True, "R² of the target in the held-out last periods (1 - SSE / SS around their mean)"
+            ),
             # off-policy evaluation: a policy's mean reward per decision, estimated from logged decisions
             *(
                 Metric(f"value_{k}", True, f"estimated mean reward per decision of the policy, {text}")

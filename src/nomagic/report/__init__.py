@@ -96,6 +96,10 @@ def _section(record: dict, meta: dict | None) -> str:
             figs.append(svg)
     for _, svg in charts.clv(record):
         figs.append(svg)
+    if record["use_case"] == "budget":  # response curves, the proposed shift, ROI, contributions, carry-over
+        from nomagic.usecases.budget.charts import svgs
+
+        figs += [svg for _, svg in svgs(record) if svg]
     if record.get("drivers"):
         svg = charts.drivers(record)
         if svg:

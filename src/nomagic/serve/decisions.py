@@ -36,6 +36,7 @@ class DecisionLog:
         self.flush_seconds = flush_seconds
         self.max_pending = max_pending
         self._rows: list[tuple] = []
+        self._rewards: dict[str, float] = {}
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -65,6 +66,26 @@ class DecisionLog:
                 self._rows.extend(rows)
         return ids
 
+    def reward(self, decision_id: str, value: float) -> None:
+        """Record a decision's reward: set on the waiting row, or updated in the warehouse at the next flush."""
+        with self._lock:
+            for i, row in enumerate(self._rows):
+                if row[0] == decision_id:
+                    self._rows[i] = (*row[:-1], float(value))
+                    return
+            self._rewards[decision_id] = float(value)
+
+    def _write_rewards(self, wh, rewards: dict[str, float]) -> None:
+        """One set-based UPDATE ... FROM (DuckDB and PostgreSQL both have it) through a scratch table."""
+        scratch = "_nomagic_decision_rewards"
+        wh.write(scratch, pd.DataFrame({"decision_id": list(rewards), "reward": list(rewards.values())}))
+        try:
+            wh.con.raw_sql(
+                f"UPDATE {TABLE} SET reward = r.reward FROM {scratch} r WHERE {TABLE}.decision_id = r.decision_id"
+            )
+        finally:
+            wh.drop(scratch)
+
     def flush(self) -> int:
         """Write what is waiting; returns the number of rows written (0 when the warehouse was busy)."""
         if self.url is None:
@@ -72,7 +93,8 @@ class DecisionLog:
         with self._flush_lock:
             with self._lock:
                 rows, self._rows = self._rows, []
-            if not rows:
+                rewards, self._rewards = self._rewards, {}
+            if not rows and not rewards:
                 return 0
             frame = pd.DataFrame(rows, columns=list(COLUMNS))
             frame["reward"] = frame["reward"].astype("float64")
@@ -80,10 +102,14 @@ class DecisionLog:
                 from nomagic.warehouse import connect
 
                 with connect(self.url) as wh:
-                    wh.append(TABLE, frame)
+                    if rows:
+                        wh.append(TABLE, frame)
+                    if rewards:
+                        self._write_rewards(wh, rewards)
             except Exception as exc:  # busy or unreachable: keep the rows for the next try
                 with self._lock:
                     self._rows[:0] = rows
+                    self._rewards = {**rewards, **self._rewards}
                 self.last_error = type(exc).__name__
                 log.warning("decisions: %d rows wait for the warehouse (%s)", len(rows), type(exc).__name__)
                 return 0

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from nomagic.usecases.bandits.usecase import Bandits
+from nomagic.usecases.budget.usecase import Budget
 from nomagic.usecases.churn import Churn
 from nomagic.usecases.clv.usecase import Clv
 from nomagic.usecases.propensity import Propensity
@@ -15,6 +16,8 @@ from nomagic.usecases.subject_lines import SubjectLines
 from nomagic.usecases.uplift.usecase import Uplift
 
 #: name -> use-case class
-REGISTRY: dict[str, type] = {cls.name: cls for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits)}
+REGISTRY: dict[str, type] = {
+    cls.name: cls for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits, Budget)
+}
 
-__all__ = ["REGISTRY", "Bandits", "Churn", "Clv", "Propensity", "SendTime", "SubjectLines", "Uplift"]
+__all__ = ["REGISTRY", "Bandits", "Budget", "Churn", "Clv", "Propensity", "SendTime", "SubjectLines", "Uplift"]

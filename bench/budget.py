@@ -1,0 +1,409 @@
+"""Marketing-mix model and budget optimiser, side by side in one run: nomagic vs PyMC-Marketing.
+
+PyMC-Marketing is the anchor only (never used by the package); install it in its own venv so the
+project's versions stay as they are::
+
+    python3 -m venv /work/venv-mmm
+    /work/venv-mmm/bin/pip install pymc-marketing numpyro
+    /work/venv-mmm/bin/pip install -e /work/main
+    /work/venv-mmm/bin/python bench/budget.py            # all parts; --skip-pymc, --seeds N, --parts a,b,c
+
+Three parts, written to bench/results/budget.json:
+
+1. ``pymc_example``: PyMC-Marketing's example data (179 weeks; generated with geometric adstock
+   alpha 0.4 / 0.2, l_max 8, logistic saturation lambda 4 / 3 on the raw spend, betas 3 / 2 times an
+   amplitude of 1000; seed 327 reproduces the file exactly, so the true contributions are known).
+   Same model form on both sides (geometric adstock l_max 8, logistic saturation, 2 Fourier pairs,
+   controls event_1, event_2, t). Recovered alpha and lambda (lambda on spend / max spend, the scale
+   both libraries fit on: true value lambda * max x), the channel contributions' error against the
+   truth, and the end-to-end fit time. Targets: nomagic at least as close, >= 5x faster.
+2. ``robyn``: Robyn's simulated weekly data (208 weeks, 5 paid channels, competitor sales,
+   newsletter and events as controls, t as trend), same model form; ROI with 90 % intervals on both
+   sides, and the fit diagnostics (nomagic: Laplace checks, and NUTS when numpyro is installed;
+   PyMC-Marketing: R-hat, divergences).
+3. ``simulated``: the demo world (10,000 customers, 730 days) over several seeds, through the use
+   case (``Budget``, weekly by default; also daily): do the true channel ROIs (``truth_media``, read
+   here only) fall inside the 90 % intervals (target >= 85 % of channels)? And does the optimiser's
+   split (default bounds 0.5x-2x of today, today's total) earn, under the true curves (steady daily
+   spend ``x / days per period`` through the true Hill curve), >= 95 % of the true optimum under the
+   same bounds?
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "mmm"
+OUT = HERE / "results" / "budget.json"
+
+
+# ---------------------------------------------------------------------------------------------- truth
+def pymc_example_truth() -> dict:
+    """Regenerate PyMC-Marketing's example (seed 327) and check it matches the file."""
+    d = pd.read_csv(DATA / "pymc_marketing" / "mmm_example.csv", parse_dates=["date_week"])
+    rng = np.random.default_rng(327)
+    n = len(d)
+    x1 = rng.uniform(0, 1, n)
+    x1 = np.where(x1 > 0.9, x1, x1 / 2)
+    x2 = rng.uniform(0, 1, n)
+    x2 = np.where(x2 > 0.8, x2, 0)
+
+    def geo(x, a, lmax=8):
+        w = a ** np.arange(lmax)
+        w = w / w.sum()
+        out = np.zeros_like(x)
+        for lag in range(lmax):
+            out[lag:] += w[lag] * x[: len(x) - lag]
+        return out
+
+    def logi(x, lam):
+        return (1 - np.exp(-lam * x)) / (1 + np.exp(-lam * x))
+
+    s1, s2 = logi(geo(x1, 0.4), 4.0), logi(geo(x2, 0.2), 3.0)
+    doy = d["date_week"].dt.dayofyear.to_numpy()
+    trend = (np.linspace(0, 50, n) + 10) ** 0.25 - 1
+    seas = 0.5 * (-np.sin(4 * np.pi * doy / 365.5) + np.cos(2 * np.pi * doy / 365.5))
+    e1 = (d["date_week"] == "2019-05-13").astype(float).to_numpy()
+    e2 = (d["date_week"] == "2020-09-14").astype(float).to_numpy()
+    eps = rng.normal(0, 0.25, n)
+    y = 1000 * (2 + trend + seas + 1.5 * e1 + 2.5 * e2 + 3 * s1 + 2 * s2 + eps)
+    assert np.allclose(x1, d["x1"]) and np.allclose(y, d["y"]), "the example file is not the one seed 327 makes"
+    return {
+        "data": d,
+        "alpha": {"x1": 0.4, "x2": 0.2},
+        "lam_raw": {"x1": 4.0, "x2": 3.0},
+        "lam_scaled": {"x1": 4.0 * d["x1"].max(), "x2": 3.0 * d["x2"].max()},
+        "contribution": {"x1": 3000 * s1, "x2": 2000 * s2},
+    }
+
+
+def contribution_errors(est: dict, truth: dict) -> dict:
+    out = {}
+    for c, t in truth.items():
+        e = np.asarray(est[c])
+        out[c] = {
+            "total_relative_error": float(abs(e.sum() - t.sum()) / t.sum()),
+            "weekly_mae": float(np.mean(np.abs(e - t))),
+            "weekly_mape_of_nonzero": float(np.mean(np.abs(e - t)[t > 1] / t[t > 1])),
+        }
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- pymc
+def pymc_fit(df, date_col, target, channels, controls, *, sampler="numpyro", seed=0):
+    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+
+    t0 = time.perf_counter()
+    mmm = MMM(
+        date_column=date_col,
+        channel_columns=channels,
+        control_columns=controls,
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
+    X = df.drop(columns=[target])
+    idata = mmm.fit(X, df[target], chains=4, nuts_sampler=sampler, random_seed=seed, progressbar=False)
+    secs = time.perf_counter() - t0
+    post = idata.posterior
+    contrib = post["channel_contribution_original_scale"].stack(s=("chain", "draw")).transpose("s", ...).values
+    div = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else None
+    import arviz as az
+
+    rhat = az.rhat(idata, var_names=["adstock_alpha", "saturation_lam", "saturation_beta", "intercept", "y_sigma"])
+    ess = az.ess(idata, var_names=["adstock_alpha", "saturation_lam", "saturation_beta", "intercept", "y_sigma"])
+    rmax = float(max(float(rhat[v].max()) for v in rhat.data_vars))
+    emin = float(min(float(ess[v].min()) for v in ess.data_vars))
+    res = {"seconds": secs, "sampler": sampler, "r_hat_max": rmax, "ess_bulk_min": emin, "divergences": div}
+    for i, c in enumerate(channels):
+        a = post["adstock_alpha"].sel(channel=c).values.ravel()
+        lam = post["saturation_lam"].sel(channel=c).values.ravel()
+        spend = df[c].sum()
+        roi = contrib[:, :, i].sum(axis=1) / spend
+        res[c] = {
+            "adstock_alpha": {
+                "mean": float(a.mean()),
+                "interval_90": [float(np.quantile(a, 0.05)), float(np.quantile(a, 0.95))],
+            },
+            "saturation_lam": {
+                "mean": float(lam.mean()),
+                "interval_90": [float(np.quantile(lam, 0.05)), float(np.quantile(lam, 0.95))],
+            },
+            "roi": {
+                "mean": float(roi.mean()),
+                "interval_90": [float(np.quantile(roi, 0.05)), float(np.quantile(roi, 0.95))],
+            },
+            "contribution_mean": contrib[:, :, i].mean(axis=0).tolist(),
+        }
+    return res
+
+
+# ---------------------------------------------------------------------------------------------- nomagic
+def nomagic_fit(df, date_col, target, channels, controls, *, inference="laplace", seed=0):
+    from nomagic.usecases.budget.model import MMM
+
+    t0 = time.perf_counter()
+    m = MMM(
+        channels,
+        date=date_col,
+        target=target,
+        controls=controls,
+        adstock="geometric",
+        saturation="logistic",
+        l_max=8,
+        yearly_seasonality=2,
+        trend=False,
+        inference=inference,
+        seed=seed,
+    ).fit(df)
+    secs = time.perf_counter() - t0
+    contrib = m.contrib_draws_.mean(axis=0)
+    res = {"seconds": secs, "inference": inference, "diagnostics": _plain(m.diagnostics_)}
+    for i, c in enumerate(channels):
+        p = m.params_[c]
+        res[c] = {
+            "adstock_alpha": {"map": p["adstock_alpha"]["value"], "interval_90": p["adstock_alpha"]["interval_90"]},
+            "saturation_lam": {"map": p["saturation_lam"]["value"], "interval_90": p["saturation_lam"]["interval_90"]},
+            "roi": {"median": p["roi"]["value"], "interval_90": p["roi"]["interval_90"]},
+            "contribution_mean": contrib[i].tolist(),
+        }
+    return res
+
+
+def _plain(d: dict) -> dict:
+    return {k: v for k, v in d.items() if not isinstance(v, np.ndarray)}
+
+
+def _strip(res: dict, channels) -> dict:
+    return {
+        k: ({kk: vv for kk, vv in v.items() if kk != "contribution_mean"} if k in channels else v)
+        for k, v in res.items()
+    }
+
+
+def part_pymc_example(skip_pymc: bool) -> dict:
+    truth = pymc_example_truth()
+    d = truth["data"]
+    ch, ctl = ["x1", "x2"], ["event_1", "event_2", "t"]
+    out: dict = {"truth": {"adstock_alpha": truth["alpha"], "saturation_lam_scaled": truth["lam_scaled"]}}
+    nm = nomagic_fit(d, "date_week", "y", ch, ctl)
+    nm = nomagic_fit(d, "date_week", "y", ch, ctl)  # second run: no import / first-call costs
+    out["nomagic"] = _strip(nm, ch)
+    out["nomagic"]["contribution_errors"] = contribution_errors(
+        {c: nm[c]["contribution_mean"] for c in ch}, truth["contribution"]
+    )
+    out["nomagic"]["parameter_abs_errors"] = _param_errors(nm, truth, "map")
+    if _has_numpyro():
+        nn = nomagic_fit(d, "date_week", "y", ch, ctl, inference="nuts")
+        out["nomagic_nuts"] = _strip(nn, ch)
+        out["nomagic_nuts"]["contribution_errors"] = contribution_errors(
+            {c: nn[c]["contribution_mean"] for c in ch}, truth["contribution"]
+        )
+    if not skip_pymc:
+        pm = pymc_fit(d, "date_week", "y", ch, ctl)
+        out["pymc_marketing"] = _strip(pm, ch)
+        out["pymc_marketing"]["contribution_errors"] = contribution_errors(
+            {c: pm[c]["contribution_mean"] for c in ch}, truth["contribution"]
+        )
+        out["pymc_marketing"]["parameter_abs_errors"] = _param_errors(pm, truth, "mean")
+        out["speedup"] = pm["seconds"] / nm["seconds"]
+        ne, pe = out["nomagic"]["contribution_errors"], out["pymc_marketing"]["contribution_errors"]
+        npar, ppar = out["nomagic"]["parameter_abs_errors"], out["pymc_marketing"]["parameter_abs_errors"]
+        out["targets"] = {
+            "contributions_at_least_as_good": {c: bool(ne[c]["weekly_mae"] <= pe[c]["weekly_mae"]) for c in ch},
+            "parameters_at_least_as_good": {k: bool(npar[k] <= ppar[k]) for k in npar},
+            "speedup_at_least_5x": bool(out["speedup"] >= 5),
+        }
+    return out
+
+
+def _param_errors(res, truth, key) -> dict:
+    out = {}
+    for c in ("x1", "x2"):
+        out[f"{c}.adstock_alpha"] = abs(res[c]["adstock_alpha"][key] - truth["alpha"][c])
+        out[f"{c}.saturation_lam"] = abs(res[c]["saturation_lam"][key] - truth["lam_scaled"][c])
+    return out
+
+
+def _has_numpyro() -> bool:
+    try:
+        import numpyro  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def robyn_frame() -> tuple[pd.DataFrame, list[str], list[str]]:
+    d = pd.read_csv(DATA / "robyn" / "dt_simulated_weekly.csv", parse_dates=["DATE"])
+    ch = ["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]
+    ev = pd.get_dummies(d["events"].fillna("na"), prefix="event", dtype=float)
+    ev = ev.drop(columns=[c for c in ev.columns if c == "event_na"])
+    df = pd.concat([d[["DATE", "revenue", *ch, "competitor_sales_B", "newsletter"]], ev], axis=1)
+    df["t"] = np.arange(len(df), dtype=float) / (len(df) - 1)
+    for c in ("competitor_sales_B", "newsletter"):  # PyMC-Marketing does not scale controls: give both the same
+        df[c] = (df[c] - df[c].mean()) / df[c].std()  # standardised columns (nomagic standardises them anyway)
+    ctl = ["competitor_sales_B", "newsletter", *ev.columns, "t"]
+    return df, ch, ctl
+
+
+def part_robyn(skip_pymc: bool) -> dict:
+    df, ch, ctl = robyn_frame()
+    out: dict = {"channels": ch, "controls": ctl}
+    nm = nomagic_fit(df, "DATE", "revenue", ch, ctl)
+    out["nomagic"] = _strip(nm, ch)
+    if _has_numpyro():
+        out["nomagic_nuts"] = _strip(nomagic_fit(df, "DATE", "revenue", ch, ctl, inference="nuts"), ch)
+    if not skip_pymc:
+        pm = pymc_fit(df, "DATE", "revenue", ch, ctl)
+        out["pymc_marketing"] = _strip(pm, ch)
+        out["roi_side_by_side"] = {
+            c: {
+                "nomagic": nm[c]["roi"],
+                **({"nomagic_nuts": out["nomagic_nuts"][c]["roi"]} if "nomagic_nuts" in out else {}),
+                "pymc_marketing": pm[c]["roi"],
+            }
+            for c in ch
+        }
+    return out
+
+
+def part_simulated(seeds: int, periods=("week", "day")) -> dict:
+    from nomagic import connect
+    from nomagic.simulate import simulate
+    from nomagic.usecases.budget.optimise import allocate
+    from nomagic.usecases.budget.usecase import Budget
+
+    out: dict = {}
+    for period in periods:
+        rows = []
+        for seed in range(seeds):
+            wh = connect("duckdb://:memory:")
+            simulate(wh, customers=10_000, days=730, seed=seed, start=date(2023, 1, 2))
+            kw = {"period": "day", "l_max": 28, "holdout_weeks": 91} if period == "day" else {}
+            t0 = time.perf_counter()
+            tr = Budget(n_boot=200, **kw).train(wh)
+            secs = time.perf_counter() - t0
+            rec = tr.record
+            tm = wh.table("truth_media").execute().set_index("channel")
+            wh.close()
+            per = 7.0 if period == "week" else 1.0
+            cov = {}
+            for c, p in rec["params"].items():
+                lo, hi = p["roi"]["interval_90"]
+                cov[c] = {
+                    "estimate": p["roi"]["value"],
+                    "interval_90": [lo, hi],
+                    "true": float(tm.loc[c, "roi"]),
+                    "inside": bool(lo <= tm.loc[c, "roi"] <= hi),
+                }
+            a = rec["allocation"]
+            names = a["channels"]
+
+            def true_resp(x, names=names, tm=tm, per=per):
+                tot = 0.0
+                for i, c in enumerate(names):
+                    d = max(x[i], 0.0) / per
+                    s, k = tm.loc[c, "hill_shape"], tm.loc[c, "hill_half_sat"]
+                    tot += per * tm.loc[c, "beta"] * d**s / (d**s + k**s)
+                return float(tot)
+
+            best = allocate(
+                true_resp,
+                a["budget"],
+                np.array(a["lower"]),
+                np.array(a["upper"]),
+                starts=[np.array(a["current"]), np.array(a["proposed"])],
+            )
+            opt = true_resp(best)
+            rows.append(
+                {
+                    "seed": seed,
+                    "seconds": secs,
+                    "verdict": rec["verdict"],
+                    "fit_verdict": rec["diagnostics"]["verdict"],
+                    "roi": cov,
+                    "optimiser_share_of_true_optimum": true_resp(np.array(a["proposed"])) / opt,
+                    "today_share_of_true_optimum": true_resp(np.array(a["current"])) / opt,
+                }
+            )
+            print(
+                f"  {period} seed {seed}: {secs:.1f}s coverage {np.mean([v['inside'] for v in cov.values()]):.2f} "
+                f"optimiser {rows[-1]['optimiser_share_of_true_optimum']:.3f}",
+                flush=True,
+            )
+        inside = [v["inside"] for r in rows for v in r["roi"].values()]
+        share = [r["optimiser_share_of_true_optimum"] for r in rows]
+        out[period] = {
+            "seeds": seeds,
+            "coverage_90": float(np.mean(inside)),
+            "channels_judged": len(inside),
+            "optimiser_share_min": float(np.min(share)),
+            "optimiser_share_mean": float(np.mean(share)),
+            "today_share_mean": float(np.mean([r["today_share_of_true_optimum"] for r in rows])),
+            "seconds_median": float(np.median([r["seconds"] for r in rows])),
+            "targets": {
+                "coverage_at_least_85": float(np.mean(inside)) >= 0.85,
+                "optimiser_at_least_95": float(np.min(share)) >= 0.95,
+            },
+            "runs": rows,
+        }
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-pymc", action="store_true")
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--parts", default="pymc_example,robyn,simulated")
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    skip = args.skip_pymc
+    if not skip:
+        try:
+            import pymc_marketing  # noqa: F401
+        except ImportError:
+            print("pymc-marketing is not installed here: running nomagic's parts only", flush=True)
+            skip = True
+    res: dict = {
+        "command": " ".join([Path(sys.executable).as_posix(), "bench/budget.py", *(argv or sys.argv[1:])]),
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+    }
+    if not skip:
+        import pymc_marketing
+
+        res["machine"]["pymc_marketing"] = pymc_marketing.__version__
+    out_path = Path(args.out)
+    prev = json.loads(out_path.read_text()) if out_path.exists() else {}
+    for part in args.parts.split(","):
+        t0 = time.perf_counter()
+        print(f"{part} ...", flush=True)
+        if part == "pymc_example":
+            res[part] = part_pymc_example(skip)
+        elif part == "robyn":
+            res[part] = part_robyn(skip)
+        elif part == "simulated":
+            res[part] = part_simulated(args.seeds)
+        res[part]["bench_seconds"] = time.perf_counter() - t0
+        merged = {**prev, **res}
+        out_path.write_text(json.dumps(merged, indent=2, default=float) + "\n")
+        print(
+            json.dumps({k: v for k, v in res[part].items() if k not in ("runs",)}, indent=1, default=float)[:3000],
+            flush=True,
+        )
+    print(f"wrote {out_path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Bandit experiments over the API: decide which variant a unit gets, then report its reward.
+
+``POST /api/v1/bandits/{experiment}/decide`` draws a variant by Beta-Bernoulli Thompson sampling
+(with a 5 % exploration floor, so no propensity reaches zero) and logs the decision with its
+propensity to the ``decisions`` table; ``POST /api/v1/bandits/{experiment}/reward`` reports the
+0-1 reward of that decision, which updates the posterior and the decision's ``reward`` in the
+warehouse. The answer carries the stopping rule's verdict ("95 % sure that no variant is more than
+1 % better"). An experiment's state (successes and failures per arm) is kept in
+``.nomagic/bandits/<experiment>.json`` next to the registry, so it survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from nomagic.serve.schemas import Strict
+from nomagic.serve.security import require
+from nomagic.usecases.bandits.policies import ThompsonSampling
+from nomagic.usecases.bandits.stopping import stopping_rule
+
+router = APIRouter(tags=["bandits"])
+MODEL_VERSION = "thompson-sampling-api-1"
+EXPLORATION = 0.05
+MAX_OPEN_DECISIONS = 1_000_000
+NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ERRORS = {
+    c: {"description": d}
+    for c, d in (
+        (401, "Missing or wrong key"),
+        (403, "Role"),
+        (404, "Unknown"),
+        (409, "Conflict"),
+        (422, "Wrong fields or types"),
+    )
+}
+
+
+class DecideRequest(Strict):
+    unit_id: str = Field(..., min_length=1, max_length=128, description="Who gets the variant (e.g. a customer id).")
+    arms: list[str] = Field(..., min_length=2, max_length=20, description="The variants; fixed for an experiment.")
+
+
+class Stop(BaseModel):
+    stop: bool
+    best: str | None
+    message: str
+
+
+class DecideResponse(BaseModel):
+    experiment: str
+    decision_id: str
+    action: str
+    propensity: float = Field(..., description="The probability the chosen variant had (for off-policy evaluation).")
+    model_version: str
+
+
+class RewardRequest(Strict):
+    decision_id: str = Field(..., min_length=1, max_length=64)
+    reward: float = Field(..., ge=0.0, le=1.0, description="1 = success (open, click, sale), 0 = none; or a share.")
+
+
+class RewardResponse(BaseModel):
+    experiment: str
+    decision_id: str
+    trials: dict[str, float]
+    successes: dict[str, float]
+    stopping: Stop
+
+
+class Experiments:
+    """Every experiment's bandit, the decisions waiting for a reward, and the state on disk."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.bandits: dict[str, ThompsonSampling] = {}
+        self.open: OrderedDict[str, tuple[str, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def _path(self, name: str) -> Path | None:
+        return None if self.folder is None else self.folder / f"{name}.json"
+
+    def get(self, name: str, arms: list[str] | None) -> ThompsonSampling:
+        bandit = self.bandits.get(name)
+        if bandit is None:
+            path = self._path(name)
+            saved = json.loads(path.read_text()) if path is not None and path.exists() else None
+            if saved is None and arms is None:
+                raise HTTPException(404, f"unknown experiment {name!r}: it has made no decision yet")
+            bandit = ThompsonSampling(saved["arms"] if saved else arms, exploration=EXPLORATION, n_draws=2000)
+            bandit._ensure()
+            if saved:
+                bandit.successes_ = np.asarray(saved["successes"], dtype=float)
+                bandit.failures_ = np.asarray(saved["failures"], dtype=float)
+            self.bandits[name] = bandit
+        if arms is not None and list(arms) != list(bandit.arms_):
+            raise HTTPException(
+                409, f"experiment {name!r} has the arms {list(bandit.arms_)}; start a new experiment for other arms"
+            )
+        return bandit
+
+    def save(self, name: str) -> None:
+        path = self._path(name)
+        if path is None:
+            return
+        b = self.bandits[name]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"arms": list(b.arms_), "successes": b.successes_.tolist(), "failures": b.failures_.tolist()}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc))
+        tmp.replace(path)  # atomic: a crash never leaves half a file
+
+
+def _experiments(request: Request) -> Experiments:
+    app = request.app
+    if not hasattr(app.state, "experiments"):
+        folder = None
+        if app.state.url is not None:
+            from nomagic.serve.keys import keys_path
+
+            folder = keys_path(app.state.url).parent / "bandits"
+        app.state.experiments = Experiments(folder)
+    return app.state.experiments
+
+
+def _name(experiment: str) -> str:
+    if not NAME.match(experiment):
+        raise HTTPException(422, "the experiment name may hold letters, digits, '_', '-' and '.' (1-64 characters)")
+    return experiment
+
+
+def _stop(b: ThompsonSampling) -> Stop:
+    trials = b.successes_ + b.failures_
+    if trials.sum() == 0:
+        return Stop(stop=False, best=None, message="Keep testing: no rewards yet.")
+    d = stopping_rule(b.successes_, trials, arms=[str(a) for a in b.arms_], min_trials=30, n_draws=5000)
+    return Stop(stop=bool(d.stop), best=None if d.best is None else str(d.best), message=d.message)
+
+
+@router.post(
+    "/bandits/{experiment}/decide",
+    response_model=DecideResponse,
+    responses=_ERRORS,
+    summary="Which variant this unit gets (Thompson sampling); logged with its propensity",
+)
+def decide(experiment: str, body: DecideRequest, request: Request, key=Depends(require("analyst"))):
+    name = _name(experiment)
+    if len(set(body.arms)) != len(body.arms):
+        raise HTTPException(422, "the arms must be distinct")
+    ex = _experiments(request)
+    with ex.lock:
+        b = ex.get(name, body.arms)
+        d = b.decide()
+        action = str(d.action)
+        [decision_id] = request.app.state.decisions.add(
+            f"bandit:{name}", body.unit_id, [action], [d.propensity], MODEL_VERSION
+        )
+        ex.open[decision_id] = (name, list(b.arms_).index(d.action))
+        while len(ex.open) > MAX_OPEN_DECISIONS:
+            ex.open.popitem(last=False)
+    return DecideResponse(
+        experiment=name,
+        decision_id=decision_id,
+        action=action,
+        propensity=round(float(d.propensity), 6),
+        model_version=MODEL_VERSION,
+    )
+
+
+@router.post(
+    "/bandits/{experiment}/reward",
+    response_model=RewardResponse,
+    responses=_ERRORS,
+    summary="The reward of a decision: updates the posterior and the decision's reward",
+)
+def reward(experiment: str, body: RewardRequest, request: Request, key=Depends(require("analyst"))):
+    name = _name(experiment)
+    ex = _experiments(request)
+    with ex.lock:
+        owner = ex.open.get(body.decision_id)
+        if owner is None or owner[0] != name:
+            raise HTTPException(
+                404,
+                f"no open decision {body.decision_id!r} in experiment {name!r} "
+                "(unknown, already rewarded, or made before a restart)",
+            )
+        b = ex.get(name, None)
+        del ex.open[body.decision_id]
+        b.update(b.arms_[owner[1]], body.reward)
+        ex.save(name)
+        request.app.state.decisions.reward(body.decision_id, body.reward)
+        trials = b.successes_ + b.failures_
+        arms = [str(a) for a in b.arms_]
+        return RewardResponse(
+            experiment=name,
+            decision_id=body.decision_id,
+            trials=dict(zip(arms, trials.tolist(), strict=True)),
+            successes=dict(zip(arms, b.successes_.tolist(), strict=True)),
+            stopping=_stop(b),
+        )

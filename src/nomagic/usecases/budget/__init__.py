@@ -1,0 +1,1 @@
+"""Budget allocation: a Bayesian marketing-mix model and a budget optimiser (issue #8)."""
