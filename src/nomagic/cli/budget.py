@@ -223,7 +223,7 @@ def evaluate_budget(
         write(ev.record, json_out)
         console.print(f"wrote {json_out}", highlight=False)
     if html_out is not None:
-        from nomagic.usecases.budget.charts import write_html
+        from nomagic.report.budget import write_html
 
         with console.status("drawing the report ..."):
             write_html(html_out, ev.record, title=f"nomagic: budget allocation of {data.name}")
@@ -337,7 +337,7 @@ def optimise_budget(
         Path(json_out).write_text(dumps(out) + "\n")
         console.print(f"wrote {json_out}", highlight=False)
     if html_out is not None:
-        from nomagic.usecases.budget.charts import write_html
+        from nomagic.report.budget import write_html
 
         page = {**out, "verdict": "allocation", "explanation": alloc["words"]}
         write_html(html_out, page, title=f"nomagic: budget split for {data.name}")

@@ -97,7 +97,7 @@ def _section(record: dict, meta: dict | None) -> str:
     for _, svg in charts.clv(record):
         figs.append(svg)
     if record["use_case"] == "budget":  # response curves, the proposed shift, ROI, contributions, carry-over
-        from nomagic.usecases.budget.charts import svgs
+        from nomagic.report.budget import svgs
 
         figs += [svg for _, svg in svgs(record) if svg]
     if record.get("drivers"):

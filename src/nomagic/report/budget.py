@@ -13,22 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from nomagic.report.charts import _svg, available
+
 W, H = 260, 170
-
-
-def available() -> bool:
-    try:
-        import altair  # noqa: F401
-        import vl_convert  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _svg(chart) -> str:
-    import vl_convert as vlc
-
-    return vlc.vegalite_to_svg(chart.to_json()).replace('<?xml version="1.0" encoding="utf-8"?>', "")
 
 
 def response_chart(record: dict):
