@@ -21,7 +21,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from nomagic.serve.schemas import Strict
+from nomagic.serve.schemas import Error, Strict
 from nomagic.serve.security import require
 from nomagic.usecases.bandits.policies import ThompsonSampling
 from nomagic.usecases.bandits.stopping import stopping_rule
@@ -32,12 +32,14 @@ EXPLORATION = 0.05
 MAX_OPEN_DECISIONS = 1_000_000
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ERRORS = {
-    c: {"description": d}
-    for c, d in (
-        (401, "Missing or wrong key"),
-        (403, "Role"),
-        (404, "Unknown"),
-        (409, "Conflict"),
+    code: {"model": Error, "description": words}
+    for code, words in (
+        (400, "Malformed JSON"),
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key's role may not use this route"),
+        (404, "Unknown experiment or decision"),
+        (409, "Other arms than the experiment's"),
+        (413, "Request body too large"),
         (422, "Wrong fields or types"),
     )
 }

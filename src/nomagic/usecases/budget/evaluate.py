@@ -24,6 +24,8 @@ from nomagic.usecases.budget.model import LEVEL, MMM, PRIOR_WORDS
 
 USE_CASE = "budget"
 PRIMARY = "holdout_mape"
+
+
 def default_holdout(n: int) -> int:
     """Held-out periods: an eighth of the history, at least 8 and at most 26."""
     return int(min(26, max(8, n // 8)))
@@ -31,6 +33,10 @@ def default_holdout(n: int) -> int:
 
 class NoMediaBaseline:
     """Intercept, trend, yearly season and controls, no media: the model's base alone (Bayesian ridge)."""
+
+    @staticmethod
+    def to_dict() -> dict:
+        return {"kind": "no_media", "description": "the same trend, seasonality and controls without any media"}
 
     def __init__(self, mmm: MMM):
         self.mmm = mmm

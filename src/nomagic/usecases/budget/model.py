@@ -553,6 +553,54 @@ class MMM:
         return out
 
     # ------------------------------------------------------------------ public helpers
+    def save(self, folder) -> list:
+        """Write ``mmm.json``: the settings, the scalers, the MAP point and the fitted parameters (no pickle)."""
+        import json
+        from pathlib import Path
+
+        def plain(x):
+            if isinstance(x, np.ndarray):
+                return x.tolist()
+            if isinstance(x, (np.floating, np.integer)):
+                return x.item()
+            if isinstance(x, (pd.Timestamp, np.datetime64)):
+                return str(x)
+            raise TypeError(type(x).__name__)
+
+        doc = {
+            "settings": {
+                k: getattr(self, k)
+                for k in (
+                    "channels",
+                    "date",
+                    "target",
+                    "controls",
+                    "adstock",
+                    "saturation",
+                    "l_max",
+                    "yearly_seasonality",
+                    "trend",
+                    "n_draws",
+                    "seed",
+                    "inference",
+                )
+            },
+            "scalers": {
+                "start": str(self.start_),
+                "span_days": self.span_days_,
+                "y_scale": self.y_scale_,
+                "x_scale": self.x_scale_,
+                "c_center": self.c_center_,
+                "c_scale": self.c_scale_,
+            },
+            "map": getattr(getattr(self, "map_", None), "u", None),
+            "params": self.params_,
+            "diagnostics": self.diagnostics_,
+        }
+        path = Path(folder) / "mmm.json"
+        path.write_text(json.dumps(doc, default=plain))
+        return [path]
+
     def predict(self, df: pd.DataFrame, *, draws: bool = False):
         """Predicted target for ``df`` (which may include the fitting periods before it, for carry-over)."""
         df = df.sort_values(self.date).reset_index(drop=True)
