@@ -36,7 +36,7 @@ def reality_table(records: list[dict], title: str = "Reality check") -> Table:
 
     table = Table(title=title, title_justify="left")
     for col, kw in (
-        ("use case", {}),
+        ("use case", {"no_wrap": True}),
         ("metric", {}),
         ("baseline", {"justify": "right"}),
         ("model", {"justify": "right"}),
