@@ -57,6 +57,7 @@ def _register() -> None:
         "bandits",
         "sendtime",
         "budget",
+        "language",
         "serve",
         "demo",
     ):
@@ -82,6 +83,8 @@ ALIASES = {
     ("score", "uplift"): "score-uplift",
     ("evaluate", "policy"): "evaluate-policy",
     ("evaluate", "budget"): "evaluate-budget",
+    ("evaluate", "sentiment"): "evaluate-sentiment",
+    ("evaluate", "intent"): "evaluate-intent",
     ("optimise", "budget"): "optimise-budget",
     ("evaluate", "sendtime"): "evaluate-sendtime",
     ("score", "sendtime"): "score-sendtime",

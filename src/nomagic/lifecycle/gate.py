@@ -36,6 +36,10 @@ _NAMES = {
     "value_dr": "policy value (doubly robust)",
     "holdout_mape": "MAPE",
     "holdout_r2": "holdout R²",
+    "macro_f1": "macro-F1",
+    "accuracy": "accuracy",
+    "in_scope_accuracy": "in-scope accuracy",
+    "oos_recall": "out-of-scope recall",
 }
 
 

@@ -97,6 +97,15 @@ METRICS.update(
             Metric(
                 "holdout_r2", True, "R² of the target in the held-out last periods (1 - SSE / SS around their mean)"
             ),
+            # language: classes of texts (sentiment, intents) and out-of-scope rejection
+            Metric("macro_f1", True, "F1 per class averaged with equal weight per class"),
+            Metric("accuracy", True, "share of rows whose predicted class is right"),
+            Metric(
+                "in_scope_accuracy",
+                True,
+                "among rows of intents known in training: share predicted right (rejected = wrong)",
+            ),
+            Metric("oos_recall", True, "among rows of intents never seen in training: share rejected as out of scope"),
             # off-policy evaluation: a policy's mean reward per decision, estimated from logged decisions
             *(
                 Metric(f"value_{k}", True, f"estimated mean reward per decision of the policy, {text}")

@@ -21,7 +21,7 @@ from nomagic.serve.security import require
 router = APIRouter(prefix="/api/v1")
 
 #: optional route modules, mounted under /api/v1 when importable (each defines ``router: APIRouter``)
-EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_faq", "nomagic.serve.routes_sentiment")
+EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_language")
 
 
 def errors(*codes: int) -> dict:

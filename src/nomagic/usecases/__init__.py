@@ -10,6 +10,7 @@ from nomagic.usecases.bandits.usecase import Bandits
 from nomagic.usecases.budget.usecase import Budget
 from nomagic.usecases.churn import Churn
 from nomagic.usecases.clv.usecase import Clv
+from nomagic.usecases.language.usecase import Sentiment
 from nomagic.usecases.propensity import Propensity
 from nomagic.usecases.sendtime import SendTime
 from nomagic.usecases.subject_lines import SubjectLines
@@ -17,7 +18,18 @@ from nomagic.usecases.uplift.usecase import Uplift
 
 #: name -> use-case class
 REGISTRY: dict[str, type] = {
-    cls.name: cls for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits, Budget)
+    cls.name: cls for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits, Budget, Sentiment)
 }
 
-__all__ = ["REGISTRY", "Bandits", "Budget", "Churn", "Clv", "Propensity", "SendTime", "SubjectLines", "Uplift"]
+__all__ = [
+    "REGISTRY",
+    "Bandits",
+    "Budget",
+    "Churn",
+    "Clv",
+    "Propensity",
+    "SendTime",
+    "Sentiment",
+    "SubjectLines",
+    "Uplift",
+]

@@ -1,0 +1,234 @@
+"""Language commands: sentiment and intents on your labelled texts, and the FAQ assistant.
+
+::
+
+    nomagic evaluate-sentiment --data FILE --text COL --label COL [--test FILE] [--json FILE]
+    nomagic evaluate-intent    --data FILE --text COL --label COL [--test FILE] [--json FILE]
+    nomagic ask "QUESTION" [--faq FILE] [--warehouse URL] [--json]
+
+``evaluate-sentiment`` compares a classifier trained on your labels (TF-IDF n-grams, sentence
+embeddings or both stacked, chosen inside the training data) with a sentiment lexicon (VADER for
+English, textblob-de for German); ``evaluate-intent`` compares the intent model with a bag-of-words
+model, and test rows whose label never occurs in ``--data`` count as out of scope. Both exit 0 with a
+record (promoted or not better than the baseline), 1 when the data is not ready, 2 on errors.
+``ask`` answers from the FAQ (a file, or the warehouse's documents with source 'faq'), cites the
+source entry, and hands off what it does not know. Needs ``pip install 'nomagic[nlp]'``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress_bar
+from nomagic.errors import InputError
+
+
+def _read(path: Path, text: str, label: str | None, what: str):
+    from nomagic.warehouse.readiness import read_table
+
+    if not Path(path).exists():
+        raise InputError(f"{what} file {path} does not exist")
+    df = read_table(path)
+    for col, opt in ((text, "--text"), (label, "--label")):
+        if col is not None and col not in df.columns:
+            raise InputError(
+                f"{path}: has no column {col!r} (given as {opt}); its columns are: {', '.join(map(str, df.columns))}"
+            )
+    return df
+
+
+def _embedders(spec: str):
+    """``use``, ``e5``, ``use,e5`` (a blend of both), ``st:FOLDER`` or a URL."""
+    parts = [p.strip() for p in str(spec).split(",") if p.strip()]
+    return parts if len(parts) > 1 else (parts[0] if parts else None)
+
+
+def _check_out(path: Path | None) -> None:
+    if path is not None and not Path(path).parent.exists():
+        raise InputError(f"cannot write {path}: folder {Path(path).parent} does not exist")
+
+
+def _show(record: dict, model_col: str, base_col: str) -> None:
+    verdict = record["verdict"]
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
+    if verdict == "not ready":
+        console.print(record["explanation"], highlight=False)
+        return
+    split = record["split"]
+    how = {
+        "given-test": f"test file, {split.get('test_rows', 0):,} rows",
+        "stratified-kfold": f"{split.get('folds')}-fold stratified cross-validation, seed {split.get('seed')}",
+        "stratified-holdout": f"stratified {split.get('test_share', 0.2):.0%} holdout, seed {split.get('seed')}",
+    }.get(split["kind"], split["kind"])
+    t = Table(title=f"{how} (95% CI)", header_style="bold")
+    t.add_column("metric (higher is better)")
+    t.add_column(model_col, justify="right")
+    t.add_column(base_col, justify="right")
+    t.add_column("improvement", justify="right")
+    for name in record["metrics"]["model"]:
+        t.add_row(
+            name,
+            format_ci(record["metrics"]["model"][name]),
+            format_ci(record["metrics"]["baseline"][name]),
+            format_ci(record["metrics"]["improvement"][name]),
+        )
+    console.print(t)
+    for d in record.get("model", {}).get("description", [])[:5]:
+        console.print(f"model: {d}", highlight=False)
+    for w in record.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    console.print(record["explanation"], highlight=False)
+
+
+def _finish(record: dict, json_out: Path | None, source: Path, test: Path | None) -> None:
+    from nomagic.lifecycle.record import write
+
+    if json_out is not None:
+        write(record, json_out)
+        console.print(f"wrote {json_out}", highlight=False)
+    if record["verdict"] == "not ready":
+        raise SystemExit(1)
+
+
+def _data(path: Path, df, test: Path | None, tdf, text: str, label: str) -> dict:
+    from nomagic.lifecycle.record import fingerprint_file
+
+    d = {"source": path.name, "fingerprint": fingerprint_file(path), "rows": int(len(df)), "text": text, "label": label}
+    if test is not None:
+        d["test"] = test.name
+        d["test_fingerprint"] = fingerprint_file(test)
+        d["test_rows"] = int(len(tdf))
+    return d
+
+
+def evaluate_sentiment(
+    data: Path = typer.Option(..., "--data", help="Labelled texts: CSV, Parquet or JSON lines."),
+    text: str = typer.Option(..., "--text", help="Column with the text."),
+    label: str = typer.Option(..., "--label", help="Column with the sentiment label (e.g. positive/neutral/negative)."),
+    test: Path = typer.Option(None, "--test", help="Judge on this file (same columns) instead of cross-validation."),
+    json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
+    features: str = typer.Option(
+        "auto", "--features", help="auto (chosen inside the training data), tfidf, embed or stack."
+    ),
+    embedder: str = typer.Option(
+        "use", "--embedder", help="use, e5, use,e5 (both, blended), st:FOLDER or an OpenAI-compatible URL."
+    ),
+    folds: int = typer.Option(5, "--folds", help="Cross-validation folds without --test."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the folds and the bootstrap."),
+) -> None:
+    """Sentiment of your labelled texts: a trained classifier against a sentiment lexicon (VADER / textblob-de),
+    macro-F1 and accuracy with 95% intervals. E-mail addresses, phone numbers and IBANs are masked first."""
+    from nomagic.usecases.language.sentiment import evaluate_sentiment as run
+
+    _check_out(json_out)
+    df = _read(data, text, label, "--data")
+    tdf = _read(test, text, label, "--test") if test is not None else None
+    with progress_bar("sentiment") as tick:
+        rec = run(
+            df[text].tolist(),
+            df[label].tolist(),
+            test_texts=None if tdf is None else tdf[text].tolist(),
+            test_labels=None if tdf is None else tdf[label].tolist(),
+            folds=folds,
+            seed=seed,
+            n_boot=n_boot,
+            features=features,
+            embedder=_embedders(embedder),
+            data=_data(data, df, test, tdf, text, label),
+            progress=tick,
+        )
+    _show(rec, "classifier", "lexicon")
+    _finish(rec, json_out, data, test)
+
+
+def evaluate_intent(
+    data: Path = typer.Option(..., "--data", help="Labelled texts: CSV, Parquet or JSON lines."),
+    text: str = typer.Option(..., "--text", help="Column with the text."),
+    label: str = typer.Option(..., "--label", help="Column with the intent."),
+    test: Path = typer.Option(
+        None, "--test", help="Judge on this file; rows whose intent is not in --data count as out of scope."
+    ),
+    json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
+    reject_rate: float = typer.Option(
+        0.1, "--reject-rate", help="Share of held-out known-intent texts the threshold may send to a person."
+    ),
+    features: str = typer.Option("auto", "--features", help="auto, tfidf, embed or stack."),
+    embedder: str = typer.Option(
+        "use", "--embedder", help="use, e5, use,e5 (both, blended), st:FOLDER or an OpenAI-compatible URL."
+    ),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split and the bootstrap."),
+) -> None:
+    """Intents of your labelled texts with out-of-scope rejection, against a bag-of-words model: accuracy,
+    in-scope accuracy and out-of-scope recall with 95% intervals."""
+    from nomagic.usecases.language.intents import evaluate_intent as run
+
+    _check_out(json_out)
+    df = _read(data, text, label, "--data")
+    tdf = _read(test, text, label, "--test") if test is not None else None
+    with progress_bar("intents") as tick:
+        rec = run(
+            df[text].tolist(),
+            df[label].tolist(),
+            test_texts=None if tdf is None else tdf[text].tolist(),
+            test_labels=None if tdf is None else tdf[label].tolist(),
+            seed=seed,
+            n_boot=n_boot,
+            reject_rate=reject_rate,
+            features=features,
+            embedder=_embedders(embedder),
+            data=_data(data, df, test, tdf, text, label),
+            progress=tick,
+        )
+    _show(rec, "intent model", "bag of words")
+    _finish(rec, json_out, data, test)
+
+
+def ask(
+    question: str = typer.Argument(..., help="The customer's question (German or English)."),
+    faq: Path = typer.Option(
+        None, "--faq", help="FAQ file (question + answer columns, or text 'Question? Answer.'); default: the warehouse."
+    ),
+    embedder: str = typer.Option("use", "--embedder", help="use, e5, st:FOLDER, an OpenAI-compatible URL, or none."),
+    threshold: float = typer.Option(
+        0.4, "--threshold", help="Least score for an answer; below it the question is handed off."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """Answer a question from the FAQ with its source, or hand it to a person when unsure."""
+    from nomagic.usecases.language.faq import FaqAssistant
+
+    emb = None if embedder == "none" else embedder
+    if faq is not None:
+        if not faq.exists():
+            raise InputError(f"FAQ file {faq} does not exist")
+        assistant = FaqAssistant.from_file(faq, embedder=emb, threshold=threshold)
+    else:
+        from nomagic.warehouse import connect
+
+        with connect(warehouse) as wh:
+            assistant = FaqAssistant.from_warehouse(wh, embedder=emb, threshold=threshold)
+    a = assistant.ask(question)
+    if as_json:
+        console.print_json(json.dumps(a.to_dict()))
+        return
+    if a.handoff:
+        console.print(f"[yellow]{a.answer}[/]", highlight=False)
+        console.print(
+            f"(best match scored {a.confidence:.2f}, below the threshold {assistant.threshold:.2f})", highlight=False
+        )
+    else:
+        console.print(a.answer, highlight=False)
+        console.print(f"source: {a.source} ({a.matched_question}); score {a.confidence:.2f}", highlight=False)
+
+
+app.command("evaluate-sentiment")(evaluate_sentiment)
+app.command("evaluate-intent")(evaluate_intent)
+app.command("ask")(ask)

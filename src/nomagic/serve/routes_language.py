@@ -1,0 +1,129 @@
+"""Language over the API: the sentiment of a text, and answers from the FAQ.
+
+``POST /api/v1/sentiment`` classifies a text with the sentiment champion of the registry (trained on
+your labelled documents by ``nomagic train sentiment`` or the demo) or, without one, with the
+lexicon baseline (VADER / textblob-de), and says which. ``POST /api/v1/faq`` answers from the
+``documents`` rows with ``source = 'faq'``, citing the source document, or hands off to a person
+when it is not sure. Texts are never logged; personal data (e-mail addresses, phone numbers,
+IBANs) is masked before a text is classified. Both need the ``nlp`` extra; without it they
+answer 404 with the install hint. Models load on first use and stay loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from nomagic.errors import NomagicError
+from nomagic.serve.schemas import Error, Strict
+from nomagic.serve.security import require
+
+router = APIRouter(tags=["language"])
+_LOCK = threading.Lock()
+_ERRORS = {
+    code: {"model": Error, "description": words}
+    for code, words in (
+        (400, "Malformed JSON"),
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key's role may not use this route"),
+        (404, "No model or FAQ available (or the nlp extra is missing)"),
+        (413, "Request body too large"),
+        (422, "Wrong fields or types"),
+    )
+}
+Text = Field(..., min_length=1, max_length=5000)
+
+
+class SentimentRequest(Strict):
+    text: str = Text
+
+
+class SentimentResponse(BaseModel):
+    label: str
+    probabilities: dict[str, float] = Field(default_factory=dict, description="Per class; empty for the lexicon.")
+    scorer: str = Field(..., description="model (the registry's champion) or lexicon (the baseline)")
+    model_version: str
+
+
+class FaqRequest(Strict):
+    question: str = Text
+
+
+class FaqResponse(BaseModel):
+    answer: str
+    source: str | None = Field(None, description="The FAQ document the answer comes from.")
+    confidence: float
+    handoff: bool = Field(..., description="True: not sure enough; a person should answer.")
+    lang: str
+
+
+def _cache(request: Request) -> dict:
+    app = request.app
+    if not hasattr(app.state, "language"):
+        app.state.language = {}
+    return app.state.language
+
+
+def _sentiment_model(request: Request):
+    """(predictor, scorer, version): the champion when the registry has one, else the lexicon."""
+    cache = _cache(request)
+    with _LOCK:
+        if "sentiment" not in cache:
+            from nomagic.lifecycle.registry import Registry
+
+            champion = Registry.for_warehouse(request.app.state.url).champion("sentiment")
+            if champion is not None and champion.scorer == "model":
+                from nomagic.usecases.language.textclf import load_classifier
+
+                cache["sentiment"] = (load_classifier(champion.folder), "model", champion.version)
+            else:
+                from nomagic.usecases.language.sentiment import LexiconSentiment
+
+                cache["sentiment"] = (LexiconSentiment().fit(), "lexicon", "lexicon")
+        return cache["sentiment"]
+
+
+def _faq(request: Request):
+    cache = _cache(request)
+    with _LOCK:
+        if "faq" not in cache:
+            from nomagic.usecases.language.faq import FaqAssistant
+            from nomagic.warehouse import connect
+
+            with connect(request.app.state.url) as wh:
+                if "documents" not in wh.tables():
+                    raise HTTPException(404, "no FAQ: the warehouse has no documents table")
+                cache["faq"] = FaqAssistant.from_warehouse(wh)
+        return cache["faq"]
+
+
+@router.post("/sentiment", response_model=SentimentResponse, responses=_ERRORS, summary="Sentiment of a text")
+def sentiment(body: SentimentRequest, request: Request, key=Depends(require("analyst"))):
+    from nomagic.usecases.language.pii import mask_pii
+
+    try:
+        model, scorer, version = _sentiment_model(request)
+        text = mask_pii(body.text)
+        if scorer == "model":
+            proba = model.predict_proba([text])[0]
+            classes = [str(c) for c in model.classes_]
+            label = classes[int(proba.argmax())]
+            probs = {c: round(float(p), 4) for c, p in zip(classes, proba, strict=True)}
+        else:
+            label, probs = str(model.predict([text])[0]), {}
+    except NomagicError as exc:  # the nlp extra is missing, or a model cannot load
+        raise HTTPException(404, str(exc)) from exc
+    return SentimentResponse(label=label, probabilities=probs, scorer=scorer, model_version=version)
+
+
+@router.post("/faq", response_model=FaqResponse, responses=_ERRORS, summary="An answer from the FAQ, with its source")
+def faq(body: FaqRequest, request: Request, key=Depends(require("viewer"))):
+    try:
+        a = _faq(request).ask(body.question)
+    except NomagicError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return FaqResponse(
+        answer=a.answer, source=a.source, confidence=round(float(a.confidence), 4), handoff=bool(a.handoff), lang=a.lang
+    )

