@@ -21,10 +21,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress_bar
+from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress_bar
 from nomagic.errors import InputError
 
 
@@ -65,18 +64,9 @@ def _show(record: dict, model_col: str, base_col: str) -> None:
         "stratified-kfold": f"{split.get('folds')}-fold stratified cross-validation, seed {split.get('seed')}",
         "stratified-holdout": f"stratified {split.get('test_share', 0.2):.0%} holdout, seed {split.get('seed')}",
     }.get(split["kind"], split["kind"])
-    t = Table(title=f"{how} (95% CI)", header_style="bold")
-    t.add_column("metric (higher is better)")
-    t.add_column(model_col, justify="right")
-    t.add_column(base_col, justify="right")
-    t.add_column("improvement", justify="right")
-    for name in record["metrics"]["model"]:
-        t.add_row(
-            name,
-            format_ci(record["metrics"]["model"][name]),
-            format_ci(record["metrics"]["baseline"][name]),
-            format_ci(record["metrics"]["improvement"][name]),
-        )
+    t = metrics_table(
+        record, model=model_col, baseline=base_col, title=f"{how} (95% CI)", metric="metric (higher is better)"
+    )
     console.print(t)
     for d in record.get("model", {}).get("description", [])[:5]:
         console.print(f"model: {d}", highlight=False)

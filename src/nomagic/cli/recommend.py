@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress
+from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.recommend.data import read_interactions
@@ -33,25 +33,18 @@ def show(record: dict) -> None:
         console.print(record["explanation"], highlight=False)
         return
     sp = record["split"]
-    t = Table(
-        title=(
-            f"test: {sp['test_users']:,} users, {sp['test_interactions']:,} later items; "
-            f"{sp['items']:,} items ranked (95% CI)"
-        ),
-        header_style="bold",
+    title = (
+        f"test: {sp['test_users']:,} users, {sp['test_interactions']:,} later items; "
+        f"{sp['items']:,} items ranked (95% CI)"
     )
-    t.add_column("metric (higher is better)")
-    t.add_column(record["model"]["words"], justify="right", overflow="fold")
-    t.add_column("popularity", justify="right")
-    t.add_column("improvement", justify="right")
-    for name in METRICS:
-        if name in record["metrics"]["model"]:
-            t.add_row(
-                name,
-                format_ci(record["metrics"]["model"][name]),
-                format_ci(record["metrics"]["baseline"][name]),
-                format_ci(record["metrics"]["improvement"][name]),
-            )
+    t = metrics_table(
+        record,
+        model=record["model"]["words"],
+        baseline="popularity",
+        title=title,
+        names=METRICS,
+        metric="metric (higher is better)",
+    )
     console.print(t)
     folds = record.get("tuning", {}).get("validation", {}).get("folds", [])
     tun = Table(

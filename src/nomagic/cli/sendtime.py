@@ -20,7 +20,7 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress_bar
+from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress_bar
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.warehouse.sources import read_frame
@@ -35,18 +35,7 @@ def _show(record: dict, model_col: str, base_col: str) -> None:
     verdict = record["verdict"]
     console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
     if verdict != "not ready":
-        t = Table(title="held-out sends (95% CI)", header_style="bold")
-        t.add_column("metric")
-        t.add_column(model_col, justify="right")
-        t.add_column(base_col, justify="right")
-        t.add_column("improvement", justify="right")
-        for name in record["metrics"]["model"]:
-            t.add_row(
-                name,
-                format_ci(record["metrics"]["model"][name]),
-                format_ci(record["metrics"]["baseline"][name]),
-                format_ci(record["metrics"]["improvement"][name]),
-            )
+        t = metrics_table(record, model=model_col, baseline=base_col, title="held-out sends (95% CI)")
         console.print(t)
     for w in record.get("warnings") or []:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)

@@ -42,3 +42,18 @@ def format_ci(m: dict, pct: bool = False) -> str:
     v = "n/a" if m["value"] is None else fmt.format(m["value"])
     lo, hi = m["ci"]
     return v if lo is None else f"{v} [{fmt.format(lo)}, {fmt.format(hi)}]"
+
+
+def metrics_table(record: dict, *, model: str, baseline: str, title: str | None = None, names=None, metric="metric"):
+    """One row per metric: model, baseline and improvement, each ``value [95% CI]``."""
+    from rich.table import Table
+
+    m = record["metrics"]
+    t = Table(title=title, header_style="bold") if title else Table(box=None)
+    t.add_column(metric)
+    for col in (model, baseline, "improvement"):
+        t.add_column(col, justify="right")
+    for name in names or m["model"]:
+        if name in m["model"]:
+            t.add_row(name, *(format_ci(m[part][name]) for part in ("model", "baseline", "improvement")))
+    return t

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress_bar
+from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress_bar
 from nomagic.errors import InputError, NotReadyError
 
 
@@ -28,10 +28,7 @@ def _show(record: dict) -> None:
     console.print(record["explanation"], highlight=False)
     if verdict == "not ready":
         return
-    t = Table("metric", "uplift model [95% CI]", "response targeting [95% CI]", "improvement [95% CI]", box=None)
-    m = record["metrics"]
-    for name in m["model"]:
-        t.add_row(name, *(format_ci(m[part][name]) for part in ("model", "baseline", "improvement")))
+    t = metrics_table(record, model="uplift model [95% CI]", baseline="response targeting [95% CI]")
     console.print(t)
     pol = record.get("policy", {})
     if pol:
