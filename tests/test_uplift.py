@@ -181,3 +181,27 @@ def test_warehouse_use_case_on_a_small_world(wh):
     assert {"customer_id", "uplift", "rank", "contact", "sleeping_dog"} <= set(scores.columns)
     assert scores["contact"].sum() <= round(0.3 * len(scores))
     assert not scores.loc[scores["contact"], "sleeping_dog"].any()
+
+
+def test_the_report_draws_the_qini_curves():
+    pytest.importorskip("altair")
+    pytest.importorskip("vl_convert")
+    from nomagic import report
+    from nomagic.report import charts
+    from nomagic.usecases.uplift.evaluate import evaluate_frames
+
+    X, t, y, _ = _experiment()
+    ev = evaluate_frames(
+        X[:1500],
+        t[:1500],
+        y[:1500],
+        X[1500:],
+        t[1500:],
+        y[1500:],
+        data={"source": "toy"},
+        split={"kind": "given-test"},
+        n_boot=50,
+    )
+    assert [name for name, _ in charts.use_case_charts(ev.record)] == ["qini"]
+    html = report.render([ev.record])
+    assert "Qini curve" in html and html.count("<svg") == 1

@@ -87,25 +87,10 @@ def _section(record: dict, meta: dict | None) -> str:
     if record.get("question"):
         parts.append(f"<p><strong>{_html.escape(record['question'])}</strong></p>")
     parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
-    figs = []
-    if charts.has_lift(record):
-        svg = charts.lift(record)
-        figs.append(svg or _fallback_lift(record))
-        svg = charts.calibration(record)
-        if svg:
-            figs.append(svg)
-    for _, svg in charts.clv(record):
-        figs.append(svg)
-    if record["use_case"] == "budget":  # response curves, the proposed shift, ROI, contributions, carry-over
-        from nomagic.report.budget import svgs
-
-        figs += [svg for _, svg in svgs(record) if svg]
-    if record.get("drivers"):
-        svg = charts.drivers(record)
-        if svg:
-            figs.append(svg)
-    for _, svg in charts.fairness(record):
-        figs.append(svg)
+    shown = charts.use_case_charts(record)
+    figs = [svg for _, svg in shown]
+    if charts.has_lift(record) and not any(name == "lift" for name, _ in shown):  # no charting extra: a table
+        figs.insert(0, _fallback_lift(record))
     if figs:
         parts.append("<div class='charts'>" + "".join(f"<figure>{f}</figure>" for f in figs) + "</div>")
         if (record.get("curves") or {}).get("matrix"):

@@ -296,3 +296,47 @@ def clv(record: dict) -> list[tuple[str, str]]:
         if chart is not None:
             out.append((name, _svg(chart)))
     return out
+
+
+def qini(record: dict) -> str | None:
+    """The Qini curves of an uplift record: model and baseline against the random line."""
+    curves = (record.get("curves") or {}).get("qini") or {}
+    if not available() or not all(w in curves for w in ("model", "baseline")):
+        return None
+    import altair as alt
+
+    rows = []
+    for who in ("model", "baseline"):
+        c = curves[who]
+        rows += [{"share": s, "incremental": q, "who": who} for s, q in zip(c["share"], c["qini"], strict=True)]
+    c = curves["model"]
+    rows += [{"share": s, "incremental": r, "who": "random"} for s, r in zip(c["share"], c["random"], strict=True)]
+    scale = alt.Scale(domain=["model", "baseline", "random"], range=[MODEL_COLOR, BASELINE_COLOR, "#444"])
+    chart = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line()
+        .encode(
+            x=alt.X("share:Q", title="share contacted (highest predicted effect first)", axis=alt.Axis(format="%")),
+            y=alt.Y("incremental:Q", title="incremental responders (Qini)"),
+            color=alt.Color("who:N", scale=scale, title=None),
+            strokeDash=alt.condition("datum.who == 'random'", alt.value([4, 4]), alt.value([1, 0])),
+        )
+    )
+    return _svg(chart.properties(width=380, height=220, title="Qini curve"))
+
+
+def use_case_charts(record: dict) -> list[tuple[str, str]]:
+    """Every chart the record has data for, as (name, SVG), in the order the report and dashboard show them."""
+    out: list[tuple[str, str | None]] = []
+    if has_lift(record):
+        out += [("lift", lift(record)), ("calibration", calibration(record))]
+    out.append(("qini", qini(record)))
+    out += clv(record)
+    if record.get("use_case") == "budget":  # response curves, the proposed shift, ROI, contributions, carry-over
+        from nomagic.report.budget import svgs
+
+        out += svgs(record)
+    if record.get("drivers"):
+        out.append(("drivers", drivers(record)))
+    out += fairness(record)
+    return [(name, svg) for name, svg in out if svg]

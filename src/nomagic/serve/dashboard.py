@@ -196,14 +196,8 @@ def _charts(st, name: str) -> list[tuple[str, Markup]]:
     from nomagic.report import charts
 
     record = st.records[name]
-    out: list[tuple[str, str | None]] = []
     try:
-        if charts.has_lift(record):
-            out += [("lift", charts.lift(record)), ("calibration", charts.calibration(record))]
-        out += [("clv", svg) for _, svg in charts.clv(record)]
-        if record.get("drivers"):
-            out.append(("drivers", charts.drivers(record)))
-        out += [("fairness", svg) for _, svg in charts.fairness(record)]
+        out = charts.use_case_charts(record)
     except Exception:  # the report extra is missing or a chart cannot be drawn: the tables still show
         out = []
     st.charts[name] = [(kind, Markup(svg)) for kind, svg in out if svg]
