@@ -104,3 +104,29 @@ def test_rewards_of_written_decisions_update_the_warehouse_and_state_survives_a_
             "/api/v1/bandits/exp1/reward", json={"decision_id": d2.json()["decision_id"], "reward": 0}, headers=h
         )
         assert sum(r.json()["trials"].values()) == 2  # the first reward was kept on disk
+
+
+def test_the_dashboard_shows_the_experiments(api):
+    start, keys, url = api
+    app, client = start()
+    h = {"X-API-Key": keys["analyst"]}
+    with client:
+        page = client.get("/dashboard/experiments")
+        assert page.status_code in (200, 303) and "/login" in str(page.url)  # a login first
+        for i in range(40):
+            d = client.post(
+                "/api/v1/bandits/hero-image/decide", json={"unit_id": f"u{i}", "arms": ["red", "blue"]}, headers=h
+            ).json()
+            client.post(
+                "/api/v1/bandits/hero-image/reward",
+                json={"decision_id": d["decision_id"], "reward": float(d["action"] == "blue")},
+                headers=h,
+            )
+        form = client.get("/login").text
+        import re
+
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        client.post("/login", data={"api_key": keys["viewer"], "csrf": csrf, "next": "/dashboard/experiments"})
+        html = client.get("/dashboard/experiments").text
+    assert "hero-image" in html and "blue" in html and "red" in html
+    assert "chance to be best" in html and "%" in html

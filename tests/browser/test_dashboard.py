@@ -208,3 +208,23 @@ def test_api_reference_and_logout(page, login):
     assert "/login" in page.url
     page.goto(page.url.split("/login")[0] + "/dashboard/segments")
     assert "/login" in page.url
+
+
+def test_experiments_page_shows_a_bandit_run_through_the_api(page, server, login):
+    import httpx
+
+    h = {"X-API-Key": server["keys"]["analyst"]}
+    with httpx.Client(base_url=server["url"], headers=h) as api:
+        for i in range(30):
+            d = api.post("/api/v1/bandits/subject-line/decide", json={"unit_id": f"u{i}", "arms": ["A", "B"]}).json()
+            api.post(
+                "/api/v1/bandits/subject-line/reward",
+                json={"decision_id": d["decision_id"], "reward": float(d["action"] == "A")},
+            )
+    login(page)
+    page.click("nav >> text=Experiments")
+    section = page.locator("#experiment-subject-line")
+    assert section.count() == 1
+    rows = section.locator("tbody tr")
+    assert rows.count() == 2
+    assert "%" in section.inner_text() and section.locator(".stop").inner_text()

@@ -297,6 +297,16 @@ async def segments_page(request: Request):
     return render(request, "segments.html", session=got[0], key=got[1], rows=rows)
 
 
+@router.get("/dashboard/experiments", response_class=HTMLResponse)
+async def experiments_page(request: Request):
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    from nomagic.serve.routes_bandits import summaries
+
+    return render(request, "experiments.html", session=got[0], key=got[1], experiments=summaries(request))
+
+
 @router.get("/docs", response_class=HTMLResponse)
 async def api_docs(request: Request):
     """The API reference, drawn from the OpenAPI document (offline: no Swagger assets from a CDN)."""

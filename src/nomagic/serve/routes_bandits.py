@@ -132,6 +132,32 @@ def _experiments(request: Request) -> Experiments:
     return app.state.experiments
 
 
+def summaries(request: Request) -> list[dict]:
+    """Every experiment (in memory or on disk): per arm trials, successes, rate and P(best); the stopping rule."""
+    ex = _experiments(request)
+    names = set(ex.bandits)
+    if ex.folder is not None and ex.folder.exists():
+        names |= {p.stem for p in ex.folder.glob("*.json") if NAME.match(p.stem)}
+    out = []
+    with ex.lock:
+        for name in sorted(names):
+            b = ex.get(name, None)
+            trials = b.successes_ + b.failures_
+            best = b.prob_best(2000) if trials.sum() else np.full(len(b.arms_), np.nan)
+            arms = [
+                {
+                    "arm": str(a),
+                    "trials": float(n),
+                    "successes": float(k),
+                    "rate": float(k / n) if n else None,
+                    "prob_best": None if np.isnan(p) else float(p),
+                }
+                for a, n, k, p in zip(b.arms_, trials, b.successes_, best, strict=True)
+            ]
+            out.append({"name": name, "arms": arms, "stopping": _stop(b).model_dump()})
+    return out
+
+
 def _name(experiment: str) -> str:
     if not NAME.match(experiment):
         raise HTTPException(422, "the experiment name may hold letters, digits, '_', '-' and '.' (1-64 characters)")
