@@ -314,3 +314,24 @@ def test_the_package_never_reads_the_truth():
     pkg = Path(__file__).resolve().parents[1] / "src" / "nomagic"
     for p in [*(pkg / "usecases" / "budget").rglob("*.py"), pkg / "cli" / "budget.py"]:
         assert "truth_" not in p.read_text(), p
+
+
+def test_what_if_from_a_record_reads_the_response_curves():
+    from nomagic.usecases.budget.optimise import what_if_from_record
+
+    rows = [
+        {"channel": ch, "spend": s, "response": r * s, "low": 0.8 * r * s, "high": 1.2 * r * s, "current_spend": 10.0}
+        for ch, r in (("tv", 2.0), ("search", 3.0))
+        for s in (0.0, 10.0, 20.0)
+    ]
+    rec = {"curves": {"response": rows}}
+    same = what_if_from_record(rec, {})
+    assert same["totals"]["now"] == same["totals"]["what_if"] == pytest.approx(50.0)
+    w = what_if_from_record(rec, {"tv": 15.0, "search": 30.0})
+    by = {c["channel"]: c for c in w["channels"]}
+    assert by["tv"]["response"] == pytest.approx(30.0) and by["tv"]["low"] == pytest.approx(24.0)
+    assert by["search"]["response"] == pytest.approx(60.0) and by["search"]["beyond_data"]  # clipped at 20
+    with pytest.raises(InputError, match="unknown channel"):
+        what_if_from_record(rec, {"radio": 1.0})
+    with pytest.raises(InputError, match="at least 0"):
+        what_if_from_record(rec, {"tv": -1.0})

@@ -228,3 +228,19 @@ def test_experiments_page_shows_a_bandit_run_through_the_api(page, server, login
     rows = section.locator("tbody tr")
     assert rows.count() == 2
     assert "%" in section.inner_text() and section.locator(".stop").inner_text()
+
+
+def test_budget_page_shows_the_curves_and_computes_a_what_if(page, login):
+    login(page, "viewer")
+    page.click("nav a[href='/dashboard/budget']")
+    assert page.locator("#what-if tbody tr").count() >= 3
+    assert page.locator("figure.chart-response svg").count() == 1
+    before = page.inner_text("#total-what-if")
+    first = page.locator("#what-if input").first
+    first.fill("0")
+    page.click("#compute")
+    assert page.inner_text("#total-what-if") != before  # no spend on a channel: less media response
+    first = page.locator("#what-if input").first
+    first.fill("lots")
+    page.click("#compute")
+    assert "is not a number" in page.inner_text("#budget-error")

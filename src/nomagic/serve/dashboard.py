@@ -297,6 +297,36 @@ async def segments_page(request: Request):
     return render(request, "segments.html", session=got[0], key=got[1], rows=rows)
 
 
+@router.get("/dashboard/budget", response_class=HTMLResponse)
+async def budget_page(request: Request):
+    """The budget champion's response curves and a what-if: spend per channel in, media response out."""
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    st = request.app.state.nm
+    record = st.records.get("budget")
+    ctx = {"has": bool(record and (record.get("curves") or {}).get("response")), "result": None, "error": ""}
+    if ctx["has"]:
+        from nomagic.errors import NomagicError
+        from nomagic.usecases.budget.optimise import what_if_from_record
+
+        asked = {}
+        for k, v in request.query_params.items():
+            if k.startswith("spend_") and v.strip():
+                try:
+                    asked[k[len("spend_") :]] = float(v.replace(",", "."))
+                except ValueError:
+                    ctx["error"] = f"{k[len('spend_') :]}: {v[:40]!r} is not a number"
+        try:
+            ctx["result"] = what_if_from_record(record, {} if ctx["error"] else asked)
+        except NomagicError as exc:
+            ctx["error"] = str(exc)
+            ctx["result"] = what_if_from_record(record, {})
+        ctx["charts"] = [(k, svg) for k, svg in _charts(st, "budget") if k in ("response", "shift")]
+        ctx["allocation"] = record.get("allocation") or {}
+    return render(request, "budget.html", session=got[0], key=got[1], **ctx)
+
+
 @router.get("/dashboard/experiments", response_class=HTMLResponse)
 async def experiments_page(request: Request):
     got = _guard(request)

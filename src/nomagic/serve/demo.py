@@ -65,7 +65,7 @@ def _build(path: Path, customers: int, days: int, seed: int, recommendations: bo
                 out=path.parent / "report.html",
                 warehouse=str(path),
                 force=True,
-                use_cases=["churn", "propensity", "clv"],
+                use_cases=["churn", "propensity", "clv", "budget"],
             )
     finally:
         if env is not None:

@@ -286,3 +286,50 @@ def what_if(m, spend: dict, *, n_draws: int | None = 400) -> dict:
 
 
 __all__ = ["DEFAULT_BOUNDS", "Allocation", "allocate", "check_bounds", "optimise", "repair", "what_if"]
+
+
+def what_if_from_record(record: dict, spend: dict[str, float]) -> dict:
+    """A what-if from an evaluation record alone (no refit): each channel's steady-state response read off
+    the record's response curves (linear interpolation, with the 90 % band), for ``spend`` per period.
+
+    Returns per channel ``spend``, ``response`` [``low``, ``high``], the same at today's spend, and the totals.
+    A spend above the curve's end (1.5x the largest spend seen) is clipped there and flagged, because the
+    model has not seen it.
+    """
+    curves: dict[str, list[dict]] = {}
+    for row in (record.get("curves") or {}).get("response") or []:
+        curves.setdefault(row["channel"], []).append(row)
+    if not curves:
+        raise InputError("the record has no response curves (a budget evaluation that was not ready?)")
+    unknown = [c for c in spend if c not in curves]
+    if unknown:
+        raise InputError(f"unknown channel(s) {', '.join(unknown)}; the model knows {', '.join(curves)}")
+    out, tot = [], {"now": 0.0, "what_if": 0.0, "spend_now": 0.0, "spend_what_if": 0.0}
+    for ch, rows in curves.items():
+        rows = sorted(rows, key=lambda r: r["spend"])
+        x = np.array([r["spend"] for r in rows])
+        now = float(rows[0].get("current_spend", 0.0))
+        want = float(spend.get(ch, now))
+        if not np.isfinite(want) or want < 0:
+            raise InputError(f"the spend for {ch} must be a number of at least 0")
+
+        def at(s, key, x=x, rows=rows):
+            return float(np.interp(min(s, x[-1]), x, [r[key] for r in rows]))
+
+        out.append(
+            {
+                "channel": ch,
+                "spend_now": now,
+                "response_now": at(now, "response"),
+                "spend": want,
+                "response": at(want, "response"),
+                "low": at(want, "low"),
+                "high": at(want, "high"),
+                "beyond_data": bool(want > x[-1]),
+            }
+        )
+        tot["now"] += out[-1]["response_now"]
+        tot["what_if"] += out[-1]["response"]
+        tot["spend_now"] += now
+        tot["spend_what_if"] += want
+    return {"channels": out, "totals": tot}
