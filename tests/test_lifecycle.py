@@ -76,7 +76,7 @@ def test_record_has_the_design_keys_and_validates(tmp_path):
     assert r["schema"] == 1 and r["created_at"].endswith("Z")
     path = rec.write(r, tmp_path / "r.json")
     assert rec.read(path)["verdict"] == "promoted"
-    bad = dict(r, metrics={"model": {"accuracy": {"value": 1, "ci": [1, 1]}}, "baseline": {}, "improvement": {}})
+    bad = dict(r, metrics={"model": {"acuracy": {"value": 1, "ci": [1, 1]}}, "baseline": {}, "improvement": {}})
     with pytest.raises(InputError, match="unknown metric"):
         rec.validate(bad)
     with pytest.raises(InputError, match="lacks"):

@@ -215,9 +215,9 @@ class _Sorted:
 def compute(y, p, metrics=DEFAULT_METRICS, *, weights=None, profit: ProfitParams | None = None) -> dict[str, float]:
     """The named metrics for labels ``y`` (0/1) and probabilities ``p``, optionally weighted."""
     y, p = _check(y, p)
-    unknown = set(metrics) - set(METRICS)
+    unknown = set(metrics) - set(DEFAULT_METRICS)  # the other use cases' metrics are computed where they live
     if unknown:
-        raise InputError(f"unknown metric(s) {sorted(unknown)}; known: {', '.join(METRICS)}")
+        raise InputError(f"unknown metric(s) {sorted(unknown)} for yes/no scores; known: {', '.join(DEFAULT_METRICS)}")
     W = np.ones((1, y.size)) if weights is None else np.asarray(weights, dtype=float).reshape(1, -1)
     res = _Sorted(y, p).compute(W, set(metrics), profit or ProfitParams())
     return {m: float(res[m][0]) for m in metrics}
