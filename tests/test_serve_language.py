@@ -78,3 +78,8 @@ def test_faq_answers_with_its_source_and_hands_off_the_unrelated(api):
         "/api/v1/faq", json={"question": "What is the boiling point of liquid nitrogen on Mars?"}, headers=h
     ).json()
     assert off["handoff"] is True
+    log = client.app.state.decisions
+    assert log.flush() >= 2  # both answers are decisions (the questions are not stored)
+    with connect(client.app.state.url) as wh:
+        d = wh.table("decisions").filter(lambda t: t.use_case == "faq").execute()
+    assert set(d["action"]) >= {str(entry["document_id"]), "handoff"} and set(d["unit_id"]) == {"anonymous"}

@@ -4,7 +4,7 @@
 your labelled documents by ``nomagic train sentiment`` or the demo) or, without one, with the
 lexicon baseline (VADER / textblob-de), and says which. ``POST /api/v1/faq`` answers from the
 ``documents`` rows with ``source = 'faq'``, citing the source document, or hands off to a person
-when it is not sure. Texts are never logged; personal data (e-mail addresses, phone numbers,
+when it is not sure; each answer (the source document, or ``handoff``) is logged as a decision. Texts are never logged; personal data (e-mail addresses, phone numbers,
 IBANs) is masked before a text is classified. Both need the ``nlp`` extra; without it they
 answer 404 with the install hint. Models load on first use and stay loaded.
 """
@@ -124,6 +124,8 @@ def faq(body: FaqRequest, request: Request, key=Depends(require("viewer"))):
         a = _faq(request).ask(body.question)
     except NomagicError as exc:
         raise HTTPException(404, str(exc)) from exc
+    # the answer given (or the handoff) is a decision; the question itself is never stored
+    request.app.state.decisions.add("faq", "anonymous", [a.source or "handoff"], [1.0], "faq-hybrid-retrieval")
     return FaqResponse(
         answer=a.answer, source=a.source, confidence=round(float(a.confidence), 4), handoff=bool(a.handoff), lang=a.lang
     )
