@@ -96,6 +96,26 @@ def _data(path: Path, df, test: Path | None, tdf, text: str, label: str) -> dict
     return d
 
 
+def _run_texts(run, what, words, data, text, label, test, json_out, embedder, **options) -> None:
+    """Read the labelled file(s), run a text evaluation with a progress bar, show and write the record."""
+    _check_out(json_out)
+    df = _read(data, text, label, "--data")
+    tdf = _read(test, text, label, "--test") if test is not None else None
+    with progress_bar(what) as tick:
+        rec = run(
+            df[text].tolist(),
+            df[label].tolist(),
+            test_texts=None if tdf is None else tdf[text].tolist(),
+            test_labels=None if tdf is None else tdf[label].tolist(),
+            embedder=_embedders(embedder),
+            data=_data(data, df, test, tdf, text, label),
+            progress=tick,
+            **options,
+        )
+    _show(rec, *words)
+    _finish(rec, json_out, data, test)
+
+
 def evaluate_sentiment(
     data: Path = typer.Option(..., "--data", help="Labelled texts: CSV, Parquet or JSON lines."),
     text: str = typer.Option(..., "--text", help="Column with the text."),
@@ -116,25 +136,21 @@ def evaluate_sentiment(
     macro-F1 and accuracy with 95% intervals. E-mail addresses, phone numbers and IBANs are masked first."""
     from nomagic.usecases.language.sentiment import evaluate_sentiment as run
 
-    _check_out(json_out)
-    df = _read(data, text, label, "--data")
-    tdf = _read(test, text, label, "--test") if test is not None else None
-    with progress_bar("sentiment") as tick:
-        rec = run(
-            df[text].tolist(),
-            df[label].tolist(),
-            test_texts=None if tdf is None else tdf[text].tolist(),
-            test_labels=None if tdf is None else tdf[label].tolist(),
-            folds=folds,
-            seed=seed,
-            n_boot=n_boot,
-            features=features,
-            embedder=_embedders(embedder),
-            data=_data(data, df, test, tdf, text, label),
-            progress=tick,
-        )
-    _show(rec, "classifier", "lexicon")
-    _finish(rec, json_out, data, test)
+    _run_texts(
+        run,
+        "sentiment",
+        ("classifier", "lexicon"),
+        data,
+        text,
+        label,
+        test,
+        json_out,
+        embedder,
+        folds=folds,
+        seed=seed,
+        n_boot=n_boot,
+        features=features,
+    )
 
 
 def evaluate_intent(
@@ -159,25 +175,21 @@ def evaluate_intent(
     in-scope accuracy and out-of-scope recall with 95% intervals."""
     from nomagic.usecases.language.intents import evaluate_intent as run
 
-    _check_out(json_out)
-    df = _read(data, text, label, "--data")
-    tdf = _read(test, text, label, "--test") if test is not None else None
-    with progress_bar("intents") as tick:
-        rec = run(
-            df[text].tolist(),
-            df[label].tolist(),
-            test_texts=None if tdf is None else tdf[text].tolist(),
-            test_labels=None if tdf is None else tdf[label].tolist(),
-            seed=seed,
-            n_boot=n_boot,
-            reject_rate=reject_rate,
-            features=features,
-            embedder=_embedders(embedder),
-            data=_data(data, df, test, tdf, text, label),
-            progress=tick,
-        )
-    _show(rec, "intent model", "bag of words")
-    _finish(rec, json_out, data, test)
+    _run_texts(
+        run,
+        "intents",
+        ("intent model", "bag of words"),
+        data,
+        text,
+        label,
+        test,
+        json_out,
+        embedder,
+        seed=seed,
+        n_boot=n_boot,
+        reject_rate=reject_rate,
+        features=features,
+    )
 
 
 def ask(
