@@ -205,3 +205,20 @@ def test_report_renders_offline_with_and_without_charts(tmp_path, monkeypatch):
         report.render([])
     rows = report.reality_rows([r, _record("not ready") | {"metrics": {}}])
     assert rows[0]["improvement"].startswith("+0.030 [") and rows[1]["model"] == "-"
+
+
+def test_parse_times_reads_the_usual_formats_and_names_the_bad_row():
+    import pandas as pd
+
+    from nomagic.lifecycle.tabular import parse_times
+
+    assert list(parse_times(pd.Series(["20240301", "20240302"])).dt.day) == [1, 2]
+    zoned = parse_times(pd.Series(["2024-03-01T10:00:00+02:00"]))
+    assert zoned.iloc[0] == pd.Timestamp("2024-03-01 08:00:00")  # UTC, naive
+    assert parse_times(pd.Series(["2024-03-01", " "])).isna().tolist() == [False, True]
+    with pytest.raises(InputError, match=r"f.csv: column 'sent', data row 2: the value is blank"):
+        parse_times(pd.Series(["2024-03-01", ""]), "sent", "f.csv", blank_ok=False)
+    with pytest.raises(InputError, match=r"1 value\(s\) that are not dates \(first in data row 3: 'soon'\)"):
+        parse_times(pd.Series(["2024-03-01", "2024-03-02", "soon"]), "when")
+    with pytest.raises(InputError, match="holds numbers"):
+        parse_times(pd.Series([1.5, 2.5]), "when")

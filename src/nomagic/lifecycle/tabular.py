@@ -62,6 +62,44 @@ def text_numbers(s: pd.Series, min_share: float = 0.95) -> pd.Series | None:
     return pd.to_numeric(cleaned.where(~is_blank(s)), errors="coerce").astype(float)
 
 
+def parse_times(s: pd.Series, column: str = "time", source: str | None = None, *, blank_ok: bool = True) -> pd.Series:
+    """Dates or timestamps from a user's column: datetimes, text (ISO and common formats) or ``YYYYMMDD``.
+
+    Naive, in UTC where the values carry a zone. An unreadable value (or a blank one, unless
+    ``blank_ok``) is an :class:`InputError` naming the file, the column and the first bad data row
+    (1 = the first row after the header).
+    """
+    where = f"{source}: " if source else ""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s
+    else:
+        text = s.astype("string").str.strip().replace("", pd.NA)
+        if text.dropna().str.fullmatch(r"\d{8}").all() and text.notna().any():
+            out = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+        elif pd.api.types.is_numeric_dtype(s):
+            raise InputError(
+                f"{where}column {column!r} holds numbers, not dates; give dates such as 2024-03-01 or 20240301"
+            )
+        else:
+            try:
+                out = pd.to_datetime(text, errors="coerce", format="mixed")
+            except (ValueError, TypeError):
+                out = pd.to_datetime(text, errors="coerce")
+        bad = out.isna() & text.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{where}column {column!r} has {int(bad.sum())} value(s) that are not dates (first in data row "
+                f"{i + 1}: {s.iloc[i]!r}); use e.g. 2024-03-01 or 2024-03-01 08:15:00"
+            )
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    if not blank_ok and out.isna().any():
+        i = int(np.flatnonzero(out.isna().to_numpy())[0])
+        raise InputError(f"{where}column {column!r}, data row {i + 1}: the value is blank; it is required")
+    return out.astype("datetime64[us]")
+
+
 def binary_label(s: pd.Series, positive=None, *, column: str = "label") -> tuple[np.ndarray, str]:
     """A label column as 0/1 plus the name of the positive class.
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
-from nomagic.usecases.clv.data import MIN_REPEAT_BUYERS, TIME_UNITS, summary_data, to_datetime
+from nomagic.usecases.clv.data import MIN_REPEAT_BUYERS, TIME_UNITS, parse_times, summary_data
 from nomagic.usecases.clv.models import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel
 
 __all__ = ["AUTO", "CANDIDATES", "FOLDS", "MIN_VALIDATION_DAYS", "choose_by_likelihood", "choose_model"]
@@ -109,7 +109,7 @@ def choose_model(
     if time_unit not in TIME_UNITS:
         raise InputError(f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)}")
     cal_end = pd.Timestamp(calibration_end).normalize()
-    when = to_datetime(transactions[time], time, source).dt.normalize()
+    when = parse_times(transactions[time], time, source).dt.normalize()
     keep = (when <= cal_end).to_numpy()
     cal = pd.DataFrame({"id": transactions[id].to_numpy()[keep], "day": when.to_numpy()[keep]})
     notes: list[str] = []

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
+from nomagic.lifecycle.tabular import parse_times
 from nomagic.warehouse.sources import read_frame
 
-__all__ = ["TIME_UNITS", "read_transactions", "summary_data", "to_datetime"]
+__all__ = ["TIME_UNITS", "read_transactions", "summary_data"]
 
 #: length of one time unit in days
 TIME_UNITS = {"days": 1.0, "weeks": 7.0}
@@ -42,38 +43,6 @@ def read_transactions(path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a transaction file (see :func:`nomagic.warehouse.sources.read_frame`): CSV, whitespace-separated
     text (with or without CRLF) or Parquet; id-like columns stay text so that leading zeros survive."""
     return read_frame(path, columns)
-
-
-def to_datetime(s: pd.Series, column: str = "time", source: str | None = None) -> pd.Series:
-    """Dates from text (ISO and common formats), ``YYYYMMDD`` numbers or datetimes; naive, in UTC where zoned.
-
-    An unreadable value is an error that names the column and the first bad row.
-    """
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s
-    else:
-        text = s.astype("string").str.strip()
-        if text.str.fullmatch(r"\d{8}").fillna(False).all():
-            out = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
-        else:
-            if pd.api.types.is_numeric_dtype(s):
-                raise InputError(
-                    f"{_where(source)}column {column!r} holds numbers, not dates; give dates such as 2024-03-01 or 20240301"
-                )
-            try:
-                out = pd.to_datetime(text, errors="coerce", format="mixed")
-            except (ValueError, TypeError):
-                out = pd.to_datetime(text, errors="coerce")
-        bad = out.isna() & s.notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                f"{_where(source)}column {column!r} has {int(bad.sum())} value(s) that are not dates "
-                f"(first in data row {i + 1}: {s.iloc[i]!r})"
-            )
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    return out
 
 
 def _day(value, what: str) -> pd.Timestamp:
@@ -138,7 +107,7 @@ def summary_data(
             found = ", ".join(map(str, transactions.columns[:20]))
             raise InputError(f"{where}no {role} column {col!r}; the columns are: {found}")
     notes: list[str] = []
-    df = pd.DataFrame({"id": transactions[id], "t": to_datetime(transactions[time], time, source)})
+    df = pd.DataFrame({"id": transactions[id], "t": parse_times(transactions[time], time, source)})
     blank_id = df["id"].isna() | (df["id"].astype("string").str.strip() == "").fillna(True)
     if blank_id.any():
         raise InputError(

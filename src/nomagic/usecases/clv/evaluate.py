@@ -45,7 +45,7 @@ from nomagic.lifecycle.gate import NOT_BETTER, NOT_READY, PROMOTED
 from nomagic.lifecycle.record import fingerprint_frame, make_record
 from nomagic.usecases.clv.choice import AUTO, choose_by_likelihood, choose_model
 from nomagic.usecases.clv.curves import cohort_curves, frequency_recency_matrix
-from nomagic.usecases.clv.data import TIME_UNITS, summary_data, to_datetime
+from nomagic.usecases.clv.data import TIME_UNITS, parse_times, summary_data
 from nomagic.usecases.clv.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
 
 __all__ = [
@@ -491,7 +491,7 @@ def evaluate(
     tick(0.0, "summarising orders per customer")
     if observation_end is None and len(transactions):
         observation_end = (
-            to_datetime(transactions[time], time, source).max().normalize() if time in transactions.columns else None
+            parse_times(transactions[time], time, source).max().normalize() if time in transactions.columns else None
         )
     data = {"source": source, "fingerprint": fingerprint, "rows": int(len(transactions))}
     try:
@@ -547,7 +547,7 @@ def add_curves(ev: ClvEvaluation, transactions: pd.DataFrame, id: str, time: str
     model = ev.models[ev.record["model"]["name"]]
     curves = ev.record.setdefault("curves", {})
     curves["tracking"] = tracking_curve(transactions, id, time, summary, model)
-    days = pd.DataFrame({"id": transactions[id].to_numpy(), "day": to_datetime(transactions[time], time)})
+    days = pd.DataFrame({"id": transactions[id].to_numpy(), "day": parse_times(transactions[time], time)})
     curves["cohorts"] = cohort_curves(days, "id", "day", summary, model) | {"model": ev.record["model"]["kind"]}
 
 
@@ -567,7 +567,7 @@ def tracking_curve(transactions: pd.DataFrame, id: str, time: str, summary: pd.D
     if len(grid) == 0 or grid[-1] != end:
         grid = grid.append(pd.DatetimeIndex([end]))
     days = pd.DataFrame(
-        {"id": transactions[id].to_numpy(), "day": to_datetime(transactions[time], time).dt.normalize().to_numpy()}
+        {"id": transactions[id].to_numpy(), "day": parse_times(transactions[time], time).dt.normalize().to_numpy()}
     )
     days = days[days["id"].isin(summary.index)].drop_duplicates()
     days = days[days["day"] > days["id"].map(first)]  # repeat purchase days only

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
+from nomagic.lifecycle.tabular import parse_times
 from nomagic.usecases.features import MACHINE_OPEN_SECONDS
 
 COLUMNS = ("customer_id", "sent_at", "opened_at", "clicked_at")
@@ -37,35 +38,6 @@ _FALSE = {"0", "0.0", "false", "no", "n", "f", "nein", "falsch", ""}
 
 def _where(source: str | None) -> str:
     return f"{source}: " if source else ""
-
-
-def parse_times(s: pd.Series, column: str, source: str | None = None, *, blank_ok: bool = True) -> pd.Series:
-    """Timestamps from text or datetimes (naive; zoned values converted to UTC).
-
-    An unreadable value raises :class:`~nomagic.errors.InputError` naming the file, the column and
-    the first bad data row (1 = the first row after the header).
-    """
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s
-    else:
-        text = s.astype("string").str.strip().replace("", pd.NA)
-        try:
-            out = pd.to_datetime(text, errors="coerce", format="mixed")
-        except (ValueError, TypeError):
-            out = pd.to_datetime(text, errors="coerce")
-        bad = out.isna() & text.notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(
-                f"{_where(source)}column {column!r}, data row {i + 1}: {s.iloc[i]!r} is not a date and time "
-                f"({int(bad.sum())} such value(s)); use e.g. 2024-03-01 08:15:00"
-            )
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    if not blank_ok and out.isna().any():
-        i = int(np.flatnonzero(out.isna().to_numpy())[0])
-        raise InputError(f"{_where(source)}column {column!r}, data row {i + 1}: the value is blank; it is required")
-    return out.astype("datetime64[us]")
 
 
 def is_flag(s: pd.Series) -> bool:

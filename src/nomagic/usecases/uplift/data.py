@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
-from nomagic.lifecycle.tabular import binary_label, is_blank
+from nomagic.lifecycle.tabular import binary_label, is_blank, parse_times
 
 
 @dataclass
@@ -119,10 +119,7 @@ def split(exp: Experiment, *, test_share: float = 0.5, seed: int = 42) -> tuple[
     """Train / test row indices: by time when a time column is given, else stratified by treatment x label."""
     n = len(exp.label)
     if exp.time is not None:
-        ts = pd.to_datetime(exp.time, errors="coerce")
-        if ts.isna().any():
-            row = int(np.flatnonzero(ts.isna().to_numpy())[0])
-            raise InputError(f"time column {exp.time.name!r}: row {row + 2} is not a date or time")
+        ts = parse_times(exp.time, str(exp.time.name), blank_ok=False)
         cut = ts.quantile(1 - test_share)
         te = (ts > cut).to_numpy()
         return (
