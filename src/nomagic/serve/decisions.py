@@ -67,12 +67,9 @@ class DecisionLog:
         return ids
 
     def reward(self, decision_id: str, value: float) -> None:
-        """Record a decision's reward: set on the waiting row, or updated in the warehouse at the next flush."""
+        """Record a decision's reward (O(1) on the request path): the next flush writes it with its waiting
+        row, or updates the row already in the warehouse."""
         with self._lock:
-            for i, row in enumerate(self._rows):
-                if row[0] == decision_id:
-                    self._rows[i] = (*row[:-1], float(value))
-                    return
             self._rewards[decision_id] = float(value)
 
     def _write_rewards(self, wh, rewards: dict[str, float]) -> None:
@@ -97,15 +94,17 @@ class DecisionLog:
             if not rows and not rewards:
                 return 0
             frame = pd.DataFrame(rows, columns=list(COLUMNS))
-            frame["reward"] = frame["reward"].astype("float64")
+            frame["reward"] = frame["decision_id"].map(rewards).astype("float64")  # rewarded before written
+            waiting = set(frame["decision_id"])
+            later = {k: v for k, v in rewards.items() if k not in waiting}
             try:
                 from nomagic.warehouse import connect
 
                 with connect(self.url) as wh:
                     if rows:
                         wh.append(TABLE, frame)
-                    if rewards:
-                        self._write_rewards(wh, rewards)
+                    if later:
+                        self._write_rewards(wh, later)
             except Exception as exc:  # busy or unreachable: keep the rows for the next try
                 with self._lock:
                     self._rows[:0] = rows
