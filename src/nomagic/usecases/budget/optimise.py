@@ -177,7 +177,7 @@ class _Curves:
         x = np.asarray(x, float) / self.scale
         out = np.empty_like(self.beta)
         for c in range(len(x)):
-            out[:, c] = self.beta[:, c] * self.m._sat.apply_u(x[c], self.us[:, c, :].T)
+            out[:, c] = self.beta[:, c] * self.m._sat.apply_u(x[c], self.us[:, c, :])
         return out
 
     def d_per_channel(self, x, h_rel: float = 1e-4) -> np.ndarray:

@@ -10,6 +10,10 @@ Units: spend enters already divided by the channel's largest value in the fittin
 (``x / max(x)``), as PyMC-Marketing does, so the saturation parameters are comparable with its
 ``lam``. The adstock weights are normalised to sum to 1: a steady weekly spend ``x`` has adstock ``x``.
 
+Batches: ``u`` may carry leading axes (draws x parameters); the parameters are read from its last axis
+(``u[..., j]``), weights come back as ``(draws, l_max)`` and a saturation applied to an ``(n, draws)``
+adstock broadcasts over the draws, so the importance weights of the Laplace draws are one pass.
+
 Examples
 --------
 >>> import numpy as np
@@ -72,20 +76,20 @@ class GeometricAdstock:
     prior_words = ("Beta(1, 3)",)
 
     def constrain(self, u, xp=np):
-        return (_sigmoid(u[0], xp),)
+        return (_sigmoid(u[..., 0], xp),)
 
     def weights(self, u, xp=np):
-        alpha = _sigmoid(u[0], xp)
+        alpha = _sigmoid(u[..., 0], xp)[..., None]
         lags = xp.arange(self.l_max)
         w = alpha**lags
-        return w / xp.sum(w)
+        return w / xp.sum(w, axis=-1, keepdims=True)
 
     def weights_from(self, alpha: float) -> np.ndarray:
         w = float(alpha) ** np.arange(self.l_max)
         return w / w.sum()
 
     def log_prior(self, u, xp=np):
-        return _lp_beta_logit(u[0], 1.0, 3.0, xp)
+        return _lp_beta_logit(u[..., 0], 1.0, 3.0, xp)
 
     def init(self) -> np.ndarray:
         return np.array([special.logit(0.3)])
@@ -114,7 +118,7 @@ class WeibullAdstock:
     prior_words = ("Gamma(2, 1) periods", "LogNormal(0, 0.5)")
 
     def constrain(self, u, xp=np):
-        return (xp.exp(u[0]), xp.exp(u[1]))
+        return (xp.exp(u[..., 0]), xp.exp(u[..., 1]))
 
     def _w(self, scale, shape, xp=np):
         lags = xp.arange(self.l_max) * 1.0
@@ -123,16 +127,16 @@ class WeibullAdstock:
             w = t ** (shape - 1.0) * xp.exp(-(t**shape))
         else:
             w = xp.exp(-((lags / scale) ** shape))
-        return w / xp.sum(w)
+        return w / xp.sum(w, axis=-1, keepdims=True)
 
     def weights(self, u, xp=np):
-        return self._w(xp.exp(u[0]), xp.exp(u[1]), xp)
+        return self._w(xp.exp(u[..., 0])[..., None], xp.exp(u[..., 1])[..., None], xp)
 
     def weights_from(self, scale: float, shape: float) -> np.ndarray:
         return np.asarray(self._w(float(scale), float(shape)))
 
     def log_prior(self, u, xp=np):
-        return _lp_gamma_log(u[0], 2.0, 1.0, xp) + _lp_lognormal_log(u[1], 0.0, 0.5, xp)
+        return _lp_gamma_log(u[..., 0], 2.0, 1.0, xp) + _lp_lognormal_log(u[..., 1], 0.0, 0.5, xp)
 
     def init(self) -> np.ndarray:
         return np.array([np.log(1.5), 0.0])
@@ -157,17 +161,17 @@ class LogisticSaturation:
     prior_words = ("Gamma(3, 1)",)
 
     def constrain(self, u, xp=np):
-        return (xp.exp(u[0]),)
+        return (xp.exp(u[..., 0]),)
 
     def apply(self, a, values, xp=np):
         z = values[0] * a
         return xp.tanh(0.5 * z)  # == (1 - e^-z) / (1 + e^-z)
 
     def apply_u(self, a, u, xp=np):
-        return self.apply(a, (xp.exp(u[0]),), xp)
+        return self.apply(a, (xp.exp(u[..., 0]),), xp)
 
     def log_prior(self, u, xp=np):
-        return _lp_gamma_log(u[0], 3.0, 1.0, xp)
+        return _lp_gamma_log(u[..., 0], 3.0, 1.0, xp)
 
     def init(self) -> np.ndarray:
         return np.array([np.log(2.0)])
@@ -188,7 +192,7 @@ class HillSaturation:
     prior_words = ("LogNormal(log 0.5, 1)", "LogNormal(0, 0.5)")
 
     def constrain(self, u, xp=np):
-        return (xp.exp(u[0]), xp.exp(u[1]))
+        return (xp.exp(u[..., 0]), xp.exp(u[..., 1]))
 
     def apply(self, a, values, xp=np):
         half, shape = values
@@ -198,10 +202,10 @@ class HillSaturation:
         return xp.where(pos, h, 0.0)
 
     def apply_u(self, a, u, xp=np):
-        return self.apply(a, (xp.exp(u[0]), xp.exp(u[1])), xp)
+        return self.apply(a, (xp.exp(u[..., 0]), xp.exp(u[..., 1])), xp)
 
     def log_prior(self, u, xp=np):
-        return _lp_lognormal_log(u[0], np.log(0.5), 1.0, xp) + _lp_lognormal_log(u[1], 0.0, 0.5, xp)
+        return _lp_lognormal_log(u[..., 0], np.log(0.5), 1.0, xp) + _lp_lognormal_log(u[..., 1], 0.0, 0.5, xp)
 
     def init(self) -> np.ndarray:
         return np.array([np.log(0.5), 0.0])
