@@ -56,8 +56,10 @@ def _register() -> None:
         "uplift",
         "bandits",
         "sendtime",
+        "copy",
         "budget",
         "language",
+        "monitor",
         "serve",
         "demo",
     ):
@@ -85,6 +87,7 @@ ALIASES = {
     ("evaluate", "budget"): "evaluate-budget",
     ("evaluate", "sentiment"): "evaluate-sentiment",
     ("evaluate", "intent"): "evaluate-intent",
+    ("monitor", "brand"): "monitor-brand",
     ("optimise", "budget"): "optimise-budget",
     ("evaluate", "sendtime"): "evaluate-sendtime",
     ("score", "sendtime"): "score-sendtime",

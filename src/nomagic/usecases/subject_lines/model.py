@@ -103,6 +103,47 @@ class SubjectLineModel:
         path.write_text(json.dumps(doc, indent=1) + "\n")
         return [path]
 
+    @classmethod
+    def load(cls, path) -> SubjectLineModel:
+        """Read a model written by :meth:`save` (a folder holding ``subject_lines_model.json``, or the file).
+
+        Plain JSON, no pickle: safe to read from anyone. A file with other features than this version's
+        is refused, so a model is never applied to features it was not trained on.
+        """
+        import json
+        from pathlib import Path
+
+        from nomagic.errors import InputError
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / "subject_lines_model.json"
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the subject-line model {path}: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("features") != list(FEATURES) or "mean_open_rate" not in doc:
+            raise InputError(
+                f"{path} is not a subject-line model of this nomagic version (its features differ); train it again"
+            )
+        m = cls(C=float(doc.get("C", 0.3)))
+        m.mean_ = float(doc["mean_open_rate"])
+        m.constant_ = "coef" not in doc
+        if not m.constant_:
+            sc = StandardScaler()
+            sc.mean_ = np.asarray(doc["scaler_mean"], float)
+            sc.scale_ = np.asarray(doc["scaler_scale"], float)
+            sc.var_ = sc.scale_**2
+            sc.n_features_in_ = len(FEATURES)
+            sc.n_samples_seen_ = 1
+            lr = LogisticRegression(C=m.C)
+            lr.coef_ = np.asarray([doc["coef"]], float)
+            lr.intercept_ = np.asarray([doc["intercept"]], float)
+            lr.classes_ = np.array([0.0, 1.0])
+            lr.n_features_in_ = len(FEATURES)
+            m.pipe_ = make_pipeline(sc, lr)
+        return m
+
     def drivers(self) -> list[dict]:
         """Standardised coefficients, strongest first, in the record's ``drivers`` shape (``feature, label,
         importance, share, direction, summary``) plus ``coefficient``."""

@@ -1,0 +1,99 @@
+"""Hand the passing candidates to a bandit experiment of ``nomagic serve``.
+
+The REST API's bandit experiments (``POST /api/v1/bandits/{experiment}/decide`` and ``/reward``, see
+docs/serve.md) keep each experiment's state in ``<experiments folder>/<name>.json`` as
+``{"arms", "successes", "failures"}``; the folder is ``bandits/`` next to the key file
+(``.nomagic/bandits`` beside the registry, or beside ``$NOMAGIC_KEYS``). :func:`write_experiment`
+creates that file with no trials yet, so the API serves the candidates as variants at once (Thompson
+sampling, 5 % exploration floor) and the dashboard lists the experiment. The arms are the copy itself:
+``decide`` answers with the line to send. Where each arm came from (template or generated, guardrail
+results, predicted open rates) is kept next to it in ``.nomagic/copy/<name>.json``, outside the
+experiments folder, so the API never mistakes it for an experiment.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> from nomagic.usecases.copy.brief import Candidate
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "bandits"
+>>> cs = [Candidate({"subject": s}, source="template", passed=True) for s in ("New: boots", "Discover boots")]
+>>> out = write_experiment(folder, "boots-autumn", cs, report={"source": "template"})
+>>> json.loads(out["path"].read_text())
+{'arms': ['New: boots', 'Discover boots'], 'successes': [0.0, 0.0], 'failures': [0.0, 0.0]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from nomagic.errors import InputError
+from nomagic.usecases.copy.brief import Candidate
+
+#: As the API checks experiment names (nomagic.serve.routes_bandits.NAME).
+NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+#: The API takes 2 to 20 arms per experiment.
+MIN_ARMS, MAX_ARMS = 2, 20
+
+
+def experiments_folder(url: str | None = None) -> Path:
+    """The folder the API keeps its bandit experiments in, for the warehouse at ``url``.
+
+    The same place as ``nomagic.serve.keys.keys_path(url).parent / "bandits"`` (computed here without
+    importing the server, which needs the ``serve`` extra).
+    """
+    env = os.environ.get("NOMAGIC_KEYS")
+    if env:
+        return Path(env).parent / "bandits"
+    from nomagic.lifecycle.registry import registry_root
+
+    return registry_root(url).parent / "bandits"
+
+
+def _atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_experiment(
+    folder, name: str, candidates: list[Candidate], *, report: dict | None = None, replace: bool = False
+) -> dict:
+    """Create experiment ``name`` with the passing ``candidates`` as arms (no trials yet).
+
+    Returns ``{"experiment", "path", "provenance", "arms"}``. Refuses a bad name, fewer than 2 or more than
+    20 arms, a candidate that failed its guardrails, and (unless ``replace``) an existing experiment:
+    its learnt successes would be lost.
+    """
+    if not NAME.match(name or ""):
+        raise InputError(f"bandit experiment name {name!r}: use letters, digits, '_', '-' and '.' (1-64 characters)")
+    failed = [c.text for c in candidates if not c.passed]
+    if failed:
+        raise InputError(f"only candidates that passed the guardrails go to a bandit; {failed[0]!r} did not")
+    arms = [c.text for c in candidates]
+    if len(set(arms)) != len(arms):
+        raise InputError("the bandit's arms must be distinct")
+    if not MIN_ARMS <= len(arms) <= MAX_ARMS:
+        raise InputError(
+            f"a bandit experiment needs {MIN_ARMS} to {MAX_ARMS} variants; {len(arms)} candidate(s) passed the "
+            "guardrails" + ("" if len(arms) < MIN_ARMS else " (use --arms to keep fewer)")
+        )
+    folder = Path(folder)
+    path = folder / f"{name}.json"
+    if path.exists() and not replace:
+        raise InputError(
+            f"the bandit experiment {name!r} exists already ({path}); choose another name, or replace it "
+            "(its learnt successes and failures are then lost)"
+        )
+    _atomic(path, json.dumps({"arms": arms, "successes": [0.0] * len(arms), "failures": [0.0] * len(arms)}))
+    provenance = folder.parent / "copy" / f"{name}.json"
+    doc = {"experiment": name, "arms": [c.as_dict() for c in candidates], **(report or {})}
+    _atomic(provenance, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return {"experiment": name, "path": path, "provenance": provenance, "arms": arms}
+
+
+__all__ = ["MAX_ARMS", "MIN_ARMS", "NAME", "experiments_folder", "write_experiment"]
