@@ -1,0 +1,309 @@
+"""Brand monitoring: mention volume and sentiment over time per brand, spike alerts, topics.
+
+:func:`monitor` takes mentions (text + time, and the brand in a column or found in the text) and
+returns one JSON-safe record:
+
+* ``series`` -- per brand and period: mentions and how many are positive / neutral / negative;
+* ``alerts`` -- periods where a brand's volume or its negative share jumped beyond what its own past
+  predicted (:mod:`.spikes`), each with the words that were unusually frequent in that period and two
+  example mentions, so the person who gets the alert sees *why* at a glance;
+* ``topics`` -- clusters of the mentions with readable labels (:mod:`.topics`), their size,
+  negative share and brands.
+
+Sentiment comes from, in this order: labels already in your data; a sentiment model you trained
+(``predictor``, e.g. the warehouse champion of ``nomagic train sentiment``); else the lexicon
+(VADER / textblob-de), which the record says plainly -- on tweets it reaches a macro-F1 of about 0.46
+against 0.79 for a trained model (bench/results/language.json). E-mail addresses, phone numbers and
+IBANs are masked before anything is kept.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nomagic.errors import InputError
+from nomagic.usecases.language.pii import mask_pii
+from nomagic.usecases.language.sentiment import POLARITIES
+from nomagic.usecases.language.spikes import SEASON, count_spikes, episodes, share_spikes
+
+Progress = Callable[[float, str], None]
+PERIODS = ("hour", "day", "week")
+_FREQ = {"hour": "h", "day": "D", "week": "W-MON"}
+
+
+def parse_brands(spec: str | Sequence[str]) -> dict[str, list[str]]:
+    """``"Acme=acme|acmeshop, Globex"`` -> ``{"Acme": ["acme", "acmeshop"], "Globex": ["Globex"]}``."""
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if str(s).strip()]
+    out: dict[str, list[str]] = {}
+    for item in items:
+        name, _, aliases = item.partition("=")
+        out[name.strip()] = [a.strip() for a in aliases.split("|") if a.strip()] or [name.strip()]
+    return out
+
+
+def _brand_pattern(alias: str) -> re.Pattern:
+    # "Virgin America" also matches @VirginAmerica and #virgin_america; never inside a longer word
+    words = [re.escape(w) for w in alias.split()]
+    return re.compile(r"(?<!\w)[@#]?" + r"[\s_]?".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+def find_brands(texts: Sequence[str], brands: dict[str, list[str]]) -> list[list[str]]:
+    """The brands each text mentions (a text may mention several, or none)."""
+    pats = {b: [_brand_pattern(a) for a in aliases] for b, aliases in brands.items()}
+    return [[b for b, ps in pats.items() if any(p.search(t) for p in ps)] for t in texts]
+
+
+def choose_period(times: pd.Series) -> str:
+    """Hours for up to two weeks of mentions, days up to half a year, weeks beyond."""
+    span = times.max() - times.min()
+    if span <= pd.Timedelta(days=14):
+        return "hour"
+    return "day" if span <= pd.Timedelta(days=183) else "week"
+
+
+def polarity_of(labels: Sequence) -> np.ndarray:
+    """User labels -> positive / neutral / negative by their first three letters (German too)."""
+    out = []
+    for v in labels:
+        s = str(v).strip().lower()
+        out.append(next((p for p in POLARITIES if s.startswith(p[:3])), "other"))
+    return np.asarray(out, dtype=object)
+
+
+def describe_peak(alert: dict) -> str:
+    """``"82 vs 17.3"`` for a volume alert, ``"78% vs 40%"`` for a share alert."""
+    p = alert["peak"]
+    if "expected" in p:
+        return f"{p['count']} vs {p['expected']}"
+    return f"{p['share']:.0%} vs {p['expected_share']:.0%}"
+
+
+def _spike_words(texts: Sequence[str], in_period: np.ndarray, exclude: Sequence[str], top: int = 5) -> list[str]:
+    """Words much more frequent in the spike period than in the brand's other mentions."""
+    from nomagic.usecases.language.topics import label_terms
+
+    if in_period.all() or not in_period.any():
+        return []
+    return label_terms(texts, in_period.astype(int), 2, exclude=exclude, top=top)[1]
+
+
+def monitor(
+    frame: pd.DataFrame,
+    *,
+    text: str,
+    time_col: str,
+    brand_col: str | None = None,
+    brands: dict[str, list[str]] | None = None,
+    label_col: str | None = None,
+    predictor=None,
+    predictor_words: str = "",
+    period: str = "auto",
+    topics: int | None | bool = None,
+    embedder=None,
+    z: float = 5.0,
+    min_count: int = 10,
+    window: int | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> dict:
+    """Volume, sentiment, alerts and topics of brand mentions; see the module docstring.
+
+    ``topics``: ``None`` chooses the number by silhouette, an int fixes it, ``False`` skips them.
+    ``window``: trailing periods behind each expectation (default 7 days' worth: 168 hours, 14 days
+    or 8 weeks).
+    """
+    tick = progress or (lambda f, m: None)
+    t0 = time.time()
+    for col in [text, time_col] + [c for c in (brand_col, label_col) if c]:
+        if col not in frame.columns:
+            raise InputError(f"column {col!r} not found; the data has: {', '.join(map(str, frame.columns))}")
+    if period not in ("auto", *PERIODS):
+        raise InputError(f"period must be auto, {', '.join(PERIODS)}; got {period!r}")
+    from nomagic.lifecycle.tabular import parse_times
+
+    warnings: list[str] = []
+    df = frame.reset_index(drop=True)
+    times = parse_times(df[time_col], time_col)
+    texts = ["" if pd.isna(v) else mask_pii(str(v)) for v in df[text]]
+    keep = times.notna().to_numpy() & np.array([bool(t.strip()) for t in texts])
+    if (~keep).sum():
+        warnings.append(f"{int((~keep).sum())} rows without a text or a readable time were left out")
+    df = df[keep].reset_index(drop=True)
+    times = times[keep].reset_index(drop=True)
+    texts = [t for t, k in zip(texts, keep, strict=True) if k]
+    if not texts:
+        raise InputError("no mentions with both a text and a readable time")
+    times = times.dt.tz_convert(None) if getattr(times.dt, "tz", None) is not None else times
+
+    tick(0.05, "finding brands")
+    if brand_col:
+        mention_brands = [[str(b)] if not pd.isna(b) and str(b).strip() else [] for b in df[brand_col]]
+    elif brands:
+        mention_brands = find_brands(texts, brands)
+    else:
+        mention_brands = [["all"]] * len(texts)
+    unmatched = sum(1 for b in mention_brands if not b)
+    if unmatched:
+        warnings.append(f"{unmatched} mentions name none of the brands and count only in the topics")
+
+    tick(0.1, "sentiment")
+    if label_col:
+        pol = polarity_of(df[label_col])
+        sentiment = {"source": f"labels in column {label_col!r}"}
+        other = int((pol == "other").sum())
+        if other:
+            warnings.append(f"{other} labels are not positive / neutral / negative and count as neither")
+    elif predictor is not None:
+        pol = polarity_of(predictor.predict(texts))
+        sentiment = {"source": predictor_words or "your trained sentiment model"}
+    else:
+        from nomagic.usecases.language.sentiment import LexiconSentiment
+
+        pol = polarity_of(LexiconSentiment().fit().predict(texts))
+        sentiment = {
+            "source": "lexicon (VADER for English, textblob-de for German)",
+            "caveat": "a lexicon knows no sarcasm or domain words: on airline tweets it reaches a macro-F1 of "
+            "about 0.46 against 0.79 for a model trained on labelled tweets; train one with "
+            "`nomagic evaluate sentiment` / `nomagic train sentiment` and pass it here",
+        }
+
+    period = choose_period(times) if period == "auto" else period
+    window = window or {"hour": 168, "day": 14, "week": 8}[period]
+    bucket = times.dt.to_period(_FREQ[period]).dt.start_time
+    index = pd.date_range(bucket.min(), bucket.max(), freq=_FREQ[period] if period != "week" else "7D")
+    rows = [(i, b) for i, bs in enumerate(mention_brands) for b in bs]
+    long = pd.DataFrame(
+        {
+            "brand": [b for _, b in rows],
+            "period": bucket.to_numpy()[[i for i, _ in rows]] if rows else [],
+            "polarity": pol[[i for i, _ in rows]] if rows else [],
+            "row": [i for i, _ in rows],
+        }
+    )
+    tick(0.2, "volume and alerts")
+    series, alerts = [], []
+    brand_names = sorted(long["brand"].unique(), key=lambda b: -int((long["brand"] == b).sum()))
+    for b in brand_names:
+        sub = long[long["brand"] == b]
+        table = pd.crosstab(sub["period"], sub["polarity"]).reindex(index, fill_value=0)
+        for p in POLARITIES:
+            if p not in table:
+                table[p] = 0
+        total = pd.Series(sub.groupby("period").size()).reindex(index, fill_value=0).to_numpy()
+        neg = table["negative"].to_numpy()
+        for t, start in enumerate(index):
+            series.append(
+                {
+                    "brand": b,
+                    "period": start.isoformat(),
+                    "mentions": int(total[t]),
+                    **{p: int(table[p].iloc[t]) for p in POLARITIES},
+                }
+            )
+        found = [
+            ("volume", e)
+            for e in episodes(count_spikes(total, window=window, cycle=SEASON.get(period), z=z, min_count=min_count))
+        ]
+        found += [
+            ("negative share", e)
+            for e in episodes(
+                share_spikes(neg, total, window=window, z=z, min_count=min_count, cycle=SEASON.get(period))
+            )
+        ]
+        brand_texts = [texts[i] for i in sub["row"].to_numpy()]
+        aliases = (brands or {}).get(b, [b])
+        periods = sub["period"].to_numpy()
+        for kind, e in found:
+            in_episode = (periods >= index[e["first"]]) & (periods <= index[e["last"]])
+            if kind == "negative share":
+                in_episode &= (sub["polarity"] == "negative").to_numpy()
+            peak = {k: v for k, v in e["peak"].items() if k != "index"}
+            alerts.append(
+                {
+                    "brand": b,
+                    "kind": kind,
+                    "start": index[e["first"]].isoformat(),
+                    "end": index[e["last"]].isoformat(),
+                    "periods": e["periods"],
+                    "peak_period": index[e["peak"]["index"]].isoformat(),
+                    "peak": peak,
+                    "new_source": kind == "volume" and bool(total[: e["first"]].sum() < min_count),
+                    "words": _spike_words(brand_texts, in_episode, [*aliases, b]),
+                    "examples": [brand_texts[i] for i in np.flatnonzero(in_episode)[:2]],
+                }
+            )
+    alerts.sort(key=lambda a: (a["start"], a["brand"]))
+
+    topic_out, topic_meta = [], {}
+    if topics is not False and len(texts) >= 20:
+        from nomagic.usecases.language.topics import find_topics
+
+        tick(0.4, "topics")
+        exclude = [x for b in brand_names for x in [b, *(brands or {}).get(b, [])]]
+        found_topics = find_topics(
+            texts,
+            k=topics if isinstance(topics, int) and topics > 0 else None,
+            embedder=embedder,
+            exclude=exclude,
+            seed=seed,
+            progress=lambda f, m: tick(0.4 + 0.5 * f, f"topics: {m}"),
+        )
+        topic_meta = {"features": found_topics.features, "k_choice": found_topics.k_choice}
+        for tp in found_topics.topics:
+            m = np.asarray(tp["members"])
+            per_brand: dict[str, int] = {}
+            for i in m:
+                for b in mention_brands[i]:
+                    per_brand[b] = per_brand.get(b, 0) + 1
+            topic_out.append(
+                {
+                    "topic": tp["topic"],
+                    "label": tp["label"],
+                    "terms": tp["terms"],
+                    "mentions": int(m.size),
+                    "negative_share": round(float((pol[m] == "negative").mean()), 3),
+                    "positive_share": round(float((pol[m] == "positive").mean()), 3),
+                    "brands": dict(sorted(per_brand.items(), key=lambda kv: -kv[1])),
+                    "examples": tp["examples"],
+                }
+            )
+    tick(1.0, "done")
+    return {
+        "use_case": "brand_monitoring",
+        "question": "What are people saying about our brands, and did anything unusual happen?",
+        "data": {
+            "mentions": len(texts),
+            "brands": brand_names,
+            "start": times.min().isoformat(),
+            "end": times.max().isoformat(),
+            "period": period,
+            "periods": len(index),
+        },
+        "sentiment": sentiment,
+        "totals": {
+            b: {
+                "mentions": int((long["brand"] == b).sum()),
+                **{p: int(((long["brand"] == b) & (long["polarity"] == p)).sum()) for p in POLARITIES},
+            }
+            for b in brand_names
+        },
+        "series": series,
+        "alerts": alerts,
+        "alert_rule": (
+            f"a {period}'s count is at least {min_count}, 1.5x and {z:g} standard deviations above what the "
+            f"previous {window} {period}s predicted (level, {'time-of-day' if period == 'hour' else 'weekday' if period == 'day' else 'no'} "
+            "pattern and over-dispersion from the past only)"
+        ),
+        "topics": topic_out,
+        "topic_model": topic_meta,
+        "warnings": warnings,
+        "seconds": round(time.time() - t0, 1),
+    }
+
+
+__all__ = ["choose_period", "describe_peak", "find_brands", "monitor", "parse_brands", "polarity_of"]
