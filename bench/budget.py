@@ -205,6 +205,8 @@ def part_pymc_example(skip_pymc: bool) -> dict:
         fits["nomagic_nuts"] = nomagic_fit(d, "date_week", "y", ch, ctl, inference="nuts")
     if not skip_pymc:
         fits["pymc_marketing"] = pymc_fit(d, "date_week", "y", ch, ctl)
+        # the same sampler with another seed: how often "at least as good" flips by Monte-Carlo noise alone
+        fits["pymc_marketing_seed1"] = pymc_fit(d, "date_week", "y", ch, ctl, seed=1)
     for name, res in fits.items():
         out[name] = _strip(res, ch)
         out[name]["contribution_errors"] = contribution_errors(
