@@ -7,6 +7,8 @@ tweets about six airlines over eight days of February 2015). Written to bench/re
    "Can't Tell" left out) are clustered *without* those labels; agreement with them is measured by
    NMI and adjusted Rand index. nomagic (sentence embeddings, k-means, k chosen by silhouette; and at
    k = the number of reasons) next to TF-IDF + k-means and LDA (scikit-learn) at the same k.
+   The same on German: GermEval 2017 dev documents about Deutsche Bahn with exactly one aspect
+   category other than "Allgemein", categories with >= 20 documents.
 2. **Spike alerts** -- real hourly series per airline (American left out: its collection starts on
    Feb 22). Into each series a burst of ``size x`` the series' median hourly volume is injected at a
    random hour after the first two days (200 trials per size, seed 0); recall = share of bursts
@@ -49,12 +51,61 @@ def _agreement(truth, labels) -> dict:
     }
 
 
-def topics(df: pd.DataFrame) -> dict:
+def _baselines(texts: list[str], truth, k: int, stop_words) -> dict:
+    """TF-IDF + k-means and LDA at the same k, on the same cleaned texts."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import LatentDirichletAllocation
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    from nomagic.usecases.language.topics import clean, find_topics
+    from nomagic.usecases.language.topics import clean
+
+    cleaned = [clean(x) for x in texts]
+    out = {}
+    t = time.perf_counter()
+    X = TfidfVectorizer(stop_words=stop_words, min_df=2, sublinear_tf=True).fit_transform(cleaned)
+    lab = KMeans(k, n_init=4, random_state=0).fit_predict(X)
+    out["tfidf_kmeans"] = {**_agreement(truth, lab), "k": k, "seconds": round(time.perf_counter() - t, 1)}
+    t = time.perf_counter()
+    C = CountVectorizer(stop_words=stop_words, min_df=2).fit_transform(cleaned)
+    theta = LatentDirichletAllocation(k, random_state=0).fit_transform(C)
+    out["lda"] = {**_agreement(truth, theta.argmax(1)), "k": k, "seconds": round(time.perf_counter() - t, 1)}
+    _log("baselines", out)
+    return out
+
+
+def topics_german() -> dict:
+    """GermEval 2017 dev: documents with exactly one aspect category other than 'Allgemein' (general),
+    categories with at least 20 such documents; the category is the truth the topics never see."""
+    import xml.etree.ElementTree as ET
+
+    from nomagic.usecases.language.topics import _stop_words, find_topics
+
+    root = ET.parse(HERE.parent.parent / "shared" / "data" / "german_sentiment" / "dev-2017-09-15.xml").getroot()
+    rows = []
+    for d in root.iter("Document"):
+        cats = {o.get("category").split("#")[0] for o in d.iter("Opinion")}
+        if len(cats) == 1 and "Allgemein" not in cats:
+            rows.append((d.findtext("text") or "", next(iter(cats))))
+    df = pd.DataFrame(rows, columns=["text", "aspect"]).drop_duplicates("text")
+    df = df[df["aspect"].map(df["aspect"].value_counts()) >= 20]
+    texts, truth = df["text"].tolist(), df["aspect"].to_numpy()
+    k = int(df["aspect"].nunique())
+    out = {"documents": len(texts), "aspects": df["aspect"].value_counts().to_dict()}
+    t = time.perf_counter()
+    fixed = find_topics(texts, k=k, exclude=["Bahn", "DB", "Deutsche Bahn"])
+    out["nomagic_k"] = {
+        **_agreement(truth, fixed.labels),
+        "k": k,
+        "labels": [x["label"] for x in fixed.topics],
+        "seconds": round(time.perf_counter() - t, 1),
+    }
+    _log("german nomagic k", out["nomagic_k"])
+    out.update(_baselines(texts, truth, k, _stop_words([])))
+    return out
+
+
+def topics(df: pd.DataFrame) -> dict:
+    from nomagic.usecases.language.topics import find_topics
 
     neg = df[(df["airline_sentiment"] == "negative") & df["negativereason"].notna()]
     neg = neg[neg["negativereason"] != "Can't Tell"].drop_duplicates("text")
@@ -81,16 +132,7 @@ def topics(df: pd.DataFrame) -> dict:
         "seconds": round(time.perf_counter() - t, 1),
     }
     _log("nomagic k", out["nomagic_k"])
-    cleaned = [clean(x) for x in texts]
-    t = time.perf_counter()
-    X = TfidfVectorizer(stop_words="english", min_df=2, sublinear_tf=True).fit_transform(cleaned)
-    lab = KMeans(k, n_init=4, random_state=0).fit_predict(X)
-    out["tfidf_kmeans"] = {**_agreement(truth, lab), "k": k, "seconds": round(time.perf_counter() - t, 1)}
-    t = time.perf_counter()
-    C = CountVectorizer(stop_words="english", min_df=2).fit_transform(cleaned)
-    theta = LatentDirichletAllocation(k, random_state=0).fit_transform(C)
-    out["lda"] = {**_agreement(truth, theta.argmax(1)), "k": k, "seconds": round(time.perf_counter() - t, 1)}
-    _log("baselines", out["tfidf_kmeans"], out["lda"])
+    out.update(_baselines(texts, truth, k, "english"))
     return out
 
 
@@ -156,6 +198,7 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
         "spikes": spikes(df),
         "topics": topics(df),
+        "topics_german": topics_german(),
     }
     res["seconds"] = round(time.perf_counter() - t0, 1)
     OUT.parent.mkdir(exist_ok=True)
