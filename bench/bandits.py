@@ -11,14 +11,20 @@
 2. **Simulation, 50 seeds**: a contextual yes/no world (4 arms, 3 features, logistic rates); 5,000
    decisions logged by a softmax policy with a floor; the new policy is 90 % greedy on a noisy copy
    of the true rates. Coverage of the true value by each estimator's 95 % CI (target >= 90 %), mean CI
-   widths (DR vs IPS). Then 5 Bernoulli arms (rates uniform in 2-10 %, like clicks, and in 20-50 %,
-   like opens), 20,000 decisions: cumulative regret of Thompson sampling (floor 5 % and 1 %), UCB1
-   and epsilon-greedy (10 % and 5 %) at 1k/5k/10k/20k decisions, medians and means over the seeds.
+   widths (DR vs IPS). Then **regret**: 5 Bernoulli arms (rates uniform in 2-10 %, like clicks, and in
+   20-50 %, like opens), 20,000 decisions: cumulative expected regret of Thompson sampling (floors 1, 2
+   and 5 %), UCB1 and epsilon-greedy (1, 2, 5 and 10 %), with common random numbers (the same reward
+   tape for every policy on a seed) and paired bootstrap 95 % CIs of the mean differences; the bar
+   "Thompson sampling's regret is below epsilon-greedy's" is met when the CI of mean(TS default - eps)
+   lies below 0 for eps 5 % and 10 % in both regimes. And **floors**: Thompson sampling logged in
+   waves with each floor, and the coverage / width of IPS, SNIPS and DR estimates of two new policies
+   from those logs (what the floor buys), next to its regret (what it costs).
 3. **Simulated e-mail world** (10,000 customers, 730 days, seed 0): the ``bandits`` use case (Thompson
    sampling per campaign vs the random A/B/C split), its time, and the off-policy estimate of
    "always send the truly best variant" (from truth_email_variants) against the random split.
 
-Run: ``nice python bench/bandits.py`` (about 2-4 minutes on 2 cores).
+Run: ``nice python bench/bandits.py`` (about 12 minutes on 2 shared cores: regret ~3, floors ~7);
+``--parts regret,floors`` runs only those parts and keeps the others from the existing results file.
 """
 
 from __future__ import annotations
@@ -34,12 +40,14 @@ import numpy as np
 import pandas as pd
 
 from nomagic.usecases.bandits import UCB1, EpsilonGreedy, ThompsonSampling, off_policy_value
+from nomagic.usecases.bandits.policies import DEFAULT_EXPLORATION
 from nomagic.usecases.bandits.sim import (
     BernoulliWorld,
     ContextualWorld,
     log_decisions_sim,
     policy_value,
     run_bandit,
+    run_logged,
     softmax_policy,
 )
 
@@ -179,18 +187,63 @@ def coverage_part() -> dict:
     }
 
 
-def regret_part(horizon: int = 20_000, checkpoints=(1_000, 5_000, 10_000, 20_000)) -> dict:
-    settings = {"click_rates_2_to_10pct": (0.02, 0.10), "open_rates_20_to_50pct": (0.20, 0.50)}
-    policies = {
-        "thompson_floor5": lambda s: ThompsonSampling(5, exploration=0.05, seed=s),
-        "thompson_floor1": lambda s: ThompsonSampling(5, exploration=0.01, seed=s),
-        "ucb1_floor5": lambda s: UCB1(5, exploration=0.05, seed=s),
-        "epsilon_greedy_10": lambda s: EpsilonGreedy(5, epsilon=0.10, seed=s),
-        "epsilon_greedy_5": lambda s: EpsilonGreedy(5, epsilon=0.05, seed=s),
+REGIMES = {"click_rates_2_to_10pct": (0.02, 0.10), "open_rates_20_to_50pct": (0.20, 0.50)}
+FLOORS = (0.01, 0.02, 0.05)
+
+
+def _pct(f: float) -> str:
+    return f"{f * 100:g}"
+
+
+def paired(a: np.ndarray, b: np.ndarray, n_boot: int = 10_000, seed: int = 0) -> dict:
+    """The paired difference a - b over the seeds: mean with a percentile bootstrap 95 % CI, median, wins."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    idx = np.random.default_rng(seed).integers(0, d.size, (n_boot, d.size))
+    boot = d[idx].mean(axis=1)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return {
+        "mean_difference": round(float(d.mean()), 2),
+        "ci95": [round(float(lo), 2), round(float(hi), 2)],
+        "median_difference": round(float(np.median(d)), 2),
+        "seeds_first_lower": int((d < 0).sum()),
+        "verdict": "lower" if hi < 0 else ("higher" if lo > 0 else "no clear difference"),
     }
-    out: dict = {"seeds": SEEDS, "arms": 5, "horizon": horizon}
+
+
+def _summary(x: np.ndarray, n_boot: int = 10_000, seed: int = 0) -> dict:
+    boot = x[np.random.default_rng(seed).integers(0, x.size, (n_boot, x.size))].mean(axis=1)
+    return {
+        "mean": round(float(x.mean()), 1),
+        "mean_ci95": [round(float(v), 1) for v in np.quantile(boot, [0.025, 0.975])],
+        "median": round(float(np.median(x)), 1),
+        "p90": round(float(np.quantile(x, 0.9)), 1),
+        "max": round(float(x.max()), 1),
+    }
+
+
+def regret_part(horizon: int = 20_000, checkpoints=(1_000, 5_000, 10_000, 20_000)) -> dict:
+    """Cumulative expected regret of each policy, 50 seeds, paired comparisons with common random numbers.
+
+    On every seed all policies meet the same arm rates and the same reward tape (the n-th pull of an
+    arm gives the same reward whichever policy pulls it); their differences per seed are compared with a
+    bootstrap 95 % CI of the mean difference (10,000 resamples of the seeds).
+    """
+    policies = {f"thompson_floor{_pct(f)}": (lambda s, f=f: ThompsonSampling(5, exploration=f, seed=s)) for f in FLOORS}
+    policies["ucb1_floor5"] = lambda s: UCB1(5, exploration=0.05, seed=s)
+    for e in (*FLOORS, 0.10):
+        policies[f"epsilon_greedy_{_pct(e)}"] = lambda s, e=e: EpsilonGreedy(5, epsilon=e, seed=s)
+    default_ts = f"thompson_floor{_pct(DEFAULT_EXPLORATION)}"
+    out: dict = {
+        "seeds": SEEDS,
+        "arms": 5,
+        "horizon": horizon,
+        "default_thompson": default_ts,
+        "common_random_numbers": "same arm rates and the same reward tape (reward of the n-th pull of each arm) "
+        "for every policy on a seed; the policies' own random choices are their own",
+    }
     t0 = time.perf_counter()
-    for setting, (lo, hi) in settings.items():
+    met = []
+    for setting, (lo, hi) in REGIMES.items():
         regret = {k: [] for k in policies}
         for seed in range(SEEDS):
             world = BernoulliWorld.random(5, lo, hi, seed=seed)
@@ -199,26 +252,123 @@ def regret_part(horizon: int = 20_000, checkpoints=(1_000, 5_000, 10_000, 20_000
                     run_bandit(make(seed), world, horizon, seed=seed)["regret"][np.array(checkpoints) - 1]
                 )
         arr = {k: np.asarray(v) for k, v in regret.items()}
+        end = {k: a[:, -1] for k, a in arr.items()}
+        pairs = {}
+        for e in (0.05, 0.10):  # the bar: the default Thompson sampling against epsilon-greedy 5 % and 10 %
+            pairs[f"{default_ts}_minus_epsilon_greedy_{_pct(e)}"] = paired(
+                end[default_ts], end[f"epsilon_greedy_{_pct(e)}"]
+            )
+        for f in FLOORS:  # matched exploration: the same uniform share
+            pairs[f"thompson_floor{_pct(f)}_minus_epsilon_greedy_{_pct(f)}"] = paired(
+                end[f"thompson_floor{_pct(f)}"], end[f"epsilon_greedy_{_pct(f)}"]
+            )
+            for e in (0.05, 0.10):
+                key = f"thompson_floor{_pct(f)}_minus_epsilon_greedy_{_pct(e)}"
+                pairs.setdefault(key, paired(end[f"thompson_floor{_pct(f)}"], end[f"epsilon_greedy_{_pct(e)}"]))
+        floor_pairs = {  # what a larger floor costs, paired
+            f"thompson_floor{_pct(a)}_minus_thompson_floor{_pct(b)}": paired(
+                end[f"thompson_floor{_pct(a)}"], end[f"thompson_floor{_pct(b)}"]
+            )
+            for a, b in ((0.01, 0.02), (0.02, 0.05), (0.01, 0.05))
+        }
+        bar = all(pairs[f"{default_ts}_minus_epsilon_greedy_{_pct(e)}"]["verdict"] == "lower" for e in (0.05, 0.10))
+        met.append(bar)
         out[setting] = {
-            "median_cumulative_regret": {
-                k: {str(c): round(float(np.median(a[:, j])), 1) for j, c in enumerate(checkpoints)}
-                for k, a in arr.items()
-            },
+            "at_horizon": {k: _summary(v) for k, v in end.items()},
             "mean_cumulative_regret": {
                 k: {str(c): round(float(np.mean(a[:, j])), 1) for j, c in enumerate(checkpoints)}
                 for k, a in arr.items()
             },
-            "p90_cumulative_regret_at_horizon": {
-                k: round(float(np.quantile(a[:, -1], 0.9)), 1) for k, a in arr.items()
+            "median_cumulative_regret": {
+                k: {str(c): round(float(np.median(a[:, j])), 1) for j, c in enumerate(checkpoints)}
+                for k, a in arr.items()
             },
-            "seeds_thompson_floor5_below_epsilon_greedy_10_at_horizon": int(
-                (arr["thompson_floor5"][:, -1] < arr["epsilon_greedy_10"][:, -1]).sum()
-            ),
+            "paired_differences_at_horizon": pairs,
+            "paired_differences_between_floors": floor_pairs,
+            "thompson_default_below_epsilon_greedy_5_and_10": bar,
         }
+    out["bar"] = {
+        "criterion": (
+            f"the paired bootstrap 95 % CI of mean regret({default_ts} - epsilon-greedy) at the horizon lies below 0, "
+            "for epsilon 5 % and 10 %, in both regimes"
+        ),
+        "met": bool(all(met)),
+    }
     out["floors"] = (
-        "thompson/ucb floor5: 5% uniform share (propensity >= 1% per arm); thompson_floor1: 1% (>= 0.2%); "
-        "epsilon-greedy: epsilon 10% / 5%"
+        "thompson/ucb floorF: a uniform share of F% mixed into the policy (every arm's propensity >= F%/5); "
+        "epsilon-greedy E: a share E at random"
     )
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def floors_part(horizon: int = 20_000, wave: int = 100, n_boot: int = 400) -> dict:
+    """The exploration floor's price and use: regret, and off-policy evaluation on the logs it leaves.
+
+    For each floor, Thompson sampling runs 20,000 decisions in waves of 100 (probabilities computed before
+    each wave, every decision logged with its propensity; common random numbers across floors). From each
+    seed's logs, IPS, SNIPS and DR (per-arm reward model) estimate two new policies' values: ``uniform``
+    (the even A/B/C split) and ``arm0`` (always one fixed arm, a random one since the rates are drawn at
+    random). The truth is exact (the arms' rates). Coverage of the truth by the 95 % intervals, mean width,
+    bias and RMSE over the 50 seeds, and the number of decisions the least-pulled arm got.
+    """
+    targets = {"uniform": lambda K: {k: 1.0 / K for k in range(K)}, "arm0": lambda K: {0: 1.0}}
+    est = ("ips", "snips", "dr")
+    out: dict = {
+        "seeds": SEEDS,
+        "arms": 5,
+        "horizon": horizon,
+        "wave": wave,
+        "bootstrap": n_boot,
+        "targets": list(targets),
+    }
+    t0 = time.perf_counter()
+    for setting, (lo, hi) in REGIMES.items():
+        res_setting = {}
+        for f in FLOORS:
+            reg, least = [], []
+            acc = {t: {k: {"cover": 0, "width": [], "err": []} for k in est} for t in targets}
+            for seed in range(SEEDS):
+                world = BernoulliWorld.random(5, lo, hi, seed=seed)
+                log = run_logged(ThompsonSampling(5, exploration=f, seed=seed), world, horizon, seed=seed, wave=wave)
+                reg.append(log["regret"][-1])
+                least.append(int(log["pulls"].min()))
+                for t, make in targets.items():
+                    pol = make(5)
+                    truth = float(sum(p * world.means[k] for k, p in pol.items()))
+                    r = off_policy_value(
+                        log["actions"],
+                        log["propensities"],
+                        log["rewards"],
+                        pol,
+                        reward_model="arm",
+                        n_boot=n_boot,
+                        seed=seed,
+                        estimators=est,
+                    )
+                    for k in est:
+                        lo_k, hi_k = r.estimates[k]["ci"]
+                        acc[t][k]["cover"] += int(lo_k <= truth <= hi_k)
+                        acc[t][k]["width"].append(hi_k - lo_k)
+                        acc[t][k]["err"].append(r.estimates[k]["value"] - truth)
+            res_setting[f"floor{_pct(f)}"] = {
+                "regret_at_horizon": _summary(np.asarray(reg)),
+                "least_pulled_arm_decisions": {"median": float(np.median(least)), "min": int(np.min(least))},
+                "ope": {
+                    t: {
+                        k: {
+                            "coverage_95": round(v["cover"] / SEEDS, 3),
+                            "mean_ci_width": round(float(np.mean(v["width"])), 5),
+                            "bias": round(float(np.mean(v["err"])), 5),
+                            "rmse": round(float(np.sqrt(np.mean(np.square(v["err"])))), 5),
+                        }
+                        for k, v in acc[t].items()
+                    }
+                    for t in targets
+                },
+            }
+            print(setting, f, json.dumps(res_setting[f"floor{_pct(f)}"]["ope"]["arm0"]["dr"]), flush=True)
+        out[setting] = res_setting
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
@@ -336,25 +486,49 @@ def world_part() -> dict:
     }
 
 
-def main() -> None:
+PARTS = {
+    "open_bandit_dataset": lambda: obd_part(),
+    "coverage": lambda: coverage_part(),
+    "regret": lambda: regret_part(),
+    "floors": lambda: floors_part(),
+    "email_world": lambda: world_part(),
+}
+
+
+def main(argv=None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="comma-separated parts to run (default: all); the others are kept from the existing results file",
+    )
+    args = ap.parse_args(argv)
+    parts = [x.strip() for x in args.parts.split(",") if x.strip()]
+    unknown = [x for x in parts if x not in PARTS]
+    if unknown:
+        ap.error(f"unknown part(s) {unknown}; choose from {list(PARTS)}")
     t0 = time.perf_counter()
-    results = {
-        "command": "nice python bench/bandits.py",
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-    }
-    print("open bandit dataset ...", flush=True)
-    results["open_bandit_dataset"] = obd_part()
-    print(json.dumps(results["open_bandit_dataset"]["relative_error_30_bootstrap"]), flush=True)
-    print("coverage over 50 seeds ...", flush=True)
-    results["coverage"] = coverage_part()
-    print(json.dumps(results["coverage"]["coverage_95"]), flush=True)
-    print("regret over 50 seeds ...", flush=True)
-    results["regret"] = regret_part()
-    print(json.dumps(results["regret"]["click_rates_2_to_10pct"]["median_cumulative_regret"]), flush=True)
-    print("simulated e-mail world ...", flush=True)
-    results["email_world"] = world_part()
-    results["seconds"] = round(time.perf_counter() - t0, 1)
+    results = json.loads(OUT.read_text()) if OUT.exists() and len(parts) < len(PARTS) else {}
+    results.update(
+        {
+            "command": "nice python bench/bandits.py",
+            "python": sys.version.split()[0],
+            "machine": platform.machine(),
+        }
+    )
+    results.setdefault("part_commands", {})
+    for name in parts:
+        print(f"{name} ...", flush=True)
+        t1 = time.perf_counter()
+        results[name] = PARTS[name]()
+        results["part_commands"][name] = "nice python bench/bandits.py" + (
+            "" if len(parts) == len(PARTS) else f" --parts {','.join(parts)}"
+        )
+        print(f"{name} done in {time.perf_counter() - t1:.0f} s", flush=True)
+    if len(parts) == len(PARTS):
+        results["seconds"] = round(time.perf_counter() - t0, 1)
     OUT.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"wrote {OUT}")
 

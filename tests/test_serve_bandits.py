@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from nomagic.serve import ServeConfig, create_app  # noqa: E402
 from nomagic.serve.keys import KeyStore  # noqa: E402
+from nomagic.serve.routes_bandits import EXPLORATION  # noqa: E402
 from nomagic.simulate import simulate  # noqa: E402
 from nomagic.warehouse import connect  # noqa: E402
 
@@ -43,7 +44,7 @@ def test_decide_reward_and_the_decisions_table(api):
             r = client.post("/api/v1/bandits/subject-test/decide", json={"unit_id": f"u{i}", "arms": arms}, headers=h)
             assert r.status_code == 200, r.text
             d = r.json()
-            assert d["action"] in arms and 0.05 / 3 - 1e-9 <= d["propensity"] <= 1
+            assert d["action"] in arms and EXPLORATION / 3 - 1e-9 <= d["propensity"] <= 1
             seen.append(d)
             ok = client.post(
                 "/api/v1/bandits/subject-test/reward",

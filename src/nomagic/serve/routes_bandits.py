@@ -23,12 +23,12 @@ from pydantic import BaseModel, Field
 
 from nomagic.serve.schemas import Error, Strict
 from nomagic.serve.security import require
+from nomagic.usecases.bandits.policies import DEFAULT_EXPLORATION as EXPLORATION
 from nomagic.usecases.bandits.policies import ThompsonSampling
 from nomagic.usecases.bandits.stopping import stopping_rule
 
 router = APIRouter(tags=["bandits"])
 MODEL_VERSION = "thompson-sampling-api-1"
-EXPLORATION = 0.05
 MAX_OPEN_DECISIONS = 1_000_000
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ERRORS = {

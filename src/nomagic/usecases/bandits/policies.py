@@ -37,6 +37,11 @@ import numpy as np
 
 from nomagic.errors import InputError
 
+#: the default uniform exploration share of Thompson sampling, UCB1, LinUCB and linear Thompson sampling
+#: (every arm's propensity stays at or above ``DEFAULT_EXPLORATION / n_arms``); see docs/bandits.md
+#: for how it was chosen (regret against off-policy evaluation quality)
+DEFAULT_EXPLORATION = 0.02
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -65,7 +70,7 @@ class _Bandit:
 
     contextual = False
 
-    def __init__(self, arms, *, exploration: float = 0.05, seed=None):
+    def __init__(self, arms, *, exploration: float = DEFAULT_EXPLORATION, seed=None):
         self.arms = arms
         self.exploration = exploration
         self.seed = seed
@@ -206,7 +211,7 @@ class ThompsonSampling(_Bandit):
         *,
         prior_alpha: float = 1.0,
         prior_beta: float = 1.0,
-        exploration: float = 0.05,
+        exploration: float = DEFAULT_EXPLORATION,
         n_draws: int = 4000,
         seed=None,
     ):
@@ -300,7 +305,7 @@ class UCB1(_Counting):
     every propensity above zero.
     """
 
-    def __init__(self, arms, *, c: float = 1.0, exploration: float = 0.05, seed=None):
+    def __init__(self, arms, *, c: float = 1.0, exploration: float = DEFAULT_EXPLORATION, seed=None):
         super().__init__(arms, exploration=exploration, seed=seed)
         self.c = c
 
@@ -325,7 +330,15 @@ class _Linear(_Bandit):
 
     contextual = True
 
-    def __init__(self, arms, *, alpha: float = 1.0, fit_intercept: bool = True, exploration: float = 0.05, seed=None):
+    def __init__(
+        self,
+        arms,
+        *,
+        alpha: float = 1.0,
+        fit_intercept: bool = True,
+        exploration: float = DEFAULT_EXPLORATION,
+        seed=None,
+    ):
         super().__init__(arms, exploration=exploration, seed=seed)
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -382,7 +395,7 @@ class LinearThompsonSampling(_Linear):
         alpha: float = 1.0,
         v: float = 0.25,
         fit_intercept: bool = True,
-        exploration: float = 0.05,
+        exploration: float = DEFAULT_EXPLORATION,
         n_draws: int = 1000,
         seed=None,
     ):
@@ -419,7 +432,7 @@ class LinUCB(_Linear):
         alpha: float = 1.0,
         c: float = 1.0,
         fit_intercept: bool = True,
-        exploration: float = 0.05,
+        exploration: float = DEFAULT_EXPLORATION,
         seed=None,
     ):
         super().__init__(arms, alpha=alpha, fit_intercept=fit_intercept, exploration=exploration, seed=seed)
@@ -445,6 +458,7 @@ POLICIES = {
 
 
 __all__ = [
+    "DEFAULT_EXPLORATION",
     "POLICIES",
     "Decision",
     "EpsilonGreedy",

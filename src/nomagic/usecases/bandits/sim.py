@@ -3,7 +3,9 @@
 * :class:`BernoulliWorld` — K yes/no arms with fixed rates (subject lines, creatives);
 * :class:`ContextualWorld` — yes/no rewards whose rate depends on the customer (logistic in a few
   features), so the best arm differs by customer;
-* :func:`run_bandit` — play a policy for a horizon; the cumulative (expected) regret;
+* :func:`run_bandit` — play a policy for a horizon; the cumulative (expected) regret; rewards from a
+  :func:`reward_tape`, so policies compared on one seed share their random rewards;
+* :func:`run_logged` — the same in waves, every decision logged with its propensity (for OPE);
 * :func:`log_decisions_sim` — decisions of a known logging policy, for off-policy evaluation.
 
 Examples
@@ -97,23 +99,37 @@ def policy_value(world: ContextualWorld, policy_proba, n: int = 200_000, seed: i
     return float((policy_proba(X) * world.rates(X)).sum(axis=1).mean())
 
 
+def reward_tape(world: BernoulliWorld, horizon: int, seed: int = 0) -> np.ndarray:
+    """A (n_arms, horizon) yes/no table: the reward of the ``n``-th pull of arm ``k`` is ``tape[k, n]``.
+
+    Every policy played on the same world and seed meets the same rewards, pull for pull (common random
+    numbers): two policies that pull arm ``k`` equally often see exactly the same successes there, so a
+    difference in regret comes from the choices, not from luckier draws.
+    """
+    u = np.random.default_rng(seed).random((world.n_arms, horizon))
+    return (u < world.means[:, None]).astype(float)
+
+
 def run_bandit(policy, world: BernoulliWorld, horizon: int = 10_000, seed: int = 0, batch: int = 1) -> dict:
     """Play ``policy`` against ``world`` for ``horizon`` decisions, learning after every ``batch``.
 
-    Returns ``actions``, ``rewards`` and ``regret`` (cumulative expected regret: the best rate minus the
-    chosen arm's rate, summed).
+    Rewards come from :func:`reward_tape` (``seed``), so policies compared on the same world and seed
+    share their random rewards. Returns ``actions``, ``rewards``, ``regret`` (cumulative expected
+    regret: the best rate minus the chosen arm's rate, summed) and ``pulls``.
     """
-    rng = np.random.default_rng(seed)
+    tape = reward_tape(world, horizon, seed)
     policy.fit([], [])
     K = world.n_arms
     actions = np.zeros(horizon, dtype=np.int64)
     rewards = np.zeros(horizon)
+    used = np.zeros(K, dtype=np.int64)
     pend_a: list = []
     pend_r: list = []
     for t in range(horizon):
         k = policy._sample()
         actions[t] = k
-        rewards[t] = float(rng.random() < world.means[k])
+        rewards[t] = tape[k, used[k]]
+        used[k] += 1
         pend_a.append(k)
         pend_r.append(rewards[t])
         if len(pend_a) >= batch:
@@ -124,4 +140,51 @@ def run_bandit(policy, world: BernoulliWorld, horizon: int = 10_000, seed: int =
     return {"actions": actions, "rewards": rewards, "regret": regret, "pulls": np.bincount(actions, minlength=K)}
 
 
-__all__ = ["BernoulliWorld", "ContextualWorld", "log_decisions_sim", "policy_value", "run_bandit", "softmax_policy"]
+def run_logged(policy, world: BernoulliWorld, horizon: int = 10_000, seed: int = 0, wave: int = 100) -> dict:
+    """Play ``policy`` in waves of ``wave`` decisions, logging every decision's propensity.
+
+    Before each wave the policy's probabilities are computed once (:meth:`predict_proba`, with its
+    exploration floor; Monte Carlo for Thompson sampling) and every decision of the wave is drawn from
+    exactly them, so the logged propensity is the probability the action really had. The policy learns
+    after each wave (as e-mails go out in batches). Rewards come from :func:`reward_tape`.
+    Returns ``actions``, ``propensities``, ``rewards``, ``regret`` (cumulative expected) and ``pulls``.
+    """
+    tape = reward_tape(world, horizon, seed)
+    rng = np.random.default_rng([seed, 7])
+    policy.fit([], [])
+    K = world.n_arms
+    actions = np.zeros(horizon, dtype=np.int64)
+    props = np.zeros(horizon)
+    rewards = np.zeros(horizon)
+    used = np.zeros(K, dtype=np.int64)
+    for start in range(0, horizon, wave):
+        stop = min(start + wave, horizon)
+        p = policy.predict_proba(n=1)[0]
+        a = np.minimum((rng.random(stop - start)[:, None] > np.cumsum(p)[None, :]).sum(axis=1), K - 1)
+        r = np.empty(a.size)
+        for i, k in enumerate(a):
+            r[i] = tape[k, used[k]]
+            used[k] += 1
+        actions[start:stop], props[start:stop], rewards[start:stop] = a, p[a], r
+        policy._learn(a.astype(np.int64), r, None)
+        policy.t_ += a.size
+    regret = np.cumsum(world.means.max() - world.means[actions])
+    return {
+        "actions": actions,
+        "propensities": props,
+        "rewards": rewards,
+        "regret": regret,
+        "pulls": np.bincount(actions, minlength=K),
+    }
+
+
+__all__ = [
+    "BernoulliWorld",
+    "ContextualWorld",
+    "log_decisions_sim",
+    "policy_value",
+    "reward_tape",
+    "run_bandit",
+    "run_logged",
+    "softmax_policy",
+]

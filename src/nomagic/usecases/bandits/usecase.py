@@ -6,7 +6,7 @@
   something was sent* (its propensity divided by one minus the campaign's control share).
 * **The new policy**: in every campaign, Thompson sampling learns from the first ``learn_share`` of
   the sends (in time order) and then chooses each later send's subject line with the probability
-  that it is the best (5 % exploration floor). The stopping rule says for each campaign whether the
+  that it is the best (2 % exploration share, ``DEFAULT_EXPLORATION``). The stopping rule says for each campaign whether the
   first part already made us 95 % sure that no variant is more than 1 % better.
 * **Evaluation**: on the later sends only, off-policy (IPS, self-normalised IPS, direct method and
   doubly robust with a per-campaign-and-variant reward model) against the logged random policy, with
@@ -29,7 +29,7 @@ import pandas as pd
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.record import fingerprint_frame, make_record
 from nomagic.usecases.bandits.ope import POLICY_METRICS, off_policy_value
-from nomagic.usecases.bandits.policies import ThompsonSampling
+from nomagic.usecases.bandits.policies import DEFAULT_EXPLORATION, ThompsonSampling
 from nomagic.usecases.bandits.stopping import stopping_rule
 from nomagic.warehouse.readiness import Requirements
 
@@ -103,7 +103,7 @@ class Bandits:
         *,
         reward: str = "opened",
         learn_share: float = 0.5,
-        exploration: float = 0.05,
+        exploration: float = DEFAULT_EXPLORATION,
         min_sends: int = 100,
         threshold: float = 0.01,
         confidence: float = 0.95,

@@ -5,7 +5,7 @@ docs/serve.md) keep each experiment's state in ``<experiments folder>/<name>.jso
 ``{"arms", "successes", "failures"}``; the folder is ``bandits/`` next to the key file
 (``.nomagic/bandits`` beside the registry, or beside ``$NOMAGIC_KEYS``). :func:`write_experiment`
 creates that file with no trials yet, so the API serves the candidates as variants at once (Thompson
-sampling, 5 % exploration floor) and the dashboard lists the experiment. The arms are the copy itself:
+sampling, 2 % exploration floor) and the dashboard lists the experiment. The arms are the copy itself:
 ``decide`` answers with the line to send. Where each arm came from (template or generated, guardrail
 results, predicted open rates) is kept next to it in ``.nomagic/copy/<name>.json``, outside the
 experiments folder, so the API never mistakes it for an experiment.
