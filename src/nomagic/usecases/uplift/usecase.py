@@ -146,7 +146,10 @@ class Uplift:
             feats = self.customer_frame(wh, pd.Timestamp(month))
             sub = msgs[msgs["_month"] == month].merge(feats, left_on="customer_id", right_on=F.UNIT, how="inner")
             parts.append(sub.drop(columns=[F.UNIT, "_month"]))
-        return pd.concat(parts, ignore_index=True)
+        out = pd.concat(parts, ignore_index=True)
+        # messages to customers who signed up after the first of the month have no features at that day
+        out.attrs["left_out"] = int(len(msgs) - len(out))
+        return out
 
     def customer_frame(self, wh, as_of: pd.Timestamp) -> pd.DataFrame:
         """The shared customer features at ``as_of`` plus the customer's whole e-mail history."""
@@ -211,6 +214,13 @@ class Uplift:
                 progress=lambda f, m: tick(0.35 + 0.65 * f, m),
             )
             ev.test = pd.concat([test[["customer_id", "campaign_id", "sent_at"]], ev.test], axis=1)
+            left_out = train.attrs.get("left_out", 0) + test.attrs.get("left_out", 0)
+            if left_out:
+                ev.record["warnings"] = [
+                    *(ev.record.get("warnings") or []),
+                    f"{left_out:,} messages to customers who signed up after the first day of the month of sending "
+                    "were left out: the features are taken at that day, when they were not yet customers",
+                ]
             return ev
         except NotReadyError as exc:
             return UpliftEvaluation(record=not_ready_record(str(exc), data, split))
