@@ -74,7 +74,13 @@ def test_cli_subject_lines(tmp_path, capsys):
     main(["suggest-subject", "--data", str(f), "--subject", "subject", "--opened", "opened",
           "--candidates", "Hallo {first_name}!", "Newsletter"])  # fmt: skip
     out = capsys.readouterr().out
-    assert "Hallo {first_name}!" in out
+    assert out.index("Hallo {first_name}!") < out.index("Newsletter") and "beat the historical" in out
+    flat = tmp_path / "flat.csv"
+    history(signal=False).to_csv(flat, index=False)
+    main(["suggest-subject", "--data", str(flat), "--subject", "subject", "--opened", "opened",
+          "--candidates", "Newsletter", "Hallo {first_name}!"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "did NOT beat" in " ".join(out.split()) and out.index("Newsletter") < out.index("Hallo {first_name}!")
     bad = history().head(100)
     bad["opened"] = bad["opened"].astype(str)
     bad.loc[5, "opened"] = "maybe"

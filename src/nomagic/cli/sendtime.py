@@ -161,28 +161,37 @@ def suggest_subject(
     opened: str = typer.Option(..., "--opened", help="Column with the open time or a 0/1 flag."),
     candidates: bool = typer.Option(False, "--candidates", help="The candidate lines follow."),
 ) -> None:
-    """Rank candidate subject lines by their predicted open rate, from a model trained on your own send history."""
-    from nomagic.usecases.subject_lines import SubjectLineModel, features, read_history
+    """Rank candidate subject lines by their predicted open rate, from a model trained on your own send history.
+
+    The model is judged on your later sends first; when it does not beat the historical average, the
+    lines keep your order and the output says that the ranking would not be better than chance.
+    """
+    from nomagic.cli.ui import progress_bar
+    from nomagic.usecases.copy.scoring import SubjectScorer
+    from nomagic.usecases.subject_lines import features, read_history
 
     if not lines:
         raise InputError('give candidate subject lines, e.g. --candidates "Your voucher" "Last chance: 20% off"')
     df = read_frame(data, [subject, opened])
     hist = read_history(df, subject, opened, None, source=str(data))
-    model = SubjectLineModel().fit(hist["subject"], hist["opened"])
-    p = model.predict_open_rate(lines)
+    with progress_bar("judging the subject-line model") as tick:
+        scorer = SubjectScorer.from_history(hist, source=str(data), progress=tick)
     f = features(lines)
-    t = Table(title=f"predicted open rate (history: {len(hist):,} sends, average {hist['opened'].mean():.3f})")
+    order = list(range(len(lines)))
+    t = Table(
+        title=f"candidate subject lines (history: {len(hist):,} sends, average open rate {hist['opened'].mean():.3f})"
+    )
     t.add_column("subject line", overflow="fold")
     t.add_column("predicted", justify="right")
     t.add_column("language")
-    for i in sorted(range(len(lines)), key=lambda i: -p[i]):
-        t.add_row(lines[i], f"{p[i]:.3f}", f["lang"].iloc[i])
+    if scorer.model is not None:
+        p = scorer.model.predict_open_rate(lines)
+        if scorer.trusted:
+            order.sort(key=lambda i: -p[i])
+    for i in order:
+        t.add_row(lines[i], f"{p[i]:.3f}" if scorer.model is not None else "-", f["lang"].iloc[i])
     console.print(t)
-    console.print(
-        "Predictions only rank lines as well as `nomagic evaluate-subject-lines` showed on your data; "
-        "test the best ones in an A/B split.",
-        highlight=False,
-    )
+    console.print(scorer.caveat, highlight=False)
 
 
 app.command("evaluate-sendtime")(evaluate_sendtime)
