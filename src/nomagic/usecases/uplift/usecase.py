@@ -138,6 +138,7 @@ class Uplift:
             return msgs
         msgs["sent_at"] = pd.to_datetime(msgs["sent_at"])
         msgs["_month"] = msgs["sent_at"].map(_month_start)
+        msgs["_row"] = range(len(msgs))
         parts = []
         months = sorted(msgs["_month"].unique())
         for i, month in enumerate(months):
@@ -147,8 +148,31 @@ class Uplift:
             sub = msgs[msgs["_month"] == month].merge(feats, left_on="customer_id", right_on=F.UNIT, how="inner")
             parts.append(sub.drop(columns=[F.UNIT, "_month"]))
         out = pd.concat(parts, ignore_index=True)
-        # messages to customers who signed up after the first of the month have no features at that day
-        out.attrs["left_out"] = int(len(msgs) - len(out))
+        # messages without features: customers without profiling consent (never profiled, by design) or
+        # customers who signed up after the first of the month (not yet customers at the feature date)
+        missing = msgs[~msgs["_row"].isin(out["_row"])]
+        out = out.drop(columns="_row")
+        c = wh.table("customers")
+        created = c.select(c.customer_id, c.created_at).execute().set_index("customer_id")["created_at"]
+        new = pd.to_datetime(created.reindex(missing["customer_id"]).to_numpy()) >= missing["_month"].to_numpy()
+        out.attrs["left_out"] = {"new": int(new.sum()), "no_consent": int((~new).sum())}
+        return out
+
+    @staticmethod
+    def _left_out_words(*frames: pd.DataFrame) -> list[str]:
+        new = sum(f.attrs.get("left_out", {}).get("new", 0) for f in frames)
+        no_consent = sum(f.attrs.get("left_out", {}).get("no_consent", 0) for f in frames)
+        out = []
+        if no_consent:
+            out.append(
+                f"{no_consent:,} messages to customers without profiling consent (or missing from the customers "
+                "table) were left out: they are never profiled"
+            )
+        if new:
+            out.append(
+                f"{new:,} messages to customers who signed up after the first day of the month of sending were left "
+                "out: the features are taken at that day, when they were not yet customers"
+            )
         return out
 
     def customer_frame(self, wh, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -214,13 +238,7 @@ class Uplift:
                 progress=lambda f, m: tick(0.35 + 0.65 * f, m),
             )
             ev.test = pd.concat([test[["customer_id", "campaign_id", "sent_at"]], ev.test], axis=1)
-            left_out = train.attrs.get("left_out", 0) + test.attrs.get("left_out", 0)
-            if left_out:
-                ev.record["warnings"] = [
-                    *(ev.record.get("warnings") or []),
-                    f"{left_out:,} messages to customers who signed up after the first day of the month of sending "
-                    "were left out: the features are taken at that day, when they were not yet customers",
-                ]
+            ev.record["warnings"] = [*(ev.record.get("warnings") or []), *self._left_out_words(train, test)]
             return ev
         except NotReadyError as exc:
             return UpliftEvaluation(record=not_ready_record(str(exc), data, split))
