@@ -83,3 +83,50 @@ def test_faq_answers_with_its_source_and_hands_off_the_unrelated(api):
     with connect(client.app.state.url) as wh:
         d = wh.table("decisions").filter(lambda t: t.use_case == "faq").execute()
     assert set(d["action"]) >= {str(entry["document_id"]), "handoff"} and set(d["unit_id"]) == {"anonymous"}
+
+
+def _storm(labels: bool) -> list[dict]:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2026-03-01")
+    out = []
+    for h in range(10 * 24):
+        for _ in range(rng.poisson(3)):
+            out.append({"text": "nice shop @Acme", "time": (start + pd.Timedelta(hours=h)).isoformat()})
+    for i in range(60):
+        out.append(
+            {
+                "text": f"@Acme my parcel is late again #{i}",
+                "time": (start + pd.Timedelta(days=8, hours=10)).isoformat(),
+            }
+        )
+    for m in out:
+        if labels:
+            m["label"] = "negative" if "late" in m["text"] else "positive"
+    return out
+
+
+def test_monitor_finds_the_storm(api):
+    client, keys, _, _ = api
+    h = {"X-API-Key": keys["analyst"]}
+    r = client.post("/api/v1/monitor", json={"mentions": _storm(True), "brands": {"Acme": ["acme"]}}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["data"]["brands"] == ["Acme"] and body["sentiment"]["source"].startswith("labels")
+    assert {a["kind"] for a in body["alerts"]} == {"volume", "negative share"}
+    assert any("parcel" in w or "late" in w for a in body["alerts"] for w in a["words"])
+    r = client.post("/api/v1/monitor", json={"mentions": _storm(False)[:50]}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["sentiment"]["source"].startswith(("the registry", "lexicon"))
+
+
+def test_monitor_bad_input(api):
+    client, keys, _, _ = api
+    h = {"X-API-Key": keys["analyst"]}
+    bad_time = [{"text": "hello", "time": "1066-10-14T09:00:00"}]
+    assert client.post("/api/v1/monitor", json={"mentions": bad_time}, headers=h).status_code == 422
+    assert client.post("/api/v1/monitor", json={"mentions": []}, headers=h).status_code == 422
+    viewer = {"X-API-Key": keys["viewer"]}
+    assert client.post("/api/v1/monitor", json={"mentions": _storm(True)[:5]}, headers=viewer).status_code == 403

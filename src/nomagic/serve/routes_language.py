@@ -2,7 +2,9 @@
 
 ``POST /api/v1/sentiment`` classifies a text with the sentiment champion of the registry (trained on
 your labelled documents by ``nomagic train sentiment`` or the demo) or, without one, with the
-lexicon baseline (VADER / textblob-de), and says which. ``POST /api/v1/faq`` answers from the
+lexicon baseline (VADER / textblob-de), and says which. ``POST /api/v1/monitor`` turns a batch of
+brand mentions into volume and sentiment per period, spike alerts and (on request) topics -- the
+record of ``nomagic monitor brand``. ``POST /api/v1/faq`` answers from the
 ``documents`` rows with ``source = 'faq'``, citing the source document, or hands off to a person
 when it is not sure; each answer (the source document, or ``handoff``) is logged as a decision. Texts are never logged; personal data (e-mail addresses, phone numbers,
 IBANs) is masked before a text is classified. Both need the ``nlp`` extra; without it they
@@ -12,9 +14,11 @@ answer 404 with the install hint. Models load on first use and stay loaded.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from nomagic.errors import NomagicError
 from nomagic.serve.schemas import Error, Strict
@@ -45,6 +49,42 @@ class SentimentResponse(BaseModel):
     probabilities: dict[str, float] = Field(default_factory=dict, description="Per class; empty for the lexicon.")
     scorer: str = Field(..., description="model (the registry's champion) or lexicon (the baseline)")
     model_version: str
+
+
+class Mention(Strict):
+    text: str = Text
+    time: datetime = Field(..., description="When it was posted (ISO 8601; a zone is converted to UTC).")
+    brand: str | None = Field(None, max_length=200, description="The brand it is about; else found by `brands`.")
+    label: str | None = Field(None, max_length=50, description="A known sentiment label, if any.")
+
+    @field_validator("time")
+    @classmethod
+    def _plausible(cls, v: datetime) -> datetime:
+        if not 1970 <= v.year <= 2200:
+            raise ValueError("time must lie between 1970 and 2200")
+        return v
+
+
+class MonitorRequest(Strict):
+    mentions: list[Mention] = Field(..., min_length=1, max_length=20_000)
+    brands: dict[str, list[str]] | None = Field(
+        None, max_length=50, description="Brands to find in the text, with aliases: {'Acme': ['acme', 'acmeshop']}."
+    )
+    period: Literal["auto", "hour", "day", "week"] = "auto"
+    topics: int = Field(0, ge=0, le=30, description="0: no topics (fast); N: N topic clusters.")
+    z: float = Field(5.0, ge=2.0, le=20.0, description="Alert threshold in standard deviations.")
+    min_count: int = Field(10, ge=1, le=1_000_000, description="Least mentions in a period for an alert.")
+
+
+class MonitorResponse(BaseModel):
+    data: dict[str, Any]
+    sentiment: dict[str, Any]
+    totals: dict[str, Any]
+    series: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    alert_rule: str
+    topics: list[dict[str, Any]]
+    warnings: list[str]
 
 
 class FaqRequest(Strict):
@@ -116,6 +156,44 @@ def sentiment(body: SentimentRequest, request: Request, key=Depends(require("ana
     except NomagicError as exc:  # the nlp extra is missing, or a model cannot load
         raise HTTPException(404, str(exc)) from exc
     return SentimentResponse(label=label, probabilities=probs, scorer=scorer, model_version=version)
+
+
+@router.post(
+    "/monitor", response_model=MonitorResponse, responses=_ERRORS, summary="Volume, sentiment, alerts of mentions"
+)
+def monitor_mentions(body: MonitorRequest, request: Request, key=Depends(require("analyst"))):
+    import pandas as pd
+
+    from nomagic.usecases.language._deps import HINT
+    from nomagic.usecases.language.monitor import monitor
+
+    rows = [m.model_dump() for m in body.mentions]
+    frame = pd.DataFrame(rows)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.tz_convert(None)
+    labelled = frame["label"].notna().all()
+    try:
+        predictor, words = None, ""
+        if not labelled:
+            model, scorer, version = _sentiment_model(request)
+            if scorer == "model":
+                predictor, words = model, f"the registry's sentiment champion ({version})"
+        rec = monitor(
+            frame,
+            text="text",
+            time_col="time",
+            brand_col="brand" if frame["brand"].notna().any() else None,
+            brands=body.brands,
+            label_col="label" if labelled else None,
+            predictor=predictor,
+            predictor_words=words,
+            period=body.period,
+            topics=body.topics if body.topics > 0 else False,
+            z=body.z,
+            min_count=body.min_count,
+        )
+    except NomagicError as exc:
+        raise HTTPException(404 if HINT in str(exc) else 422, str(exc)) from exc
+    return MonitorResponse(**{k: rec[k] for k in MonitorResponse.model_fields})
 
 
 @router.post("/faq", response_model=FaqResponse, responses=_ERRORS, summary="An answer from the FAQ, with its source")
