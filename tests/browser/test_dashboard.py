@@ -244,3 +244,17 @@ def test_budget_page_shows_the_curves_and_computes_a_what_if(page, login):
     first.fill("lots")
     page.click("#compute")
     assert "is not a number" in page.inner_text("#budget-error")
+
+
+def test_brand_monitoring_page(page, login):
+    pytest.importorskip("vaderSentiment")
+    login(page)
+    page.click("nav >> text=Brand monitoring")
+    page.wait_for_selector("#monitor-summary")
+    assert "mentions" in page.inner_text("#monitor-summary")
+    assert page.locator("#monitor-brands-table tbody tr").count() >= 1
+    page.fill("#monitor-brands", "Nordwind=nordwind")
+    page.click("#monitor-go")
+    page.wait_for_selector("#monitor-brands-table")
+    assert "Nordwind" in page.inner_text("#monitor-brands-table")
+    assert page.locator("#monitor-alerts, #monitor-no-alerts").count() == 1

@@ -1,7 +1,8 @@
 """The web dashboard: server-rendered pages (Jinja2), no JavaScript, no CDN; English and German.
 
 Pages: overview (data health + reality check), one page per trained use case (drivers, lift, calibration,
-fairness, metrics, model card), customer value (CLV), recommendations for a chosen customer, segments.
+fairness, metrics, model card), customer value (CLV), recommendations for a chosen customer, segments,
+budget what-if, bandit experiments, brand monitoring of the social mentions.
 Logging in with an API key opens a session; viewers see the summaries, analysts also the per-customer pages.
 """
 
@@ -335,6 +336,71 @@ async def experiments_page(request: Request):
     from nomagic.serve.routes_bandits import summaries
 
     return render(request, "experiments.html", session=got[0], key=got[1], experiments=summaries(request))
+
+
+@router.get("/dashboard/monitor", response_class=HTMLResponse)
+async def monitor_page(request: Request, brands: str = ""):
+    """Brand monitoring of the warehouse's social mentions (no topics here: they take the embedder's time)."""
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    from nomagic.errors import NomagicError
+
+    ctx = {"rec": None, "error": "", "brands": brands[:500], "chart": None}
+    try:
+        ctx["rec"] = _monitor_record(request, brands[:500])
+    except NomagicError as exc:
+        ctx["error"] = str(exc)
+    if ctx["rec"]:
+        from nomagic.report import charts
+        from nomagic.usecases.language.monitor import describe_peak
+
+        for a in ctx["rec"]["alerts"]:
+            a["peak_words"] = describe_peak(a)
+        if charts.available() and ctx["rec"]["series"]:
+            from nomagic.report.monitor import volume_chart
+
+            ctx["chart"] = Markup(charts._svg(volume_chart(ctx["rec"])))
+    return render(request, "monitor.html", session=got[0], key=got[1], **ctx)
+
+
+def _monitor_record(request: Request, brands: str) -> dict | None:
+    """The record for these brands, computed once per brand list and kept for ten minutes."""
+    import time
+
+    cache = getattr(request.app.state, "monitor_cache", None)
+    if cache is None:
+        cache = request.app.state.monitor_cache = {}
+    hit = cache.get(brands)
+    if hit and time.time() - hit[0] < 600:
+        return hit[1]
+    from nomagic.serve.routes_language import _sentiment_model
+    from nomagic.usecases.language.monitor import monitor, parse_brands
+    from nomagic.warehouse import connect
+
+    with connect(request.app.state.url) as wh:
+        if "documents" not in wh.tables():
+            return None
+        t = wh.table("documents")
+        df = (
+            t.filter((t.source == "social") & t.text.notnull() & t.created_at.notnull())
+            .select("text", "created_at")
+            .execute()
+        )
+    if df.empty:
+        return None
+    model, scorer, version = _sentiment_model(request)
+    rec = monitor(
+        df,
+        text="text",
+        time_col="created_at",
+        brands=parse_brands(brands) if brands.strip() else None,
+        predictor=model if scorer == "model" else None,
+        predictor_words=f"the registry's sentiment champion ({version})" if scorer == "model" else "",
+        topics=False,
+    )
+    cache[brands] = (time.time(), rec)
+    return rec
 
 
 @router.get("/docs", response_class=HTMLResponse)
