@@ -40,9 +40,16 @@ def test_daily_cycle_is_not_a_spike_but_a_night_burst_is():
     assert [a["index"] for a in count_spikes(c, cycle=24, window=168)] == [night]
 
 
-def test_nothing_is_judged_before_one_cycle_of_history():
-    c = np.r_[np.zeros(10), np.full(30, 50)]
-    assert all(a["index"] >= 24 for a in count_spikes(c, cycle=24))
+def test_nothing_is_judged_before_two_cycles_of_history():
+    c = np.full(80, 20)
+    c[30] = c[60] = 120
+    assert [a["index"] for a in count_spikes(c, cycle=24)] == [60]
+
+
+def test_two_weeks_of_days_do_not_make_a_weekday_pattern():
+    rng = np.random.default_rng(5)
+    false = sum(len(count_spikes(rng.poisson(30, 60), cycle=7)) for _ in range(30))
+    assert false <= 1  # 1,800 quiet days
 
 
 def test_overdispersed_noise_widens_the_band():

@@ -5,13 +5,15 @@ had at the time, not one found with hindsight:
 
 * **level**: the median count per period over the trailing ``window`` periods;
 * **season**: the share of volume that falls on this hour of the day (hourly data) or day of the week
-  (daily data), estimated from the whole cycles of the past;
+  (daily data), estimated from the whole cycles of the past and shrunk towards "no pattern" by one
+  cycle's worth of flat pseudo-data (two weeks of days hold two Mondays: that is noise, not a pattern);
 * **noise**: counts of mentions are over-dispersed (news, retweets), so the Poisson variance is
   scaled by a dispersion factor estimated robustly from the squared Pearson residuals of the past
   periods (their median / 0.455, at least 1).
 
-No period is judged before one full cycle of history (a day of hours, a week of days; three weeks
-of weekly data): a collection that starts mid-morning must not "spike" at noon. A period is a spike when its count is at least ``min_count``, at least ``min_ratio`` times the
+No period is judged before two full cycles of history (two days of hours, two weeks of days; three
+weeks of weekly data): a collection that starts mid-morning must not "spike" at noon. A period is a
+spike when its count is at least ``min_count``, at least ``min_ratio`` times the
 expectation, and ``z = (count - expected) / sqrt(dispersion * expected)`` is at least ``z``.
 Shares (e.g. the negative share of mentions) use the binomial counterpart: negative mentions
 against ``mentions x trailing negative share``.
@@ -38,13 +40,14 @@ SEASON = {"hour": 24, "day": 7}
 
 def _season_factor(counts: np.ndarray, t: int, cycle: int | None) -> float:
     """This period's share of a cycle's volume relative to an even share (1 = average), from the past."""
-    if not cycle or t < cycle:
+    if not cycle or t < 2 * cycle:
         return 1.0
     past = counts[:t]
     full = past[len(past) % cycle :].reshape(-1, cycle)  # whole cycles ending at t-1
-    totals = full.sum(axis=0) + 0.5  # smoothed: an empty hour is not "never"
+    totals = full.sum(axis=0)
+    flat = totals.mean() / full.shape[0] + 0.5  # one cycle of flat pseudo-data (+0.5: empty is not "never")
     pos = (t - len(past) % cycle) % cycle  # position of period t within the cycles above
-    return float(totals[pos] / totals.mean())
+    return float((totals[pos] + flat) / (totals.mean() + flat))
 
 
 def expected_counts(counts, *, window: int = 14, cycle: int | None = None) -> tuple[np.ndarray, float]:
@@ -79,7 +82,7 @@ def count_spikes(
     exp, disp = expected_counts(c, window=window, cycle=cycle)
     out = []
     for t in np.flatnonzero(~np.isnan(exp)):
-        if t < (cycle or 3):
+        if t < (2 * cycle if cycle else 3):
             continue
         score = (c[t] - exp[t]) / np.sqrt(disp * exp[t])
         if c[t] >= min_count and c[t] >= min_ratio * exp[t] and score >= z:
@@ -103,7 +106,7 @@ def share_spikes(
     h = np.asarray(hits, dtype=float)
     n = np.asarray(totals, dtype=float)
     out = []
-    for t in range(cycle or 3, h.size):
+    for t in range(2 * cycle if cycle else 3, h.size):
         lo = max(0, t - window)
         past_n = n[lo:t].sum()
         if past_n < min_count or n[t] == 0:
