@@ -32,6 +32,10 @@ def test_demo_end_to_end(tmp_path, capsys, monkeypatch):
     assert html.count("<svg") >= 6  # lift, calibration and drivers for each use case (+ fairness)
     assert "Lift by decile" in html and "Calibration" in html and "Drivers" in html and "Fairness" in html
     assert "<script" not in html and not re.search(r"(src|href)=['\"]https?://", html)
+    # brand monitoring of the shop's social posts: a section with the volume chart, or why it was skipped
+    section = html[html.index("id='brand-monitoring'") :]
+    assert "Mentions by sentiment" in section or "Skipped" in section
+    assert "brand monitoring" in text
     # every use case is registered, with its model card
     for name in ("churn", "propensity"):
         assert (tmp_path / ".nomagic" / "registry" / name / "v0001" / "card.md").exists()

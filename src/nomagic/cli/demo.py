@@ -94,17 +94,51 @@ def run_demo(
             metas.append(version.meta if version else None)
             where = f" -> {version.version} ({version.status})" if version else ""
             console.print(f"{name}: {record['verdict']} in {time.perf_counter() - t1:.0f}s{where}", highlight=False)
+    monitoring = _brand_monitoring(wh.url)
     console.rule("[bold]4. reality check")
     console.print(reality_table(records))
     for r in records:
         console.print(f"[bold]{r['use_case']}[/]: {r['explanation']}", highlight=False)
         if r.get("drivers"):
             console.print("   drivers: " + "; ".join(d["summary"] for d in r["drivers"][:5]), highlight=False)
+    console.print(f"[bold]brand monitoring[/]: {monitoring[0]}", highlight=False)
     console.rule("[bold]5. report")
     with console.status("drawing the report ..."):
-        report.write(out, records, metas, title="nomagic demo: a simulated business")
+        report.write(out, records, metas, title="nomagic demo: a simulated business", extras=[monitoring[1]])
     console.print(f"report: {out}   ({time.perf_counter() - t0:.0f}s in all)", highlight=False)
     return records
+
+
+def _brand_monitoring(warehouse) -> tuple[str, str]:
+    """(a line for the console, an HTML section): the shop's social posts over time, alerts and topics."""
+    import html
+
+    from nomagic.cli.monitor import _documents, _sentiment_model
+    from nomagic.errors import NomagicError
+    from nomagic.report.monitor import fragment
+    from nomagic.simulate.texts import BRAND
+    from nomagic.usecases.language.monitor import monitor
+
+    head = "<h2 id='brand-monitoring'>brand monitoring</h2>"
+    try:
+        with console.status("brand monitoring of the social posts ..."):
+            df = _documents(warehouse, ["social"])
+            predictor, words = _sentiment_model(None, "champion", warehouse)
+            rec = monitor(
+                df,
+                text="text",
+                time_col="created_at",
+                brands={BRAND: [BRAND]},
+                predictor=predictor,
+                predictor_words=words,
+            )
+    except NomagicError as exc:  # no social posts, or the nlp extra is missing
+        return f"skipped: {exc}", f"{head}<p class='meta'>Skipped: {html.escape(str(exc))}</p>"
+    line = (
+        f"{rec['data']['mentions']:,} posts, sentiment by {rec['sentiment']['source']}; "
+        f"{len(rec['alerts'])} alert(s), {len(rec['topics'])} topics (see the report)"
+    )
+    return line, head + fragment(rec)
 
 
 @app.command("demo")

@@ -99,8 +99,14 @@ def _section(record: dict, meta: dict | None) -> str:
     return "\n".join(parts)
 
 
-def render(records: list[dict], metas: list[dict | None] | None = None, *, title: str = "nomagic report") -> str:
-    """The report as one HTML string."""
+def render(
+    records: list[dict],
+    metas: list[dict | None] | None = None,
+    *,
+    title: str = "nomagic report",
+    extras: list[str] = (),
+) -> str:
+    """The report as one HTML string; ``extras`` are further HTML sections (made by nomagic, not user text)."""
     if not records:
         raise InputError("nothing to report: no evaluation records (train a use case first: `nomagic train churn`)")
     metas = metas or [None] * len(records)
@@ -127,7 +133,7 @@ def render(records: list[dict], metas: list[dict | None] | None = None, *, title
         "rule a marketer would use, on data it did not learn from; it is promoted only when the lower end of the "
         "95% interval of its improvement is above zero.</p>"
         f"{note}<h2>Reality check</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        f"{sections}</body></html>\n"
+        f"{sections}{''.join(extras)}</body></html>\n"
     )
 
 

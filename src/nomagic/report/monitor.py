@@ -152,29 +152,37 @@ def _topics_table(record: dict) -> str:
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
-def render(record: dict, title: str = "nomagic: brand monitoring") -> str:
+def fragment(record: dict, heading: str = "h2") -> str:
+    """The monitoring record as an HTML fragment (summary, alerts, chart, topics) for any page."""
+    sub = "h3" if heading == "h2" else "h2"
     d = record["data"]
     s = record["sentiment"]
     parts = [
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>{d['mentions']:,} mentions of {len(d['brands'])} brand(s), {d['start'][:16]} to {d['end'][:16]}, per {d['period']}. "
-        f"Sentiment: {html.escape(s['source'])}.</p>",
+        f"<p>{d['mentions']:,} mentions of {len(d['brands'])} brand(s), {d['start'][:16]} to {d['end'][:16]}, "
+        f"per {d['period']}. Sentiment: {html.escape(s['source'])}.</p>",
     ]
     if s.get("caveat"):
         parts.append(f"<p class=warn>{html.escape(s['caveat'])}</p>")
     for w in record.get("warnings") or []:
         parts.append(f"<p class=warn>warning: {html.escape(w)}</p>")
-    parts += [f"<h2>Alerts</h2><p>Rule: {html.escape(record['alert_rule'])}.</p>", _alerts_table(record)]
+    parts += [f"<{sub}>Alerts</{sub}><p>Rule: {html.escape(record['alert_rule'])}.</p>", _alerts_table(record)]
     charts = dict(svgs(record))
     if "volume" in charts:
         parts.append(f"<div class=chart>{charts['volume']}</div>")
     if record["topics"]:
-        parts.append(f"<h2>Topics</h2><p>{html.escape(record['topic_model'].get('features', ''))}</p>")
+        parts.append(f"<{sub}>Topics</{sub}><p>{html.escape(record['topic_model'].get('features', ''))}</p>")
         if "topics" in charts:
             parts.append(f"<div class=chart>{charts['topics']}</div>")
         parts.append(_topics_table(record))
+    return "".join(parts)
+
+
+def render(record: dict, title: str = "nomagic: brand monitoring") -> str:
     style = "body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{padding:2px 8px;text-align:left;vertical-align:top}.warn{color:#a60}"
-    return f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    return (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title><style>{style}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1>{fragment(record)}</body></html>"
+    )
 
 
 def write_html(path, record: dict, title: str = "nomagic: brand monitoring") -> Path:
@@ -183,4 +191,4 @@ def write_html(path, record: dict, title: str = "nomagic: brand monitoring") -> 
     return path
 
 
-__all__ = ["render", "svgs", "topics_chart", "volume_chart", "write_html"]
+__all__ = ["fragment", "render", "svgs", "topics_chart", "volume_chart", "write_html"]
