@@ -24,7 +24,7 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import app, console
-from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress
+from nomagic.cli.ui import format_ci, progress, show_verdict
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import dumps, fingerprint_file, write
 
@@ -142,10 +142,7 @@ def _show_allocation(a: dict) -> None:
 
 
 def _show(record: dict) -> None:
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    if verdict == "not ready":
-        console.print(record["explanation"], highlight=False)
+    if not show_verdict(record):
         return
     s = record["split"]
     t = Table(

@@ -23,7 +23,7 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, format_ci, progress
+from nomagic.cli.ui import format_ci, progress, show_verdict
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.clv.data import read_transactions
@@ -31,10 +31,7 @@ from nomagic.usecases.clv.evaluate import METRICS, MODEL_CHOICES, MODEL_WORDS, M
 
 
 def _show(record: dict) -> None:
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    if verdict == "not ready":
-        console.print(record["explanation"], highlight=False)
+    if not show_verdict(record):
         return
     split = record["split"]
     t = Table(

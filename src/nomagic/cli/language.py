@@ -23,7 +23,7 @@ from pathlib import Path
 import typer
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress_bar
+from nomagic.cli.ui import metrics_table, progress_bar, show_verdict
 from nomagic.errors import InputError
 
 
@@ -53,10 +53,7 @@ def _check_out(path: Path | None) -> None:
 
 
 def _show(record: dict, model_col: str, base_col: str) -> None:
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    if verdict == "not ready":
-        console.print(record["explanation"], highlight=False)
+    if not show_verdict(record):
         return
     split = record["split"]
     how = {

@@ -46,16 +46,16 @@ def _sentiment_model(label: str | None, model: str, warehouse: str | None):
 
 
 def _documents(warehouse: str | None, sources: list[str]):
-    """The warehouse's documents of ``sources`` (text, created_at, lang, label), read with Ibis."""
+    """The warehouse's documents of ``sources``, or an error that says what is missing."""
+    from nomagic.usecases.language.monitor import warehouse_mentions
     from nomagic.warehouse import connect
 
     with connect(warehouse) as wh:
-        if "documents" not in wh.tables():
-            raise InputError("the warehouse has no documents table: load one (nomagic load) or give --data FILE")
-        t = wh.table("documents")
-        t = t.filter(t.source.isin(sources) & t.text.notnull() & t.created_at.notnull())
-        df = t.select("text", "created_at", "lang", "label").execute()
-    if df.empty:
+        has_table = "documents" in wh.tables()
+        df = warehouse_mentions(wh, sources)
+    if not has_table:
+        raise InputError("the warehouse has no documents table: load one (nomagic load) or give --data FILE")
+    if df is None:
         raise InputError(f"the warehouse has no documents with source {', '.join(sources)}")
     return df
 

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress
+from nomagic.cli.ui import metrics_table, progress, show_verdict
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.recommend.data import read_interactions
@@ -27,10 +27,7 @@ from nomagic.usecases.recommend.evaluate import METRICS, evaluate
 
 def show(record: dict) -> None:
     """Print a recommend evaluation record as Rich tables."""
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    if verdict == "not ready":
-        console.print(record["explanation"], highlight=False)
+    if not show_verdict(record):
         return
     sp = record["split"]
     title = (

@@ -12,6 +12,16 @@ from nomagic.cli import console
 VERDICT_STYLE = {"promoted": "bold green", "not better than baseline": "bold yellow", "not ready": "bold red"}
 
 
+def show_verdict(record: dict) -> bool:
+    """Print the record's verdict in its colour; when the data was not ready, also why, and return False."""
+    verdict = record["verdict"]
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
+    if verdict == "not ready":
+        console.print(record["explanation"], highlight=False)
+        return False
+    return True
+
+
 def progress() -> Progress:
     """A transient Rich progress bar on the CLI's console."""
     return Progress(

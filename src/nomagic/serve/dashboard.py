@@ -339,8 +339,11 @@ async def experiments_page(request: Request):
 
 
 @router.get("/dashboard/monitor", response_class=HTMLResponse)
-async def monitor_page(request: Request, brands: str = ""):
-    """Brand monitoring of the warehouse's social mentions (no topics here: they take the embedder's time)."""
+def monitor_page(request: Request, brands: str = ""):
+    """Brand monitoring of the warehouse's social mentions (no topics here: they take the embedder's time).
+
+    A plain ``def``: FastAPI runs it in its thread pool, so the first (uncached) computation does not
+    hold up the other requests."""
     got = _guard(request)
     if isinstance(got, Response):
         return got
@@ -352,15 +355,14 @@ async def monitor_page(request: Request, brands: str = ""):
     except NomagicError as exc:
         ctx["error"] = str(exc)
     if ctx["rec"]:
-        from nomagic.report import charts
         from nomagic.usecases.language.monitor import describe_peak
 
         for a in ctx["rec"]["alerts"]:
             a["peak_words"] = describe_peak(a)
-        if charts.available() and ctx["rec"]["series"]:
-            from nomagic.report.monitor import volume_chart
+        from nomagic.report.monitor import svgs
 
-            ctx["chart"] = Markup(charts._svg(volume_chart(ctx["rec"])))
+        volume = dict(svgs(ctx["rec"])).get("volume")
+        ctx["chart"] = Markup(volume) if volume else None
     return render(request, "monitor.html", session=got[0], key=got[1], **ctx)
 
 
@@ -375,19 +377,12 @@ def _monitor_record(request: Request, brands: str) -> dict | None:
     if hit and time.time() - hit[0] < 600:
         return hit[1]
     from nomagic.serve.routes_language import _sentiment_model
-    from nomagic.usecases.language.monitor import monitor, parse_brands
+    from nomagic.usecases.language.monitor import monitor, parse_brands, warehouse_mentions
     from nomagic.warehouse import connect
 
     with connect(request.app.state.url) as wh:
-        if "documents" not in wh.tables():
-            return None
-        t = wh.table("documents")
-        df = (
-            t.filter((t.source == "social") & t.text.notnull() & t.created_at.notnull())
-            .select("text", "created_at")
-            .execute()
-        )
-    if df.empty:
+        df = warehouse_mentions(wh)
+    if df is None:
         return None
     model, scorer, version = _sentiment_model(request)
     rec = monitor(

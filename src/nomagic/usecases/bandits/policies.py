@@ -274,6 +274,17 @@ class _Counting(_Bandit):
         self.counts_ += np.bincount(idx, minlength=K)
         self.sums_ += np.bincount(idx, weights=rewards, minlength=K)
 
+    def _score(self) -> np.ndarray:  # the arms' scores; the policy plays the best (ties at random)
+        raise NotImplementedError
+
+    def _raw(self, X) -> np.ndarray:
+        return np.repeat(_argmax_ties(self._score())[None, :], X.shape[0], axis=0)
+
+    def _sample_raw(self, x=None) -> int:
+        m = self._score()
+        best = np.flatnonzero(m == m.max())
+        return int(best[0] if best.size == 1 else self.rng_.choice(best))
+
 
 class EpsilonGreedy(_Counting):
     """The arm with the best observed mean, except a share ``epsilon`` of decisions at random.
@@ -286,16 +297,8 @@ class EpsilonGreedy(_Counting):
         super().__init__(arms, exploration=epsilon, seed=seed)
         self.epsilon = epsilon
 
-    def _means(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:  # the mean reward; untried arms first
         return np.where(self.counts_ > 0, self.sums_ / np.maximum(self.counts_, 1), np.inf)
-
-    def _raw(self, X) -> np.ndarray:
-        return np.repeat(_argmax_ties(self._means())[None, :], X.shape[0], axis=0)
-
-    def _sample_raw(self, x=None) -> int:
-        m = self._means()
-        best = np.flatnonzero(m == m.max())
-        return int(best[0] if best.size == 1 else self.rng_.choice(best))
 
 
 class UCB1(_Counting):
@@ -309,20 +312,12 @@ class UCB1(_Counting):
         super().__init__(arms, exploration=exploration, seed=seed)
         self.c = c
 
-    def _ucb(self) -> np.ndarray:
+    def _score(self) -> np.ndarray:  # the upper confidence bound; untried arms first
         n = self.counts_
         t = max(n.sum(), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             u = self.sums_ / n + self.c * np.sqrt(2.0 * np.log(t) / n)
         return np.where(n > 0, u, np.inf)
-
-    def _raw(self, X) -> np.ndarray:
-        return np.repeat(_argmax_ties(self._ucb())[None, :], X.shape[0], axis=0)
-
-    def _sample_raw(self, x=None) -> int:
-        u = self._ucb()
-        best = np.flatnonzero(u == u.max())
-        return int(best[0] if best.size == 1 else self.rng_.choice(best))
 
 
 class _Linear(_Bandit):

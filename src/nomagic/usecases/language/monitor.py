@@ -58,6 +58,17 @@ def find_brands(texts: Sequence[str], brands: dict[str, list[str]]) -> list[list
     return [[b for b, ps in pats.items() if any(p.search(t) for p in ps)] for t in texts]
 
 
+def warehouse_mentions(wh, sources: Sequence[str] = ("social",)) -> pd.DataFrame | None:
+    """The warehouse's documents of ``sources`` with a text and a time (text, created_at, lang, label),
+    read with one Ibis expression; ``None`` when there is no documents table or no such document."""
+    if "documents" not in wh.tables():
+        return None
+    t = wh.table("documents")
+    t = t.filter(t.source.isin(list(sources)) & t.text.notnull() & t.created_at.notnull())
+    df = t.select("text", "created_at", "lang", "label").execute()
+    return None if df.empty else df
+
+
 def choose_period(times: pd.Series) -> str:
     """Hours for up to two weeks of mentions, days up to half a year, weeks beyond."""
     span = times.max() - times.min()
@@ -306,4 +317,12 @@ def monitor(
     }
 
 
-__all__ = ["choose_period", "describe_peak", "find_brands", "monitor", "parse_brands", "polarity_of"]
+__all__ = [
+    "choose_period",
+    "describe_peak",
+    "warehouse_mentions",
+    "find_brands",
+    "monitor",
+    "parse_brands",
+    "polarity_of",
+]
