@@ -156,6 +156,35 @@ def test_intent_rejects_unknown_texts():
     assert off.threshold_ == 0.0 and ev.OOS not in set(off.predict(["xyzzy qwerty"]))
 
 
+def test_soften_keeps_the_choice_and_lowers_a_divided_confidence():
+    from nomagic.errors import InputError
+    from nomagic.usecases.language.intents import IntentClassifier, soften
+
+    p = np.array([[0.90, 0.05, 0.05, 0.0], [0.6, 0.4, 0.0, 0.0], [0.6, 0.14, 0.13, 0.13]])
+    assert soften(p, 1.0) is p
+    s = soften(p, 2.0)
+    assert np.allclose(s.sum(axis=1), 1) and (s.argmax(axis=1) == p.argmax(axis=1)).all()
+    assert (s.max(axis=1) < p.max(axis=1)).all()
+    # equal top probability: the text whose rest is spread over several intents ends up less sure
+    # than the one torn between two siblings
+    assert s[2].max() < s[1].max()
+    assert np.allclose(soften(p, 0.5), p**2 / (p**2).sum(axis=1, keepdims=True))
+    with pytest.raises(InputError, match="temperature"):
+        IntentClassifier(temperature=0)
+
+
+def test_intent_threshold_is_read_at_the_models_temperature():
+    from nomagic.usecases.language.intents import IntentClassifier, soften
+
+    texts, y = intents_data()
+    clf = IntentClassifier(features="tfidf", reject_rate=0.2, temperature=2.0, cv=3).fit(texts, y)
+    held = soften(clf.clf_.oof_proba_, 2.0).max(axis=1)
+    assert clf.threshold_ == pytest.approx(np.quantile(held, 0.2))
+    pred, conf = clf.confidence(texts[:5])
+    assert np.allclose(conf, soften(clf.clf_.predict_proba(texts[:5]), 2.0).max(axis=1))
+    assert "temperature 2" in clf.describe()
+
+
 def test_evaluate_intent_record_counts_unseen_labels_as_out_of_scope():
     from nomagic.usecases.language.intents import evaluate_intent
 

@@ -1,11 +1,18 @@
 """Intents with out-of-scope rejection.
 
 :class:`IntentClassifier` learns the intents in your labelled texts (a
-:class:`~.textclf.TextClassifier`) and rejects a text as ``out_of_scope`` when its confidence (the
-highest class probability) is below a threshold. The threshold is calibrated on *held-out in-scope*
-texts only -- the out-of-fold predictions of the inner cross-validation -- as the ``reject_rate``
-quantile of their confidence: about that share of known-intent texts is sent to a person, and
-no out-of-scope example is ever needed for training or calibration.
+:class:`~.textclf.TextClassifier`) and rejects a text as ``out_of_scope`` when its confidence is
+below a threshold. The confidence is the highest class probability after softening the
+probabilities by a ``temperature`` (``p ** (1 / T)``, renormalised): a text of an unknown intent
+tends to resemble several known ones, and softening lets the second and third choice pull its
+confidence down (the temperature trick of ODIN, Liang et al. 2018). The threshold is calibrated on
+*held-out in-scope* texts only -- the out-of-fold predictions of the inner cross-validation -- as
+the ``reject_rate`` quantile of their confidence; no out-of-scope example is ever needed for
+training or calibration.
+
+The model in use is refit on all rows and is surer than the cross-validation's models, so in use
+*fewer* known-intent texts fall below the threshold than ``reject_rate`` says (on Banking77 about
+6 % at the default 10 %; ``bench/language.py`` reports the share).
 
 :func:`evaluate_intent` compares it with the bag-of-words model (TF-IDF n-grams + logistic
 regression with the same threshold rule) on the same test rows; test rows whose label never occurs
@@ -29,6 +36,15 @@ from nomagic.usecases.language.textclf import TextClassifier
 Progress = Callable[[float, str], None]
 
 
+def soften(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Each row's probabilities raised to ``1 / temperature`` and renormalised (softmax of log p / T)."""
+    if temperature == 1:
+        return proba
+    z = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 class IntentClassifier:
     """Intent classifier with a confidence threshold for out-of-scope texts.
 
@@ -37,14 +53,30 @@ class IntentClassifier:
     features, embedder, seed, cv : see :class:`~.textclf.TextClassifier`.
     reject_rate : share of held-out in-scope texts whose confidence falls below the threshold;
         higher rejects more unknown texts and more known ones. ``0`` turns rejection off.
+    temperature : softening of the probabilities before the confidence is read; ``1`` reads them as
+        they are. The default 1.5 was chosen on Banking77's *training* rows, with 10 further intents
+        held out as pseudo-unknown (four draws): it raised the out-of-scope recall at equal in-scope
+        accuracy by about 0.02 over 1 (``bench/language.py --only oos_temperature``).
     """
 
-    def __init__(self, *, features: str = "auto", embedder=None, reject_rate: float = 0.1, cv: int = 3, seed: int = 0):
+    def __init__(
+        self,
+        *,
+        features: str = "auto",
+        embedder=None,
+        reject_rate: float = 0.1,
+        temperature: float = 1.5,
+        cv: int = 3,
+        seed: int = 0,
+    ):
         if not 0 <= reject_rate < 1:
             raise InputError("reject_rate must be in [0, 1)")
+        if not temperature > 0:
+            raise InputError("temperature must be above 0")
         self.features = features
         self.embedder = embedder
         self.reject_rate = reject_rate
+        self.temperature = temperature
         self.cv = cv
         self.seed = seed
 
@@ -58,7 +90,7 @@ class IntentClassifier:
             self.threshold_ = 0.0
             self.heldout_accuracy_ = None
         else:
-            conf = proba.max(axis=1)
+            conf = soften(proba, self.temperature).max(axis=1)
             self.threshold_ = float(np.quantile(conf, self.reject_rate))
             y = np.asarray(y, dtype=object).astype(str)
             self.heldout_accuracy_ = float(((self.classes_[proba.argmax(1)] == y) & (conf >= self.threshold_)).mean())
@@ -67,16 +99,17 @@ class IntentClassifier:
     def confidence(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(predicted intent, confidence) per text, before rejection."""
         p = self.clf_.predict_proba(texts)
-        return self.classes_[p.argmax(1)], p.max(axis=1)
+        return self.classes_[p.argmax(1)], soften(p, self.temperature).max(axis=1)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         pred, conf = self.confidence(texts)
         return np.where(conf >= self.threshold_, pred, OOS).astype(object)
 
     def describe(self) -> str:
+        soft = f" at temperature {self.temperature:g}" if self.temperature != 1 else ""
         rej = (
-            f"; texts with confidence below {self.threshold_:.3f} are out of scope (the {self.reject_rate:.0%} "
-            "quantile of the confidence on held-out in-scope training texts)"
+            f"; texts with confidence{soft} below {self.threshold_:.3f} are out of scope (the "
+            f"{self.reject_rate:.0%} quantile of the confidence on held-out in-scope training texts)"
             if self.threshold_ > 0
             else "; no rejection"
         )
