@@ -16,8 +16,10 @@ Written to bench/results/language.json:
    run) shows how the confidence's default temperature was chosen on the training rows alone.
 5. **FAQ assistant**: the simulated shop's FAQ (12 German + 12 English entries); answers to paraphrased
    questions, handoffs for unrelated ones, latency per question. Target: p95 < 50 ms.
+   ``faq_intents`` (not in the default run): Banking77 as a help desk, one FAQ entry per known intent,
+   the training texts as labelled past questions; retrieval alone vs retrieval + intents.
 
-Run: ``nice python bench/language.py [--embedders use,e5] [--only twitter,germeval,banking,oos,faq,oos_temperature]``
+Run: ``nice python bench/language.py [--embedders use,e5] [--only twitter,germeval,banking,oos,faq,oos_temperature,faq_intents]``
 (each part keeps the command that measured it; parts not run keep their previous figures).
 Embeddings are cached on disk ($NOMAGIC_CACHE or ~/.cache/nomagic/embeddings); the first run embeds
 about 30,000 texts (about 10 minutes with ``use`` on 2 busy cores, three times that with ``e5``).
@@ -317,6 +319,49 @@ def oos_temperature(embedders, seeds=(1, 2, 3, 4), temperatures=(1.0, 1.5, 2.0, 
     return {"runs": runs, "mean": mean, "chosen_temperature": chosen}
 
 
+def faq_intents(embedders) -> dict:
+    """The FAQ assistant with and without past questions, on Banking77 as a help desk.
+
+    The FAQ has one entry per known intent (67; its question is the intent's first training text);
+    the other training texts are the past questions labelled with their entry. Test questions of the
+    10 unknown intents should be handed off. Retrieval alone vs retrieval + the intent classifier.
+    """
+    from nomagic.usecases.language.faq import FaqAssistant
+
+    tr_in, te, unknown = _banking_unknown()
+    first = tr_in.groupby("category", sort=True).head(1)
+    entries = [
+        {"id": c, "question": q, "answer": f"(the answer for {c})", "lang": "en"}
+        for c, q in zip(first["category"], first["text"], strict=True)
+    ]
+    past = tr_in.drop(first.index)
+    truth = np.where(te["category"].isin(unknown), None, te["category"]).astype(object)
+    known = truth != None  # noqa: E711
+    out = {"entries": len(entries), "past_questions": len(past), "test_questions": len(te), "embedder": "use"}
+    t = time.perf_counter()
+    bots = {
+        "retrieval": FaqAssistant(entries, embedder="use"),
+        "retrieval_and_intents": FaqAssistant(
+            entries, embedder="use", examples=list(zip(past["text"], past["category"], strict=True))
+        ),
+    }
+    out["build_seconds"] = round(time.perf_counter() - t, 1)
+    for name, bot in bots.items():
+        answers = [bot.ask(q) for q in te["text"]]
+        source = np.array([a.source for a in answers], dtype=object)
+        ms = np.array([a.seconds for a in answers]) * 1000
+        out[name] = {
+            "known_answered_right": round(float((source[known] == truth[known]).mean()), 4),
+            "known_answered_wrong": round(float(((source[known] != None) & (source[known] != truth[known])).mean()), 4),  # noqa: E711
+            "known_handed_off": round(float((source[known] == None).mean()), 4),  # noqa: E711
+            "unknown_handed_off": round(float((source[~known] == None).mean()), 4),  # noqa: E711
+            "decided_by_intent": round(float(np.mean([a.method == "intent" for a in answers])), 4),
+            "latency_ms": {"p50": round(float(np.median(ms)), 2), "p95": round(float(np.quantile(ms, 0.95)), 2)},
+        }
+        _log(f"faq_intents {name}", out[name])
+    return out
+
+
 FAQ_QUESTIONS = [
     ("When will my order arrive?", "delivery", "en"),
     ("How many days does shipping take?", "delivery", "en"),
@@ -432,6 +477,7 @@ def main(argv=None) -> int:
         "oos": oos,
         "oos_temperature": oos_temperature,
         "faq": faq,
+        "faq_intents": faq_intents,
     }
     for p in fns:
         if p in prev:

