@@ -159,7 +159,9 @@ def evaluate_intent(
     ),
     json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
     reject_rate: float = typer.Option(
-        0.1, "--reject-rate", help="Share of held-out known-intent texts the threshold may send to a person."
+        0.1,
+        "--reject-rate",
+        help="Share of held-out known-intent texts below the threshold (in use fewer: the final model is surer).",
     ),
     features: str = typer.Option("auto", "--features", help="auto, tfidf, embed or stack."),
     embedder: str = typer.Option(
