@@ -231,7 +231,9 @@ def oos(embedders, n_unknown: int = 10, reject_rates=(0.02, 0.05, 0.08, 0.1, 0.1
         tr_in["text"].tolist(), tr_in["category"].to_numpy()
     )
     fit_s = round(time.perf_counter() - t, 1)
-    pred, conf = clf.confidence(te["text"].tolist())
+    proba = clf.clf_.predict_proba(te["text"].tolist())
+    pred = clf.classes_[proba.argmax(1)]
+    conf, plain = soften(proba, clf.temperature).max(axis=1), proba.max(axis=1)
     # in-scope training texts only, out of fold, at the model's temperature
     heldout = soften(clf.clf_.oof_proba_, clf.temperature).max(axis=1)
     curve = []
@@ -240,7 +242,6 @@ def oos(embedders, n_unknown: int = 10, reject_rates=(0.02, 0.05, 0.08, 0.1, 0.1
         curve.append({"reject_rate": r, "threshold": round(thr, 4), **_oos_point(truth, pred, conf, thr)})
     main = next(c for c in curve if c["reject_rate"] == 0.1)
     # the same rule with the probabilities read as they are (temperature 1), paired on the same rows
-    plain = clf.clf_.predict_proba(te["text"].tolist()).max(axis=1)
     thr1 = float(np.quantile(clf.clf_.oof_proba_.max(axis=1), 0.1))
     intervals = ev.bootstrap(
         truth,

@@ -440,8 +440,10 @@ def test_faq_examples_with_embeddings_answer_in_the_questions_language_and_hand_
     from nomagic.usecases.language.faq import FaqAssistant
 
     bot = FaqAssistant(FAQ, embedder="use", examples=EXAMPLES)
+    looked_up = bot.embedder.hits + bot.embedder.misses
     a = bot.ask("my parcel has still not arrived")
     assert (a.source, a.method) == ("EN-1", "intent")
+    assert bot.embedder.hits + bot.embedder.misses == looked_up  # questions never go through the disk cache
     de = bot.ask("Kann ich mit PayPal zahlen?")  # learnt from English examples, answered by the German entry
     assert (de.source, de.lang, de.handoff) == ("DE-3", "de", False)
     for q in ("who won the football world cup in 1990", "What is the capital of France?"):

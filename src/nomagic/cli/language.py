@@ -18,6 +18,7 @@ source entry, and hands off what it does not know. Needs ``pip install 'nomagic[
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -225,15 +226,18 @@ def ask(
         kw["examples"] = list(
             zip(df[examples_text].fillna("").astype(str), df[examples_entry].astype(str), strict=True)
         )
-    if faq is not None:
-        if not faq.exists():
-            raise InputError(f"FAQ file {faq} does not exist")
-        assistant = FaqAssistant.from_file(faq, **kw)
-    else:
-        from nomagic.warehouse import connect
+    if faq is not None and not faq.exists():
+        raise InputError(f"FAQ file {faq} does not exist")
+    learning = progress_bar("learning the intents of the examples") if examples is not None else nullcontext()
+    with learning as tick:
+        kw["progress"] = tick
+        if faq is not None:
+            assistant = FaqAssistant.from_file(faq, **kw)
+        else:
+            from nomagic.warehouse import connect
 
-        with connect(warehouse) as wh:
-            assistant = FaqAssistant.from_warehouse(wh, **kw)
+            with connect(warehouse) as wh:
+                assistant = FaqAssistant.from_warehouse(wh, **kw)
     a = assistant.ask(question)
     if as_json:
         console.print_json(json.dumps(a.to_dict()))

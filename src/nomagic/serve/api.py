@@ -16,25 +16,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from nomagic import __version__
 from nomagic.serve import schemas as S
+from nomagic.serve.schemas import errors
 from nomagic.serve.security import require
 
 router = APIRouter(prefix="/api/v1")
 
 #: optional route modules, mounted under /api/v1 when importable (each defines ``router: APIRouter``)
 EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_language")
-
-
-def errors(*codes: int) -> dict:
-    """The OpenAPI ``responses`` of a route: each code answers an :class:`Error`."""
-    words = {
-        400: "Malformed JSON",
-        401: "Missing, unknown or revoked API key",
-        403: "The key's role may not use this route",
-        404: "Unknown customer, or no trained model",
-        413: "Request body too large",
-        422: "Wrong fields or types",
-    }
-    return {c: {"model": S.Error, "description": words[c]} for c in codes}
 
 
 def _json(payload: dict) -> Response:

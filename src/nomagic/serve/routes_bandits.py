@@ -21,7 +21,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from nomagic.serve.schemas import Error, Strict
+from nomagic.serve.schemas import Strict, errors
 from nomagic.serve.security import require
 from nomagic.usecases.bandits.policies import DEFAULT_EXPLORATION as EXPLORATION
 from nomagic.usecases.bandits.policies import ThompsonSampling
@@ -31,18 +31,16 @@ router = APIRouter(tags=["bandits"])
 MODEL_VERSION = "thompson-sampling-api-1"
 MAX_OPEN_DECISIONS = 1_000_000
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_ERRORS = {
-    code: {"model": Error, "description": words}
-    for code, words in (
-        (400, "Malformed JSON"),
-        (401, "Missing, unknown or revoked API key"),
-        (403, "The key's role may not use this route"),
-        (404, "Unknown experiment or decision"),
-        (409, "Other arms than the experiment's"),
-        (413, "Request body too large"),
-        (422, "Wrong fields or types"),
-    )
-}
+_ERRORS = errors(
+    400,
+    401,
+    403,
+    404,
+    409,
+    413,
+    422,
+    words={404: "Unknown experiment or decision", 409: "Other arms than the experiment's"},
+)
 
 
 class DecideRequest(Strict):

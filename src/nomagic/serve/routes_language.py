@@ -21,22 +21,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 
 from nomagic.errors import NomagicError
-from nomagic.serve.schemas import Error, Strict
+from nomagic.serve.schemas import Strict, errors
 from nomagic.serve.security import require
 
 router = APIRouter(tags=["language"])
 _LOCK = threading.Lock()
-_ERRORS = {
-    code: {"model": Error, "description": words}
-    for code, words in (
-        (400, "Malformed JSON"),
-        (401, "Missing, unknown or revoked API key"),
-        (403, "The key's role may not use this route"),
-        (404, "No model or FAQ available (or the nlp extra is missing)"),
-        (413, "Request body too large"),
-        (422, "Wrong fields or types"),
-    )
-}
+_ERRORS = errors(400, 401, 403, 404, 413, 422, words={404: "No model or FAQ available (or the nlp extra is missing)"})
 Text = Field(..., min_length=1, max_length=5000)
 
 

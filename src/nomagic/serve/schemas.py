@@ -38,6 +38,23 @@ class Error(BaseModel):
     problems: list[dict[str, Any]] = Field(default_factory=list, description="Per-field problems, for invalid input.")
 
 
+ERROR_WORDS = {
+    400: "Malformed JSON",
+    401: "Missing, unknown or revoked API key",
+    403: "The key's role may not use this route",
+    404: "Unknown customer, or no trained model",
+    413: "Request body too large",
+    422: "Wrong fields or types",
+}
+
+
+def errors(*codes: int, words: dict[int, str] | None = None) -> dict:
+    """The OpenAPI ``responses`` of a route: each code answers an :class:`Error`; ``words`` says what a
+    code means on this route where it differs from :data:`ERROR_WORDS`."""
+    said = {**ERROR_WORDS, **(words or {})}
+    return {c: {"model": Error, "description": said[c]} for c in codes}
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str

@@ -95,6 +95,26 @@ class BM25:
         return out
 
 
+class _LastQuestion:
+    """An embedder that remembers the last single text it embedded: retrieval and the intent classifier
+    both embed the question being answered, and the model then runs once."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self._last: tuple[str | None, np.ndarray | None] = (None, None)
+
+    def embed(self, texts) -> np.ndarray:
+        texts = list(texts)
+        text, vec = self._last  # one read: another thread may replace it meanwhile
+        if len(texts) == 1 and texts[0] == text:
+            return vec
+        out = self.inner.embed(texts)
+        if len(texts) == 1:
+            self._last = (texts[0], out)
+        return out
+
+
 @dataclass
 class Answer:
     """What the assistant says: the answer and its source, or a handoff."""
@@ -128,6 +148,7 @@ class FaqAssistant:
     examples : past questions as ``(text, entry id)`` pairs; they train the intent classifier that is
         asked before retrieval. Entries without examples are reached by retrieval alone.
     reject_rate : the intent classifier's ``reject_rate`` (share of held-out examples it would not trust).
+    progress : called with (fraction done, words) while the intent classifier learns.
     """
 
     language_margin = 0.05
@@ -142,6 +163,7 @@ class FaqAssistant:
         weight: float = 0.7,
         examples: Iterable[tuple[str, str]] | None = None,
         reject_rate: float = 0.1,
+        progress=None,
     ):
         self.entries = [dict(e) for e in entries]
         if not self.entries:
@@ -165,18 +187,20 @@ class FaqAssistant:
             qa = self.embedder.embed([e["question"] + " " + e["answer"] for e in self.entries])
             self._E = np.stack([q, qa])  # match the question alone or with its answer, whichever is closer
             # questions are embedded without the disk cache: a lookup and a write cost more than the model
-            self._query_embedder = getattr(self.embedder, "inner", self.embedder)
+            self._query_embedder = _LastQuestion(getattr(self.embedder, "inner", self.embedder))
             self._query_embedder.embed(["warm up"])  # load the model now, not on the first question
         detect("warm up")
         if embedder is None and threshold == 0.4:
             self.threshold = 0.3  # BM25 alone is on another scale
-        self.intents = None if examples is None else self._learn(examples, reject_rate)
+        self._index = {e["id"]: i for i, e in enumerate(self.entries)}
+        self.intents = None if examples is None else self._learn(examples, reject_rate, progress)
+        self._taught = set() if self.intents is None else set(self.intents.classes_)
 
-    def _learn(self, examples: Iterable[tuple[str, str]], reject_rate: float):
+    def _learn(self, examples: Iterable[tuple[str, str]], reject_rate: float, progress=None):
         """The intent classifier over the entries that have examples (each with its own question too)."""
         from nomagic.usecases.language.intents import IntentClassifier
 
-        ids = {e["id"]: i for i, e in enumerate(self.entries)}
+        ids = self._index
         texts, labels = [], []
         for row, (text, entry) in enumerate(examples, start=1):
             entry = str(entry)
@@ -197,7 +221,11 @@ class FaqAssistant:
                 texts.append(own)
                 labels.append(entry)
         features = "tfidf" if self.embedder is None else "auto"
-        return IntentClassifier(features=features, embedder=self.embedder, reject_rate=reject_rate).fit(texts, labels)
+        clf = IntentClassifier(features=features, embedder=self.embedder, reject_rate=reject_rate)
+        clf.fit(texts, labels, progress=progress)
+        if self.embedder is not None:
+            clf.clf_.set_embedders([self._query_embedder])  # each question embedded once, for both
+        return clf
 
     # ---------------------------------------------------------------- constructors
     @classmethod
@@ -307,9 +335,9 @@ class FaqAssistant:
         if self.intents is not None:
             pred, sure = self.intents.confidence([question])
             if sure[0] >= self.intents.threshold_:
-                best = next(i for i, e in enumerate(self.entries) if e["id"] == pred[0])
+                best = self._index[pred[0]]
                 conf, method, passed = float(sure[0]), "intent", True
-            elif self.entries[best]["id"] in self.intents.classes_:
+            elif self.entries[best]["id"] in self._taught:
                 # the classifier knows this entry from examples and was not sure: its word is the better one
                 conf, method, passed = float(sure[0]), "intent", False
         if self.entries[best]["lang"] != lang and passed:

@@ -118,6 +118,13 @@ class TextClassifier:
             self._embs = [e if hasattr(e, "embed") else get_embedder(e) for e in specs]
         return self._embs
 
+    def set_embedders(self, embedders: list) -> None:
+        """Embed texts from now on with these: the same models in another wrapper (e.g. without the disk
+        cache for single questions); a different model would not match the fitted weights."""
+        if len(embedders) != len(self._embedders()):
+            raise InputError(f"{len(embedders)} embedders given; the classifier was fitted with {len(self._embs)}")
+        self._embs = list(embedders)
+
     def _embedder(self):
         return self._embedders()[0]
 
