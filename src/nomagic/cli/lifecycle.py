@@ -74,6 +74,29 @@ def _show_record(record: dict, *, detail: bool = True) -> None:
         console.print(f"  [yellow]note:[/] {w}", highlight=False)
 
 
+def _show_shift(record: dict) -> None:
+    """The test file against the data, in one short table (the words are in the warnings)."""
+    shift = record.get("shift")
+    if not shift:
+        return
+    prior, dom = shift["prior"], shift["domain_classifier"]
+    table = Table("comparison", "training data", "test file", "reading", title="Same world?", title_justify="left")
+    table.add_row(
+        "positive rate",
+        f"{prior['train_rate']['value']:.1%}",
+        f"{prior['test_rate']['value']:.1%}",
+        "shifted" if prior["shifted"] else "about the same",
+    )
+    auc = dom["roc_auc"]["value"]
+    cols = ", ".join(c["column"] for c in dom["columns"][:3])
+    table.add_row(
+        "told apart by a classifier", "", f"ROC-AUC {auc:.2f}", ("different world: " if shift["large"] else "") + cols
+    )
+    for c in shift["columns"][:3]:
+        table.add_row(f"{c['column']} (PSI {c['psi']:.2f})", c["train"], c["test"], "moved" if c["psi"] >= 0.25 else "")
+    console.print(table)
+
+
 # --------------------------------------------------------------------------- evaluate
 
 
@@ -84,6 +107,9 @@ def evaluate_command(
     label: str = typer.Option(None, "--label", help="The outcome column (Yes/No, 1/0, true/false, ...)."),
     test: Path = typer.Option(None, "--test", help="Judge on this file alone (same columns), training on --data."),
     time: str = typer.Option(None, "--time", help="Time column: a time-ordered split instead of cross-validation."),
+    ordered: bool = typer.Option(
+        False, "--ordered", help="The row order is time (no time column): split and validate forward by row."
+    ),
     id_col: str = typer.Option(None, "--id", help="Id column (kept with the scores, never a feature)."),
     positive: str = typer.Option(None, "--positive", help="The label value that counts as positive."),
     baseline: str = typer.Option(None, "--baseline", help="Column for the baseline rule (default: chosen)."),
@@ -91,6 +117,10 @@ def evaluate_command(
     drop: list[str] = typer.Option(None, "--drop", help="Column to leave out (repeatable)."),
     json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
     scores_out: Path = typer.Option(None, "--scores", help="Write out-of-sample scores and reasons (.csv/.parquet)."),
+    expected_rate: float = typer.Option(
+        None, "--expected-rate", help="With --test: the positive rate you expect there (e.g. 0.3); default: estimated."
+    ),
+    html_out: Path = typer.Option(None, "--html", help="Write the evaluation as an offline HTML report here."),
     cost: float = typer.Option(1.0, "--cost-per-contact", help="Cost of one contact (for profit_at_10)."),
     value: float = typer.Option(20.0, "--value-per-success", help="Value of one positive reached (profit_at_10)."),
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% intervals."),
@@ -98,8 +128,11 @@ def evaluate_command(
 ) -> None:
     """An honest first answer on your own table: the model vs the best single-column rule, with 95% CIs.
 
-    Without --time and --test: 5-fold stratified cross-validation (seed 0). Exit status 0 when the
-    evaluation ran (whatever the verdict), 1 when the data is not ready, 2 on errors."""
+    Without --time, --ordered and --test: 5-fold stratified cross-validation (seed 0). With --test,
+    the test file is first compared with the data (label rate, a classifier that tells them apart,
+    per-column shift). The gate decides against the stronger of the best single column and a plain
+    logistic regression. Exit status 0 when the evaluation ran (whatever the verdict), 1 when the
+    data is not ready, 2 on errors."""
     from nomagic.lifecycle import record as rec
     from nomagic.lifecycle.metrics import ProfitParams
     from nomagic.lifecycle.plain import evaluate_table, read_table
@@ -134,6 +167,8 @@ def evaluate_command(
             use_case=use_case,
             test=test_frame,
             time=time,
+            ordered=ordered,
+            expected_rate=expected_rate,
             id=id_col,
             positive=positive,
             baseline_column=baseline,
@@ -148,10 +183,16 @@ def evaluate_command(
             progress=update,
         )
     record = result.record
+    _show_shift(record)
     _show_record(record)
     if json_out:
         rec.write(record, json_out)
         console.print(f"evaluation record: {json_out}")
+    if html_out and record["verdict"] != "not ready":
+        from nomagic import report
+
+        report.write(html_out, [record], title=f"nomagic evaluate {use_case}: {data.name}")
+        console.print(f"report: {html_out}")
     if scores_out and len(result.predictions):
         from nomagic.lifecycle.scoring import write_scores
 
@@ -197,6 +238,10 @@ def train_command(
     challenger: bool = typer.Option(False, "--challenger", help="Register as challenger; keep the champion."),
     json_out: Path = typer.Option(None, "--json", help="Also write the evaluation record (JSON) here."),
     skip_check: bool = typer.Option(False, "--skip-check", help="Do not run the readiness check first."),
+    expected_rate: float = typer.Option(
+        None, "--expected-rate", help="With --test: the positive rate you expect there (e.g. 0.3); default: estimated."
+    ),
+    html_out: Path = typer.Option(None, "--html", help="Write the evaluation as an offline HTML report here."),
     cost: float = typer.Option(1.0, "--cost-per-contact", help="Cost of one contact (for profit_at_10)."),
     value: float = typer.Option(20.0, "--value-per-success", help="Value of one positive reached (profit_at_10)."),
     sensitive: list[str] = typer.Option(

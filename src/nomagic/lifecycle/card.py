@@ -169,9 +169,104 @@ def _sections(record: dict, meta: dict) -> list[tuple[str, list]]:
                 ],
             )
         )
+    out.extend(_shift_sections(record))
     if record.get("warnings"):
         out.append(("Warnings", [list(record["warnings"])]))
     out.append(("Limitations", [_LIMITS]))
+    return out
+
+
+def _ci(m: dict, pct: bool = False) -> str:
+    f = _pct if pct else fmt
+    lo, hi = m["ci"]
+    return f"{f(m['value'])} [{f(lo)}, {f(hi)}]"
+
+
+def _shift_sections(record: dict) -> list[tuple[str, list]]:
+    """The references the gate chose between, the test file against the data, and prior correction."""
+    out: list[tuple[str, list]] = []
+    refs = (record.get("baseline") or {}).get("references")
+    if refs:
+        rows = [
+            (
+                name,
+                r["description"],
+                _ci(r["roc_auc"]),
+                _ci(r["improvement"]),
+                "yes" if record["baseline"]["decisive"] == key else "",
+            )
+            for key, name in (("rule", "best single column"), ("plain_logistic", "plain logistic regression"))
+            if (r := refs.get(key))
+        ]
+        out.append(
+            (
+                "References",
+                [
+                    {"head": ["reference", "what", "ROC-AUC [95% CI]", "model minus it", "the gate's"], "rows": rows},
+                    f"The gate decides against the stronger of the two: {record['baseline']['why']}.",
+                ],
+            )
+        )
+    shift = record.get("shift")
+    if shift:
+        prior, dom = shift["prior"], shift["domain_classifier"]
+        cols = ", ".join(f"{c['column']} ({c['share']:.0%})" for c in dom["columns"][:5])
+        out.append(
+            (
+                "Same world? The test file against the training data",
+                [
+                    f"Positive rate: {_ci(prior['train_rate'], True)} in the training data, "
+                    f"{_ci(prior['test_rate'], True)} in the test file"
+                    + (" (shifted)." if prior["shifted"] else " (no material shift)."),
+                    f"A classifier tells the test rows from the training rows with ROC-AUC {_ci(dom['roc_auc'])} "
+                    "(0.5: indistinguishable, 1: always told apart)"
+                    + (f"; the columns that separate them most (share of its splits): {cols}." if cols else "."),
+                    {
+                        "head": ["column", "training data", "test file", "PSI", "test rows beyond the training range"],
+                        "rows": [
+                            (
+                                c["column"],
+                                c["train"],
+                                c["test"],
+                                f"{c['psi']:.2f}",
+                                _pct(c["outside_range"]) if "outside_range" in c else "",
+                            )
+                            for c in shift["columns"][:10]
+                        ],
+                    },
+                    "PSI (population stability index): below 0.1 stable, 0.1 to 0.25 moderate, above 0.25 large.",
+                ],
+            )
+        )
+    pc = record.get("prior_correction")
+    if pc and pc.get("used_rate") is None:
+        out.append(
+            (
+                "Prior correction",
+                [
+                    f"The probabilities assume a positive rate of {_pct(pc['assumed_rate'])}; the test file's is "
+                    f"{_pct(pc['actual_rate'])}. Calibration error as given: {_ci(pc['raw']['ece'])}. Not corrected: "
+                    f"{pc['how']}."
+                ],
+            )
+        )
+    elif pc:
+        rows = [
+            (metric_name(m), _ci(pc["raw"][m]), _ci(pc["corrected"][m]), _ci(pc["improvement"][m]))
+            for m in ("ece", "brier")
+        ]
+        out.append(
+            (
+                "Prior correction",
+                [
+                    f"The probabilities assume a positive rate of {_pct(pc['assumed_rate'])}; moved to "
+                    f"{_pct(pc['used_rate'])} ({pc['how']}; the actual rate of the test file is "
+                    f"{_pct(pc['actual_rate'])}).",
+                    {"head": ["metric", "as given", "moved to that rate", "improvement"], "rows": rows},
+                    "The ranking (ROC-AUC, lift) does not change; only the probabilities do.",
+                ],
+            )
+        )
     return out
 
 

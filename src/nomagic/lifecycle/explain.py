@@ -113,7 +113,8 @@ def _direction(c: np.ndarray, v: pd.Series | None, text: FeatureText, words: Wor
     if pd.api.types.is_numeric_dtype(num) and num.notna().mean() > 0.5 and num.nunique() > 2:
         x = num.to_numpy(dtype=float)
         ok = np.isfinite(x)
-        if ok.sum() > 2 and np.std(x[ok]) > 0 and np.std(c[ok]) > 0:
+        # a contribution constant up to rounding (values held at the training range's edge) has no direction
+        if ok.sum() > 2 and np.ptp(x[ok]) > 0 and np.ptp(c[ok]) > 1e-9 * (1 + np.abs(c[ok]).max()):
             r = np.corrcoef(pd.Series(x[ok]).rank(), pd.Series(c[ok]).rank())[0, 1]
             if r > 0.3:
                 return "higher", f"higher {text.label} → {words.up}"

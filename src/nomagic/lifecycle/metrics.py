@@ -400,3 +400,39 @@ def _bootstrap(y, model, baseline, metrics, n_boot, seed, clusters, profit, leve
 def _num(x) -> float | None:
     x = float(x)
     return round(x, 6) if np.isfinite(x) else None
+
+
+# --------------------------------------------------------------------------- DeLong
+
+
+def delong(y, scores) -> tuple[np.ndarray, np.ndarray]:
+    """ROC-AUCs of several scores on the same rows and their covariance (DeLong et al. 1988).
+
+    Written here because neither scikit-learn nor SciPy has it: the fast form of Sun & Xu (2014)
+    costs a few rank computations, where a bootstrap of a dozen candidates would cost thousands.
+    ``scores`` is (k, n); returns ``(aucs, cov)`` with ``cov`` k x k, so that the standard error of
+    the difference of two AUCs is ``sqrt(cov[i, i] + cov[j, j] - 2 cov[i, j])``.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 1, 1, 0, 1]); s = np.array([[.1, .4, .35, .8, .2, .7], [.2, .1, .3, .9, .5, .6]])
+    >>> aucs, cov = delong(y, s)
+    >>> [round(a, 3) for a in aucs]
+    [0.889, 0.889]
+    """
+    from scipy.stats import rankdata
+
+    y = np.asarray(y).astype(bool).ravel()
+    S = np.atleast_2d(np.asarray(scores, dtype=float))
+    pos, neg = S[:, y], S[:, ~y]
+    m, n = pos.shape[1], neg.shape[1]
+    if m < 2 or n < 2:
+        raise InputError("DeLong's AUC variance needs at least two positive and two negative rows")
+    tx = rankdata(pos, axis=1)
+    ty = rankdata(neg, axis=1)
+    tz = rankdata(np.hstack([pos, neg]), axis=1)
+    aucs = tz[:, :m].sum(axis=1) / (m * n) - (m + 1.0) / (2.0 * n)
+    v01 = (tz[:, :m] - tx) / n  # per positive: share of negatives below it
+    v10 = 1.0 - (tz[:, m:] - ty) / m  # per negative: share of positives above it
+    cov = np.atleast_2d(np.cov(v01)) / m + np.atleast_2d(np.cov(v10)) / n
+    return aucs, cov

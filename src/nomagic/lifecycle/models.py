@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
-from nomagic.lifecycle.metrics import roc_auc
+from nomagic.lifecycle.metrics import delong, roc_auc
 from nomagic.lifecycle.tabular import TabularPreprocessor, text_numbers
 
 MODEL_FILE = "model.json"
@@ -75,7 +75,8 @@ def _check_y(y) -> np.ndarray:
 def inner_folds(y, *, time=None, groups=None, n_folds: int = 3, gap=None, seed: int = 0, min_rows: int = 50):
     """Validation folds inside the training data, as ``[(train_idx, valid_idx), ...]``.
 
-    * with ``time`` (one timestamp or cutoff per row) and at least two distinct times: the latest
+    * with ``time`` (one timestamp or cutoff per row, or a number: the row's place in time, as
+      ``--ordered`` gives it) and at least two distinct times: the latest
       ``n_folds`` times are validated in turn, each on a model trained on rows at least ``gap``
       earlier (so that no training label looks into the validation period) — the honest choice
       under drift;
@@ -86,9 +87,14 @@ def inner_folds(y, *, time=None, groups=None, n_folds: int = 3, gap=None, seed: 
 
     y = np.asarray(y)
     if time is not None:
-        t = pd.to_datetime(pd.Series(np.asarray(time))).to_numpy()
+        t = _as_order(time)
         distinct = np.unique(t)
-        delta = np.timedelta64(0, "ns") if gap is None else np.timedelta64(pd.Timedelta(gap))
+        if gap is None:
+            delta = np.zeros((), t.dtype) if t.dtype.kind == "f" else np.timedelta64(0, "ns")
+        elif t.dtype.kind == "f":
+            raise InputError("a gap needs real times; with a row order (--ordered) there is none to give")
+        else:
+            delta = np.timedelta64(pd.Timedelta(gap))
         if distinct.size <= 4 * n_folds:  # a few cutoffs: validate on each of the latest in turn
             blocks = [(v, v) for v in distinct[::-1][:n_folds]][::-1]
         else:  # continuous time: the latest 10 % blocks (by rows) in turn
@@ -109,6 +115,19 @@ def inner_folds(y, *, time=None, groups=None, n_folds: int = 3, gap=None, seed: 
         return list(splitter.split(np.zeros(len(y)), y, groups))
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))
+
+
+def _as_order(time) -> np.ndarray:
+    """Times as datetime64, or numbers (a row's place in time) as floats."""
+    t = np.asarray(time)
+    if t.dtype.kind in "iuf":
+        return t.astype(float)
+    return pd.to_datetime(pd.Series(t)).to_numpy()
+
+
+def is_forward(folds) -> bool:
+    """True when every validation row comes after every row its model learned from (by index order)."""
+    return all(len(tr) and len(va) and np.max(tr) < np.min(va) for tr, va in folds)
 
 
 # --------------------------------------------------------------------------- the model
@@ -143,6 +162,8 @@ class Choice:
     validation: dict  # candidate -> validation ROC-AUC
     folds: int
     fold_kind: str
+    best: str = ""  # the candidate with the best validation ROC-AUC (may differ from the chosen one)
+    noise: float = 0.0  # standard error of the best candidate's validation ROC-AUC (DeLong)
 
     def describe(self) -> str:
         val = self.validation.get(self.kind_key(), float("nan"))
@@ -151,7 +172,13 @@ class Choice:
             "lightgbm": f"LightGBM ({self.n_trees} trees, early stopping)",
             "blend": f"a blend of LightGBM ({self.weight:.0%}) and logistic regression ({1 - self.weight:.0%})",
         }[self.kind]
-        return f"{what}, chosen by {self.folds} {self.fold_kind} validation fold(s) (validation ROC-AUC {val:.3f})"
+        text = f"{what}, chosen by {self.folds} {self.fold_kind} validation fold(s) (validation ROC-AUC {val:.3f})"
+        if self.best and self.best != self.kind_key():
+            text += (
+                f"; the simplest candidate within one standard error of the best ({self.best}, "
+                f"{self.validation[self.best]:.3f}, standard error {self.noise:.4f})"
+            )
+        return text
 
     def kind_key(self) -> str:
         return f"w={self.weight:.1f}"
@@ -233,17 +260,23 @@ class AutoClassifier:
         return LogisticRegression(C=C, max_iter=2000).fit(L, y)
 
     # -------------------------------------------------------------- fit
-    def fit(self, X, y, *, time=None, groups=None, progress=None) -> AutoClassifier:
+    def fit(self, X, y, *, time=None, groups=None, folds=None, fold_kind=None, progress=None) -> AutoClassifier:
         """Validate the candidates inside (X, y), calibrate the winner and refit it on all rows.
 
-        ``time`` (a cutoff per row) switches to time-ordered validation; ``groups`` (a unit id per
-        row) keeps one unit out of both sides of a validation split. ``progress(fraction)`` is
-        called as the work advances.
+        ``time`` (a cutoff per row, or a number: the row's place in time) switches to forward
+        validation; ``groups`` (a unit id per row) keeps one unit out of both sides of a
+        validation split; ``folds`` (``[(train_idx, valid_idx), ...]``, named by ``fold_kind``)
+        replaces both, e.g. validation on the training rows most like a test file.
+        ``progress(fraction)`` is called as the work advances.
+
+        Among the candidates, the simplest (the most linear) whose validation ROC-AUC is within one
+        standard error of the best's wins (DeLong's standard error of the best validation ROC-AUC):
+        a more complex model has to be better by more than the noise.
         """
         with single_blas():
-            return self._fit(X, y, time=time, groups=groups, progress=progress)
+            return self._fit(X, y, time=time, groups=groups, folds=folds, fold_kind=fold_kind, progress=progress)
 
-    def _fit(self, X, y, *, time=None, groups=None, progress=None) -> AutoClassifier:
+    def _fit(self, X, y, *, time=None, groups=None, folds=None, fold_kind=None, progress=None) -> AutoClassifier:
         X = _as_frame(X)
         y = _check_y(y)
         bad = [c for c in self.candidates if c not in ("logistic", "lightgbm", "blend")]
@@ -256,10 +289,13 @@ class AutoClassifier:
         L = pre.linear_matrix(X) if use_lin else None
         T = pre.tree_matrix(X) if use_gbm else None
         cat = pre.categorical_indices_
-        folds = inner_folds(
-            y, time=time, groups=groups, n_folds=self.inner_folds, gap=self.time_gap, seed=self.random_state
-        )
-        fold_kind = "time-ordered" if time is not None and len(folds) and _is_time_folds(folds, len(y)) else "k-fold"
+        if folds is None:
+            folds = inner_folds(
+                y, time=time, groups=groups, n_folds=self.inner_folds, gap=self.time_gap, seed=self.random_state
+            )
+            fold_kind = "time-ordered" if time is not None and _is_time_folds(folds, len(y)) else "k-fold"
+        fold_kind = fold_kind or "given"
+        self.validation_folds_ = folds
         val_idx = np.concatenate([va for _, va in folds])
         z_lin = {C: np.full(len(y), np.nan) for C in self.Cs} if use_lin else {}
         z_gbm = np.full(len(y), np.nan)
@@ -291,16 +327,18 @@ class AutoClassifier:
             weights += [w / 10 for w in range(1, 10)]
         if "lightgbm" in self.candidates:
             weights.append(1.0)
-        scored = {}
-        for w in weights:
-            z = (w * zg if w > 0 else 0) + ((1 - w) * zl if w < 1 else 0)
-            scored[w] = roc_auc(yv, z)
-            validation[f"w={w:.1f}"] = round(scored[w], 5)
-        # the best by validation ROC-AUC; a near tie (0.001) goes to the simpler (more linear) model
-        top = max(scored.values())
-        weight = min(w for w in weights if scored[w] >= top - 0.001)
-        z = (weight * zg if weight > 0 else 0) + ((1 - weight) * zl if weight < 1 else 0)
+        Z = np.vstack([(w * zg if w > 0 else 0) + ((1 - w) * zl if w < 1 else 0) for w in weights])
+        aucs, noise = _best_and_noise(yv, Z)
+        for w, a in zip(weights, aucs, strict=True):
+            validation[f"w={w:.1f}"] = round(float(a), 5)
+        # one-standard-error rule: the simplest (most linear) candidate within the noise of the best
+        top = int(np.argmax(aucs))
+        j = min(i for i in range(len(weights)) if aucs[i] >= aucs[top] - max(noise, 0.001))
+        weight = weights[j]
+        z = Z[j]
         a, b = _platt(z, yv)
+        # out-of-sample probabilities of the validation rows: what the model does on rows it did not learn from
+        self.validation_scores_ = (yv, sigmoid(a * z + b))
         kind = "logistic" if weight == 0 else "lightgbm" if weight == 1 else "blend"
         n_trees = int(round(np.mean(best_iters) * 1.1)) if best_iters else 0
         # refit on all rows
@@ -309,7 +347,10 @@ class AutoClassifier:
         if self.linear_ is not None:
             self.linear_mean_ = L.mean(axis=0)
         self.preprocessor_ = pre
-        self.choice_ = Choice(kind, weight, best_C, n_trees, (a, b), validation, len(folds), fold_kind)
+        best = f"w={weights[top]:.1f}"
+        self.choice_ = Choice(
+            kind, weight, best_C, n_trees, (a, b), validation, len(folds), fold_kind, best, round(float(noise), 5)
+        )
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = list(pre.feature_names_in_)
         tick(1.0)
@@ -400,6 +441,8 @@ class AutoClassifier:
                 "validation": c.validation,
                 "folds": c.folds,
                 "fold_kind": c.fold_kind,
+                "best": c.best,
+                "noise": c.noise,
             },
             "preprocessor": self.preprocessor_.to_dict(),
         }
@@ -452,6 +495,8 @@ class AutoClassifier:
             c["validation"],
             c["folds"],
             c["fold_kind"],
+            c.get("best", ""),
+            c.get("noise", 0.0),
         )
         self.preprocessor_ = TabularPreprocessor.from_dict(d["preprocessor"])
         self.feature_names_in_ = list(self.preprocessor_.feature_names_in_)
@@ -487,6 +532,23 @@ class _LinearFromJSON:
 
     def decision_function(self, L):
         return L @ self.coef_.ravel() + self.intercept_[0]
+
+
+def _best_and_noise(y, Z) -> tuple[np.ndarray, float]:
+    """Validation ROC-AUC of each candidate (rows of ``Z``) and the standard error of the best one's
+    (DeLong); without both outcomes twice, the AUCs and no noise.
+
+    The classic one-standard-error rule (Breiman et al. 1984) measures the noise on the best score
+    itself, not on the paired difference: in bench/shift.py the paired difference, much narrower,
+    let a blend win that lost up to 0.026 ROC-AUC on later data, where this rule's worst loss was
+    0.004 (bench/results/shift.json, ``choice_rules``).
+    """
+    try:
+        aucs, cov = delong(y, Z)
+    except InputError:
+        return np.array([roc_auc(y, z) for z in Z]), 0.0
+    b = int(np.argmax(aucs))
+    return aucs, float(np.sqrt(max(cov[b, b], 0.0)))
 
 
 def _platt(z, y) -> tuple[float, float]:
@@ -651,7 +713,9 @@ class BestColumnBaseline:
             return ScoreBaseline(name, increasing)
         return RateBaseline(name)
 
-    def fit(self, X, y) -> BestColumnBaseline:
+    def fit(self, X, y, *, time=None, folds=None) -> BestColumnBaseline:
+        """Choose the column by validation inside (X, y): on ``folds`` when given, forward in
+        ``time`` (a time or place in time per row) when given, else stratified k-fold."""
         X = _as_frame(X)
         y = _check_y(y)
         if self.column is not None:
@@ -662,7 +726,8 @@ class BestColumnBaseline:
             names = list(X.columns)
         self.validation_ = {}
         if len(names) > 1:
-            folds = inner_folds(y, n_folds=self.n_folds, seed=self.random_state)
+            if folds is None:
+                folds = inner_folds(y, time=time, n_folds=self.n_folds, seed=self.random_state)
             for name in names:
                 oof = np.full(len(y), np.nan)
                 for tr, va in folds:
@@ -688,6 +753,42 @@ class BestColumnBaseline:
 
     def to_dict(self) -> dict:
         return {"kind": "BestColumnBaseline", "column": self.column_, "rule": self.rule_.to_dict()}
+
+
+class PlainLogistic:
+    """The second reference besides the rule: a logistic regression on all columns, with nothing
+    chosen (one-hot levels, standardised numbers, blanks imputed, ``C=1``).
+
+    A single-column rule can break when the world changes; this one rarely fails badly, so a model
+    judged against the stronger of the two never looks good only because the rule broke.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": np.arange(200) % 7, "b": ["x", "y"] * 100})
+    >>> PlainLogistic().fit(X, (X.a > 3).astype(int)).predict_proba(X).shape
+    (200, 2)
+    """
+
+    def __init__(self, C: float = 1.0):
+        self.C = C
+
+    def fit(self, X, y) -> PlainLogistic:
+        from sklearn.linear_model import LogisticRegression
+
+        X = _as_frame(X)
+        y = _check_y(y)
+        self.preprocessor_ = TabularPreprocessor(curves=False).fit(X)
+        with single_blas():
+            self.linear_ = LogisticRegression(C=self.C, max_iter=2000).fit(self.preprocessor_.linear_matrix(X), y)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        with single_blas():
+            p = self.linear_.predict_proba(self.preprocessor_.linear_matrix(_as_frame(X)))[:, 1]
+        return np.column_stack([1 - p, p])
+
+    def describe(self) -> str:
+        return f"a plain logistic regression on all columns (one-hot, standardised, C={self.C:g}, nothing tuned)"
 
 
 def baseline_from_dict(d: dict):

@@ -5,8 +5,9 @@ turn it into numbers:
 
 * **numeric** columns (also text columns whose values are numbers, like Telco's ``TotalCharges``
   with its blank cells): for the linear model, blanks get the training median plus a 0/1 "was
-  blank" column, long-tailed non-negative columns are log-transformed, everything is
-  standardised; for LightGBM they stay as they are (blanks as NaN).
+  blank" column, values beyond the training range are held at its edge (no straight line is
+  extrapolated into a world the data never showed), long-tailed non-negative columns are
+  log-transformed, everything is standardised; for LightGBM they stay as they are (blanks as NaN).
 * **categorical** columns (text, booleans, few distinct values): the frequent levels are kept, rare
   and unseen ones pooled as ``(other)``, blanks become ``(blank)``. One-hot for the linear model,
   integer codes for LightGBM's native categorical splits.
@@ -152,6 +153,8 @@ class ColumnPlan:
     add_log: bool = False  # a second, log1p column for the linear model (a bend in the curve)
     log_mean: float = 0.0
     log_std: float = 1.0
+    low: float = -np.inf  # the training range: the linear model holds values beyond it at its edge
+    high: float = np.inf
     # categorical
     levels: list[str] = field(default_factory=list)
 
@@ -159,6 +162,8 @@ class ColumnPlan:
         d = {"name": self.name, "kind": self.kind}
         if self.kind == "numeric":
             d.update(median=self.median, mean=self.mean, std=self.std, log=self.log, blank_flag=self.blank_flag)
+            if np.isfinite(self.low):
+                d.update(low=self.low, high=self.high)
             if self.add_log:
                 d.update(add_log=True, log_mean=self.log_mean, log_std=self.log_std)
         else:
@@ -230,6 +235,8 @@ class TabularPreprocessor:
         plan = ColumnPlan(
             name, "numeric", median=med, mean=float(t.mean()), std=std, log=log, blank_flag=bool((~ok).any())
         )
+        if vals.size:
+            plan.low, plan.high = float(vals.min()), float(vals.max())
         if self.curves and not log and vals.size and vals.min() >= 0 and np.unique(vals[:5000]).size >= 10:
             lt = np.log1p(np.where(ok, v, med))
             plan.add_log, plan.log_mean, plan.log_std = True, float(lt.mean()), float(lt.std()) or 1.0
@@ -295,7 +302,10 @@ class TabularPreprocessor:
             if p.kind == "numeric":
                 v = self.numeric_values(X, p)
                 ok = np.isfinite(v)
-                v = np.where(ok, v, p.median)
+                # never extrapolate a straight line beyond the values seen in training: when the
+                # world moves out of that range (a macro rate falls to a new low), a linear model
+                # would otherwise push the new rows to extremes that nothing in the data supports
+                v = np.clip(np.where(ok, v, p.median), p.low, p.high)
                 if p.log:
                     v = np.log1p(np.clip(v, 0, None))
                 cols.append(((v - p.mean) / p.std)[:, None])
