@@ -227,7 +227,11 @@ def main(argv=None) -> int:
     nm["chosen_models"] = res.record["model"]["description"]
     nm["record_roc_auc"] = res.record["metrics"]["model"]["roc_auc"]
     nm["record_ece"] = res.record["metrics"]["model"]["ece"]
+    # the gate's reference: the stronger of the single-column rule and a plain logistic regression
+    nm["baseline"] = res.record["baseline"]["decisive"]
     nm["baseline_roc_auc"] = res.record["metrics"]["baseline"]["roc_auc"]["value"]
+    nm["rule_roc_auc"] = res.record["baseline"]["references"]["rule"]["roc_auc"]["value"]
+    nm["improvement"] = res.record["metrics"]["improvement"]["roc_auc"]
     nm["verdict"] = res.record["verdict"]
     results["nomagic"] = nm
     print(

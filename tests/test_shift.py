@@ -134,12 +134,15 @@ def test_a_different_world_is_seen_and_said(tmp_path, capsys):
     assert s["prior"]["shifted"] and s["prior"]["difference"]["ci"][0] > 0
     assert {c["column"] for c in s["columns"] if c["psi"] >= sh.PSI_LARGE} >= {"age", "channel"}
     assert r["split"]["validation"] == "most-test-like"
+    assert r["split"]["choice_rule"].startswith("the world moves")  # the classic, wider one-standard-error rule
+    assert all("standard error of the difference" not in d for d in r["model"]["description"])
     assert any(w.startswith("The test file comes from a different world") for w in r["warnings"])
     assert any("positive rate differs" in w for w in r["warnings"])
     # the CLI says it before the verdict, the report carries it
-    assert "Same world?" in text and "different world" in text
+    assert "Same world?" in text and text.index("comes from a different world") < text.index("Reality check")
     page = html.read_text()
-    assert "comes from a different world" in page and "Prior correction" in page
+    assert page.index("comes from a different world") < page.index("Compared on the")  # said before the verdict
+    assert "Prior correction" in page and "References" in page
     # the customers changed, not only the rate: no rate can be read off the scores, and it says so
     c = r["prior_correction"]
     assert c["estimated_rate"] is None and "--expected-rate" in c["how"]
@@ -176,6 +179,7 @@ def test_the_same_world_raises_no_alarm():
     assert not s["prior"]["shifted"]
     assert not any("different world" in w or "positive rate differs" in w for w in res.record["warnings"])
     assert res.record["split"]["validation"] == "k-fold"
+    assert res.record["split"]["choice_rule"].startswith("no sign that the world moves")
 
 
 def test_a_time_ordered_file_gets_the_suggestion():
@@ -239,6 +243,18 @@ def test_one_standard_error_rule_prefers_the_simpler_model():
     assert c.kind == "logistic"
     best = c.validation[c.best]
     assert c.validation["w=0.0"] >= best - max(c.noise, 0.001)
+
+
+def test_the_classic_rule_is_wider_than_the_paired_one():
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = (rng.random(3000) < _sigmoid(X.a + 1.2 * np.sin(2 * X.b))).astype(int)  # a bend only trees find
+    paired = AutoClassifier(max_trees=300).fit(X, y).choice_
+    classic = AutoClassifier(max_trees=300, noise="best").fit(X, y).choice_
+    assert classic.noise > paired.noise and classic.weight <= paired.weight
+    assert classic.noise_kind == "best" and "standard error of the difference" not in classic.describe()
+    with pytest.raises(Exception, match="noise"):
+        AutoClassifier(noise="loud").fit(X, y)
 
 
 def test_the_linear_model_does_not_extrapolate():

@@ -70,8 +70,10 @@ def _show_record(record: dict, *, detail: bool = True) -> None:
         console.print(
             "[bold]top drivers[/]: " + "; ".join(d["summary"] for d in record["drivers"][:5]), highlight=False
         )
+    said = set((record.get("shift") or {}).get("notes", []))  # printed with the comparison, before the verdict
     for w in record.get("warnings", []):
-        console.print(f"  [yellow]note:[/] {w}", highlight=False)
+        if w not in said:
+            console.print(f"  [yellow]note:[/] {w}", highlight=False)
 
 
 def _show_shift(record: dict) -> None:
@@ -95,6 +97,8 @@ def _show_shift(record: dict) -> None:
     for c in shift["columns"][:3]:
         table.add_row(f"{c['column']} (PSI {c['psi']:.2f})", c["train"], c["test"], "moved" if c["psi"] >= 0.25 else "")
     console.print(table)
+    for note in shift.get("notes", []):
+        console.print(f"  [yellow]shift:[/] {note}", highlight=False)
 
 
 # --------------------------------------------------------------------------- evaluate

@@ -163,7 +163,8 @@ class Choice:
     folds: int
     fold_kind: str
     best: str = ""  # the candidate with the best validation ROC-AUC (may differ from the chosen one)
-    noise: float = 0.0  # standard error of the best candidate's validation ROC-AUC (DeLong)
+    noise: float = 0.0  # the standard error the rule allowed the chosen candidate (DeLong)
+    noise_kind: str = "paired"  # "paired": of its difference to the best; "best": of the best's own score
 
     def describe(self) -> str:
         val = self.validation.get(self.kind_key(), float("nan"))
@@ -176,7 +177,8 @@ class Choice:
         if self.best and self.best != self.kind_key():
             text += (
                 f"; the simplest candidate within one standard error of the best ({self.best}, "
-                f"{self.validation[self.best]:.3f}, standard error {self.noise:.4f})"
+                f"{self.validation[self.best]:.3f}, standard error "
+                f"{'of the difference ' if self.noise_kind == 'paired' else ''}{self.noise:.4f})"
             )
         return text
 
@@ -197,6 +199,11 @@ class AutoClassifier:
     time_gap : with ``time`` given to :meth:`fit`, training rows for a validation time must be at
         least this much older (the label horizon), e.g. ``"90D"``.
     random_state : seed for folds and LightGBM.
+    noise : which standard error decides "within the noise of the best" (the one-standard-error
+        rule): ``"paired"``, of each candidate's difference to the best on the same validation rows
+        (narrow: a steady world, where more structure that validates keeps paying), or ``"best"``,
+        of the best candidate's own score (the classic rule of Breiman et al. 1984: wider, so a
+        simpler model wins more often; for a world that moves, see bench/shift.py).
 
     Attributes
     ----------
@@ -224,6 +231,7 @@ class AutoClassifier:
         time_gap=None,
         random_state: int = 0,
         categorical: tuple[str, ...] = (),
+        noise: str = "paired",
     ):
         self.candidates = tuple(candidates)
         self.inner_folds = inner_folds
@@ -234,6 +242,7 @@ class AutoClassifier:
         self.time_gap = time_gap
         self.random_state = random_state
         self.categorical = tuple(categorical)
+        self.noise = noise
 
     # -------------------------------------------------------------- pieces
     def _lgbm_params(self, rows: int = 0) -> dict:
@@ -270,8 +279,8 @@ class AutoClassifier:
         ``progress(fraction)`` is called as the work advances.
 
         Among the candidates, the simplest (the most linear) whose validation ROC-AUC is within one
-        standard error of the best's wins (DeLong's standard error of the best validation ROC-AUC):
-        a more complex model has to be better by more than the noise.
+        standard error of the best wins (DeLong; which standard error: ``noise``): a more complex
+        model has to be better by more than the noise.
         """
         with single_blas():
             return self._fit(X, y, time=time, groups=groups, folds=folds, fold_kind=fold_kind, progress=progress)
@@ -328,12 +337,12 @@ class AutoClassifier:
         if "lightgbm" in self.candidates:
             weights.append(1.0)
         Z = np.vstack([(w * zg if w > 0 else 0) + ((1 - w) * zl if w < 1 else 0) for w in weights])
-        aucs, noise = _best_and_noise(yv, Z)
+        aucs, noise = _validation_noise(yv, Z, self.noise)
         for w, a in zip(weights, aucs, strict=True):
             validation[f"w={w:.1f}"] = round(float(a), 5)
         # one-standard-error rule: the simplest (most linear) candidate within the noise of the best
         top = int(np.argmax(aucs))
-        j = min(i for i in range(len(weights)) if aucs[i] >= aucs[top] - max(noise, 0.001))
+        j = min(i for i in range(len(weights)) if aucs[i] >= aucs[top] - max(noise[i], 0.001))
         weight = weights[j]
         z = Z[j]
         a, b = _platt(z, yv)
@@ -349,7 +358,17 @@ class AutoClassifier:
         self.preprocessor_ = pre
         best = f"w={weights[top]:.1f}"
         self.choice_ = Choice(
-            kind, weight, best_C, n_trees, (a, b), validation, len(folds), fold_kind, best, round(float(noise), 5)
+            kind,
+            weight,
+            best_C,
+            n_trees,
+            (a, b),
+            validation,
+            len(folds),
+            fold_kind,
+            best,
+            round(float(noise[j]), 5),
+            self.noise,
         )
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = list(pre.feature_names_in_)
@@ -431,6 +450,7 @@ class AutoClassifier:
                 "time_gap": None if self.time_gap is None else str(self.time_gap),
                 "random_state": self.random_state,
                 "categorical": list(self.categorical),
+                "noise": self.noise,
             },
             "choice": {
                 "kind": c.kind,
@@ -443,6 +463,7 @@ class AutoClassifier:
                 "fold_kind": c.fold_kind,
                 "best": c.best,
                 "noise": c.noise,
+                "noise_kind": c.noise_kind,
             },
             "preprocessor": self.preprocessor_.to_dict(),
         }
@@ -484,6 +505,7 @@ class AutoClassifier:
             time_gap=p["time_gap"],
             random_state=p["random_state"],
             categorical=tuple(p.get("categorical", ())),
+            noise=p.get("noise", "paired"),
         )
         c = d["choice"]
         self.choice_ = Choice(
@@ -497,6 +519,7 @@ class AutoClassifier:
             c["fold_kind"],
             c.get("best", ""),
             c.get("noise", 0.0),
+            c.get("noise_kind", "paired"),
         )
         self.preprocessor_ = TabularPreprocessor.from_dict(d["preprocessor"])
         self.feature_names_in_ = list(self.preprocessor_.feature_names_in_)
@@ -534,21 +557,25 @@ class _LinearFromJSON:
         return L @ self.coef_.ravel() + self.intercept_[0]
 
 
-def _best_and_noise(y, Z) -> tuple[np.ndarray, float]:
-    """Validation ROC-AUC of each candidate (rows of ``Z``) and the standard error of the best one's
-    (DeLong); without both outcomes twice, the AUCs and no noise.
+def _validation_noise(y, Z, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validation ROC-AUC of each candidate (rows of ``Z``) and the standard error each may fall
+    short of the best (DeLong): of its paired difference to the best (``"paired"``) or of the best
+    one's own score (``"best"``); without both outcomes twice, no noise.
 
-    The classic one-standard-error rule (Breiman et al. 1984) measures the noise on the best score
-    itself, not on the paired difference: in bench/shift.py the paired difference, much narrower,
-    let a blend win that lost up to 0.026 ROC-AUC on later data, where this rule's worst loss was
-    0.004 (bench/results/shift.json, ``choice_rules``).
+    On tables whose world moved (bench/shift.py, ``choice_rules``), the narrow paired error let
+    blends win that lost up to 0.026 ROC-AUC on later data, the classic one at most 0.004; on the
+    steady simulated shop the classic rule cost 0.002-0.003 (docs/shift.md).
     """
+    if kind not in ("paired", "best"):
+        raise InputError(f"noise must be 'paired' or 'best', not {kind!r}")
     try:
         aucs, cov = delong(y, Z)
     except InputError:
-        return np.array([roc_auc(y, z) for z in Z]), 0.0
+        return np.array([roc_auc(y, z) for z in Z]), np.zeros(len(Z))
     b = int(np.argmax(aucs))
-    return aucs, float(np.sqrt(max(cov[b, b], 0.0)))
+    if kind == "best":
+        return aucs, np.full(len(Z), np.sqrt(max(cov[b, b], 0.0)))
+    return aucs, np.sqrt(np.clip(np.diag(cov) + cov[b, b] - 2 * cov[:, b], 0, None))
 
 
 def _platt(z, y) -> tuple[float, float]:

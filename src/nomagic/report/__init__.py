@@ -31,6 +31,7 @@ th{background:#f5f7fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:1.2rem;align-items:flex-start}.charts figure{margin:0}
 .bar{background:#eceff4;height:.8rem;width:220px;display:inline-block;vertical-align:middle}.bar span{display:block;height:100%;background:#3a6fd8}
 code{background:#f1f3f6;padding:0 .2rem;border-radius:3px}details{margin:.6rem 0}
+.shift{background:#fff1cc;border-left:4px solid #d9a400;padding:.4rem .7rem}
 """
 
 
@@ -86,6 +87,8 @@ def _section(record: dict, meta: dict | None) -> str:
     parts = [f"<h2 id='{_html.escape(uc)}'>{_html.escape(uc)} {_verdict(record['verdict'])}</h2>"]
     if record.get("question"):
         parts.append(f"<p><strong>{_html.escape(record['question'])}</strong></p>")
+    for note in (record.get("shift") or {}).get("notes", []):  # the world changed: said before the verdict
+        parts.append(f"<p class='shift'><strong>Shift:</strong> {_html.escape(note)}</p>")
     parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
     shown = charts.use_case_charts(record)
     figs = [svg for _, svg in shown]
