@@ -216,13 +216,18 @@ def test_model_allocation_and_what_if(fitted):
 
 
 # ------------------------------------------------------------------ evaluation record
-def test_evaluation_record(fitted):
+@pytest.fixture(scope="module")
+def budget_record() -> dict:
     df, _ = synthetic()
     cl, warns = clean(df, date="week", target="sales", channels=["tv", "search"], controls=["price"])
     ev = evaluate_frame(
         cl, lambda: MMM(["tv", "search"], date="week", target="sales", controls=["price"]), n_boot=200, warnings=warns
     )
-    r = validate(json.loads(json.dumps(ev.record, default=float)))
+    return json.loads(json.dumps(ev.record, default=float))
+
+
+def test_evaluation_record(budget_record):
+    r = validate(budget_record)
     assert r["primary_metric"] == "holdout_mape" and r["verdict"] == "promoted", r["explanation"]
     assert set(r["params"]) == {"tv", "search"}
     assert set(r["params"]["tv"]) >= {"adstock_alpha", "saturation_lam", "roi", "marginal_roi"}
@@ -364,3 +369,63 @@ def test_point_values_are_posterior_medians(fitted):
     lam = np.exp(m.draws_u_[:, m._ka])  # tv's lam on the spend / max scale
     assert p["value"] == pytest.approx(float(np.median(lam))) and p["mean"] == pytest.approx(float(lam.mean()))
     assert p["interval_90"][0] <= p["mode"] <= p["interval_90"][1]
+
+
+# ------------------------------------------------------------------ the charts hold the right data
+def _panels(chart) -> list[tuple[str, list[list[dict]], list[dict]]]:
+    """(title, rows of each layer, the layers' encodings) of each panel of a per-channel chart."""
+    spec = chart.to_dict()
+    out = []
+    for panel in spec["concat"]:
+        layers = panel.get("layer", [panel])
+        rows = [spec["datasets"][(layer.get("data") or panel["data"])["name"]] for layer in layers]
+        out.append((panel["title"], rows, [layer["encoding"] for layer in layers]))
+    return out
+
+
+def test_response_curves_draw_each_channel_in_its_own_panel(budget_record):
+    pytest.importorskip("altair")
+    from nomagic.report.budget import carryover_chart, response_chart
+
+    panels = _panels(response_chart(budget_record))
+    assert [t for t, _, _ in panels] == ["tv", "search"]
+    alloc = budget_record["allocation"]
+    for title, (curve, band, *rules), enc in panels:
+        assert {r["channel"] for r in curve} == {title}  # only its own channel's points
+        assert curve == band
+        spend = [r["spend"] for r in curve]
+        resp = [r["response"] for r in curve]
+        assert spend == sorted(spend) and all(b >= a - 1e-9 for a, b in zip(resp, resp[1:], strict=False))
+        assert all(r["low"] <= r["response"] <= r["high"] for r in curve)
+        assert enc[0]["x"]["title"] == "spend per period" and enc[0]["y"]["title"] == "response per period"
+        i = alloc["channels"].index(title)
+        (marks,) = rules
+        assert {(r["what"], round(r["spend"], 6)) for r in marks} == {
+            ("today", round(alloc["current"][i], 6)),
+            ("proposed", round(alloc["proposed"][i], 6)),
+        }
+    # the two channels' curves differ (the old facet drew the same zig-zag of all points in each)
+    assert panels[0][1][0] != panels[1][1][0]
+    for title, (bars, _), enc in _panels(carryover_chart(budget_record)):
+        assert {r["channel"] for r in bars} == {title} and enc[0]["y"]["title"] == "share of the effect"
+        assert sum(r["weight"] for r in bars) == pytest.approx(1.0, abs=0.02)
+
+
+def test_a_split_from_a_model_not_promoted_is_never_shown_as_advice(budget_record, capsys):
+    from nomagic import report
+    from nomagic.cli import budget as cli_budget
+    from nomagic.report import budget as budget_report
+    from nomagic.report.advice import NOT_ADVICE, not_advice
+
+    weak = {**budget_record, "verdict": "not better than baseline"}
+    page = budget_report.render(weak)
+    assert page.index("Not advice") < page.index(weak["allocation"]["words"][:40])
+    full = report.render([weak])
+    assert "id='not-advice-budget'" in full
+    cli_budget._show(weak)
+    out = capsys.readouterr().out
+    assert out.index("Not advice") < out.index("proposed split")
+    assert not_advice(weak, "de") == NOT_ADVICE["de"] and "Keine Empfehlung" in NOT_ADVICE["de"]
+    # a promoted model's split is shown without the warning
+    strong = {**budget_record, "verdict": "promoted"}
+    assert not_advice(strong) is None and "Not advice" not in budget_report.render(strong)

@@ -382,3 +382,19 @@ def test_keys_cli(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["keys", "revoke", "ffffffff", "--keys", path])
     assert exc.value.code == 2
+
+
+def test_the_budget_page_never_shows_a_split_of_a_model_not_promoted_as_advice(served, monkeypatch):
+    app, _, made, _ = served
+    records = app.state.nm.records
+    assert records["budget"].get("allocation"), "the served world's budget record proposes a split"
+    monkeypatch.setitem(records, "budget", {**records["budget"], "verdict": "not better than baseline"})
+    with TestClient(app) as c:
+        login(c, made["viewer"])
+        en = c.get("/dashboard/budget?lang=en").text
+        assert 'id="not-advice"' in en and en.index("Not advice") < en.index('class="charts"')
+        assert "Keine Empfehlung" in c.get("/dashboard/budget?lang=de").text
+    monkeypatch.setitem(records, "budget", {**records["budget"], "verdict": "promoted"})
+    with TestClient(app) as c:
+        login(c, made["viewer"])
+        assert 'id="not-advice"' not in c.get("/dashboard/budget?lang=en").text

@@ -85,8 +85,9 @@ def test_ordered_validation_is_forward_end_to_end(tmp_path, monkeypatch):
         assert tr.max() < va.min()  # every validation row comes after every training row
     # the judged rows: the latest 30 %, each block after everything its model learned from
     p = res.predictions
-    for fold, rows in p.groupby("fold")["row"]:
-        assert rows.min() >= 0.69 * len(train)
+    blocks = [rows.to_numpy() for _, rows in p.groupby("fold")["row"]]
+    assert len(blocks) == 3 and blocks[0].min() >= 0.69 * len(train)
+    assert all(a.max() < b.min() for a, b in zip(blocks, blocks[1:], strict=False))  # later blocks come later
     assert all("chosen by 3 time-ordered validation fold(s)" in d for d in r["model"]["description"])
 
 

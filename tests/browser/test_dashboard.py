@@ -232,9 +232,19 @@ def test_experiments_page_shows_a_bandit_run_through_the_api(page, server, login
 
 def test_budget_page_shows_the_curves_and_computes_a_what_if(page, login):
     login(page, "viewer")
+    budget_row = page.locator("#reality-table tr", has_text="budget").inner_text()
     page.click("nav a[href='/dashboard/budget']")
     assert page.locator("#what-if tbody tr").count() >= 3
     assert page.locator("figure.chart-response svg").count() == 1
+    # a budget model the gate did not promote: its proposed split is not advice, and the page says so first
+    warning = page.locator("#not-advice")
+    if "promoted" in budget_row and "not" not in budget_row:
+        assert warning.count() == 0
+    else:
+        assert warning.count() == 1 and "Not advice" in warning.inner_text()
+        page.goto(page.url.split("?")[0] + "?lang=de")
+        assert "Keine Empfehlung" in page.inner_text("#not-advice")
+        page.goto(page.url.split("?")[0] + "?lang=en")
     before = page.inner_text("#total-what-if")
     first = page.locator("#what-if input").first
     first.fill("0")

@@ -159,6 +159,10 @@ def _show(record: dict) -> None:
     style = "green" if d.get("verdict") == "reliable" else "yellow"
     console.print(f"[{style}]fit: {d.get('verdict')}[/] - {d.get('words', '')}", highlight=False)
     if record.get("allocation"):
+        from nomagic.report.advice import not_advice
+
+        if warning := not_advice(record):
+            console.print(f"[bold yellow]{warning}[/]", highlight=False)
         _show_allocation(record["allocation"])
     for w in record.get("warnings") or []:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)

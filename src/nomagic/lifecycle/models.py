@@ -564,7 +564,7 @@ def _validation_noise(y, Z, kind: str) -> tuple[np.ndarray, np.ndarray]:
 
     On tables whose world moved (bench/shift.py, ``choice_rules``), the narrow paired error let
     blends win that lost up to 0.026 ROC-AUC on later data, the classic one at most 0.004; on the
-    steady simulated shop the classic rule cost 0.002-0.003 (docs/shift.md).
+    steady simulated shop of ``nomagic demo`` the paired rule ranks a little better.
     """
     if kind not in ("paired", "best"):
         raise InputError(f"noise must be 'paired' or 'best', not {kind!r}")

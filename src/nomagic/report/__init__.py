@@ -17,6 +17,7 @@ from nomagic.errors import InputError
 from nomagic.lifecycle.card import fmt, html_body
 from nomagic.lifecycle.gate import metric_name
 from nomagic.report import charts
+from nomagic.report.advice import not_advice
 
 __all__ = ["reality_rows", "render", "write"]
 
@@ -90,6 +91,10 @@ def _section(record: dict, meta: dict | None) -> str:
     for note in (record.get("shift") or {}).get("notes", []):  # the world changed: said before the verdict
         parts.append(f"<p class='shift'><strong>Shift:</strong> {_html.escape(note)}</p>")
     parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
+    if warning := not_advice(record):  # before the charts that show the proposed action
+        parts.append(
+            f"<p class='shift' id='not-advice-{_html.escape(uc)}'><strong>{_html.escape(warning)}</strong></p>"
+        )
     shown = charts.use_case_charts(record)
     figs = [svg for _, svg in shown]
     if charts.has_lift(record) and not any(name == "lift" for name, _ in shown):  # no charting extra: a table

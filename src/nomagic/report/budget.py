@@ -13,40 +13,58 @@ from pathlib import Path
 
 import pandas as pd
 
+from nomagic.report.advice import not_advice
 from nomagic.report.charts import _svg, available
 
 W, H = 260, 170
+
+
+def _per_channel(df: pd.DataFrame, draw, title: str):
+    """One panel per channel, each holding only its own rows.
+
+    Not a facet: a facet shares one data set among its panels, and a layer that brings its own data
+    (the dashed spend rules) is then drawn whole in every panel, so every panel showed every
+    channel's curve. Here each panel's data is its channel's, which a test can read.
+    """
+    import altair as alt
+
+    panels = [
+        draw(df[df["channel"] == c], c).properties(width=W, height=H, title=str(c)) for c in df["channel"].unique()
+    ]
+    return alt.concat(*panels, columns=3).resolve_scale(color="shared").properties(title=title)
 
 
 def response_chart(record: dict):
     import altair as alt
 
     df = pd.DataFrame(record["curves"]["response"])
-    base = alt.Chart(df).encode(x=alt.X("spend:Q", title="spend per period"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title="response per period"), y2="high:Q")
-    line = base.mark_line().encode(y="response:Q")
     alloc = record.get("allocation") or {}
-    layers = [band, line]
-    if alloc:
-        pts = pd.DataFrame(
-            [
-                {"channel": c, "spend": s, "what": w}
-                for w, key in (("today", "current"), ("proposed", "proposed"))
-                for c, s in zip(alloc["channels"], alloc[key], strict=True)
-            ]
-        )
-        layers.append(
-            alt.Chart(pts)
-            .mark_rule(strokeDash=[4, 3])
-            .encode(x="spend:Q", color=alt.Color("what:N", scale=alt.Scale(range=["#9aa3b2", "#d83a3a"])))
-        )
-    return (
-        alt.layer(*layers, data=df)
-        .properties(width=W, height=H)
-        .facet(facet=alt.Facet("channel:N", title=None), columns=3, data=df)
-        .resolve_scale(x="independent", y="independent")
-        .properties(title="Response curves (steady state, 90% band); dashed: today and proposed")
+    spends = pd.DataFrame(
+        [
+            {"channel": c, "spend": s, "what": w}
+            for w, key in (("today", "current"), ("proposed", "proposed"))
+            for c, s in zip(alloc.get("channels", []), alloc.get(key, []), strict=True)
+        ],
+        columns=["channel", "spend", "what"],
     )
+
+    def draw(part: pd.DataFrame, channel: str):
+        base = alt.Chart(part.sort_values("spend")).encode(x=alt.X("spend:Q", title="spend per period"))
+        band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title="response per period"), y2="high:Q")
+        layers = [band, base.mark_line().encode(y="response:Q")]
+        mine = spends[spends["channel"] == channel]
+        if len(mine):
+            layers.append(
+                alt.Chart(mine)
+                .mark_rule(strokeDash=[4, 3])
+                .encode(
+                    x="spend:Q",
+                    color=alt.Color("what:N", title=None, scale=alt.Scale(range=["#d83a3a", "#9aa3b2"])),
+                )
+            )
+        return alt.layer(*layers)
+
+    return _per_channel(df, draw, "Response curves (steady state, 90% band); dashed: today and proposed")
 
 
 def shift_chart(record: dict):
@@ -67,7 +85,12 @@ def shift_chart(record: dict):
             yOffset="split:N",
             color=alt.Color("split:N", scale=alt.Scale(range=["#d83a3a", "#9aa3b2"])),
         )
-        .properties(width=420, height=40 * len(a["channels"]), title="Proposed shift of the budget")
+        .properties(
+            width=420,
+            height=40 * len(a["channels"]),
+            title="Proposed shift of the budget"
+            + ("" if record.get("verdict") == "promoted" else " (model not promoted: not advice)"),
+        )
     )
 
 
@@ -113,17 +136,14 @@ def contributions_chart(record: dict):
 def carryover_chart(record: dict):
     import altair as alt
 
-    df = pd.DataFrame(record["curves"]["carryover"])
-    base = alt.Chart(df).encode(x=alt.X("lag:O", title="periods later"))
-    return (
-        (
-            base.mark_bar().encode(y=alt.Y("weight:Q", title="share of the effect"))
-            + base.mark_rule().encode(y="low:Q", y2="high:Q")
+    def draw(part: pd.DataFrame, channel: str):
+        base = alt.Chart(part).encode(x=alt.X("lag:O", title="periods later"))
+        return alt.layer(
+            base.mark_bar().encode(y=alt.Y("weight:Q", title="share of the effect")),
+            base.mark_rule().encode(y="low:Q", y2="high:Q"),
         )
-        .properties(width=W, height=H)
-        .facet(facet=alt.Facet("channel:N", title=None), columns=3)
-        .properties(title="Carry-over profiles (90% band)")
-    )
+
+    return _per_channel(pd.DataFrame(record["curves"]["carryover"]), draw, "Carry-over profiles (90% band)")
 
 
 def holdout_chart(record: dict):
@@ -188,6 +208,8 @@ def render(record: dict, title: str = "nomagic: budget allocation") -> str:
         f"<p><b>{html.escape(record['verdict'])}</b>: {html.escape(record['explanation'])}</p>",
     ]
     if record.get("verdict") != "not ready":
+        if warning := not_advice(record):
+            parts.append(f"<p class=warn id=not-advice><b>{html.escape(warning)}</b></p>")
         parts.append(_table(record))
         if record.get("allocation"):
             parts.append(f"<p>{html.escape(record['allocation']['words'])}</p>")

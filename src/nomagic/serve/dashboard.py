@@ -325,6 +325,9 @@ async def budget_page(request: Request):
             ctx["result"] = what_if_from_record(record, {})
         ctx["charts"] = [(k, svg) for k, svg in _charts(st, "budget") if k in ("response", "shift")]
         ctx["allocation"] = record.get("allocation") or {}
+        from nomagic.report.advice import not_advice
+
+        ctx["not_advice"] = not_advice(record, _lang(request))
     return render(request, "budget.html", session=got[0], key=got[1], **ctx)
 
 
