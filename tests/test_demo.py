@@ -39,6 +39,16 @@ def test_demo_end_to_end(tmp_path, capsys, monkeypatch):
     # every use case is registered, with its model card
     for name in ("churn", "propensity"):
         assert (tmp_path / ".nomagic" / "registry" / name / "v0001" / "card.md").exists()
+    # and scored: the dashboard and the API find what they serve
+    from nomagic.warehouse import connect
+
+    with connect(str(wh)) as w:
+        tables = set(w.con.list_tables())
+        assert {"scores_churn", "scores_propensity", "segments"} <= tables
+        n = w.con.table("customers").count().execute()
+        assert w.con.table("scores_churn").count().execute() > 0.5 * n
+        assert ("clv_scores" in tables) == ("clv: not scored" not in text)
+    assert "4. score every customer" in text
 
 
 def test_demo_refuses_a_warehouse_with_real_data(tmp_path, capsys):

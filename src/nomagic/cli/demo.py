@@ -94,19 +94,56 @@ def run_demo(
             metas.append(version.meta if version else None)
             where = f" -> {version.version} ({version.status})" if version else ""
             console.print(f"{name}: {record['verdict']} in {time.perf_counter() - t1:.0f}s{where}", highlight=False)
+        console.rule("[bold]4. score every customer")
+        _score_all(wh, registry, {r["use_case"]: r for r in records})
     monitoring = _brand_monitoring(wh.url)
-    console.rule("[bold]4. reality check")
+    console.rule("[bold]5. reality check")
     console.print(reality_table(records))
     for r in records:
         console.print(f"[bold]{r['use_case']}[/]: {r['explanation']}", highlight=False)
         if r.get("drivers"):
             console.print("   drivers: " + "; ".join(d["summary"] for d in r["drivers"][:5]), highlight=False)
     console.print(f"[bold]brand monitoring[/]: {monitoring[0]}", highlight=False)
-    console.rule("[bold]5. report")
+    console.rule("[bold]6. report")
     with console.status("drawing the report ..."):
         report.write(out, records, metas, title="nomagic demo: a simulated business", extras=[monitoring[1]])
     console.print(f"report: {out}   ({time.perf_counter() - t0:.0f}s in all)", highlight=False)
     return records
+
+
+def _score_all(wh, registry, records: dict[str, dict]) -> None:
+    """Leave a complete product: the scores the dashboard and the API serve, in the warehouse.
+
+    Churn and propensity score with whatever the gate chose (the model, or the baseline it did not
+    beat); customer value only with a promoted model (otherwise nothing to serve, and it says so);
+    segments need no gate (no outcome to beat)."""
+    from nomagic.cli.ui import progress_bar
+    from nomagic.lifecycle.scoring import score, write_scores
+    from nomagic.usecases import REGISTRY
+
+    for name in ("churn", "propensity"):
+        if name not in records or records[name]["verdict"] == "not ready":
+            continue
+        with progress_bar(f"scoring {name}") as update:
+            scores = score(REGISTRY[name](), wh, registry, progress=update)
+            where = write_scores(wh, scores, name, None)
+        scorer = scores["scorer"].iloc[0] if len(scores) else "-"
+        console.print(f"{name}: {len(scores):,} customers scored with the {scorer} -> {where}", highlight=False)
+    clv = records.get("clv")
+    if clv is not None and clv["verdict"] == "promoted":
+        from nomagic.usecases.clv.usecase import Clv
+
+        with progress_bar("scoring customer value") as update:
+            df = Clv().write_scores(wh, None, progress=update)
+        console.print(f"clv: {len(df):,} customers scored -> clv_scores", highlight=False)
+    elif clv is not None:
+        console.print(f"clv: not scored: the model is {clv['verdict']}", highlight=False)
+    if "clv" in records:
+        from nomagic.usecases.segments import Segments
+
+        with progress_bar("segmenting") as update:
+            out, _, _ = Segments().write_scores(wh, None, progress=update)
+        console.print(f"segments: {len(out):,} customers -> segments", highlight=False)
 
 
 def _brand_monitoring(warehouse) -> tuple[str, str]:
@@ -151,5 +188,5 @@ def demo_command(
     force: bool = typer.Option(False, "--force", help="Replace the tables even if the warehouse holds real data."),
     warehouse: str = WarehouseOption,
 ) -> None:
-    """The main job on a simulated business: simulate -> check -> train every use case -> reality check -> report."""
+    """The main job on a simulated business: simulate -> check -> train every use case -> score -> reality check -> report."""
     run_demo(customers=customers, days=days, seed=seed, out=out, warehouse=warehouse, force=force, use_cases=use_case)
