@@ -31,24 +31,43 @@ def use_case_class(name: str):
 
 
 def reality_table(records: list[dict], title: str = "Reality check") -> Table:
-    """use case · metric · baseline · model · improvement [95% CI] · verdict."""
+    """use case · metric · baseline · model · improvement [95% CI] · verdict.
+
+    On a narrow terminal or in a log (a pipe is 80 columns) the table keeps one line per use case:
+    no borders, short metric names, "not better" for "not better than baseline" (said below it)."""
+    from rich import box
+
     from nomagic.report import reality_rows
 
+    rows = reality_rows(records)
+    narrow = console.width < 110
     table = Table(title=title, title_justify="left")
+    if narrow:
+        table = Table(
+            title=title,
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+            padding=(0, 0, 0, 0),
+        )
     for col, kw in (
-        ("use case", {"no_wrap": True}),
+        ("use case", {}),
         ("metric", {}),
         ("baseline", {"justify": "right"}),
         ("model", {"justify": "right"}),
-        ("improvement [95% CI]", {"justify": "right"}),  # on a narrow terminal it wraps, never crops
-        ("verdict", {"min_width": 8}),
+        ("improvement [95% CI]", {"justify": "right"}),
+        ("verdict", {}),
     ):
-        table.add_column(col, **kw)
-    for r in reality_rows(records):
+        table.add_column(col, no_wrap=True, **kw)
+    for r in rows:
         style = VERDICT_STYLE.get(r["verdict"], "")
-        table.add_row(
-            r["use_case"], r["metric"], r["baseline"], r["model"], r["improvement"], f"[{style}]{r['verdict']}[/]"
-        )
+        verdict = "not better" if narrow and r["verdict"] == "not better than baseline" else r["verdict"]
+        metric = r["metric_short"] if narrow else r["metric"]
+        table.add_row(r["use_case"], metric, r["baseline"], r["model"], r["improvement"], f"[{style}]{verdict}[/]")
+    if narrow and any(r["verdict"] == "not better than baseline" for r in rows):
+        table.caption = "not better: not better than the baseline; the baseline is used"
+        table.caption_justify = "left"
     return table
 
 
@@ -371,8 +390,9 @@ def models_command(
     registry = Registry.for_warehouse(resolve_url(warehouse))
     names = [use_case] if use_case else registry.use_cases()
     t = Table(box=None)
+    narrow = console.width < 110
     for col in ("use case", "version", "created", "status", "scorer", "verdict", "model", "baseline"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col, no_wrap=True)
     for name in names:
         for v in registry.versions(name):
             m = v.meta
@@ -382,7 +402,7 @@ def models_command(
                 m["created_at"][:10],
                 v.status,
                 m["scorer"],
-                m["verdict"],
+                "not better" if narrow and m["verdict"] == "not better than baseline" else m["verdict"],
                 _num(m.get("model_value")),
                 _num(m.get("baseline_value")),
             )

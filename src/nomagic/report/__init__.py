@@ -46,6 +46,27 @@ CLV_READING = (
 )
 
 
+#: metric names that fit a narrow terminal's reality-check table (11 characters at most)
+SHORT_METRIC = {
+    "value_dr": "value (DR)",
+    "value_ips": "value (IPS)",
+    "value_snips": "value(SNIPS)",
+    "value_dm": "value (DM)",
+    "profit_at_10": "profit@10",
+    "lift_at_10": "lift@10",
+    "gain_at_10": "gain@10",
+    "lift_at_20": "lift@20",
+    "gain_at_20": "gain@20",
+    "in_scope_accuracy": "in-scope acc",
+    "oos_recall": "OOS recall",
+    "ece": "calib. err.",
+    "holdout_corr": "correlation",
+    "holdout_r2": "holdout R²",
+    "uplift_auc": "uplift AUC",
+    "uplift_at_30": "uplift@30",
+}
+
+
 def reality_rows(records: list[dict]) -> list[dict]:
     """One row per record for the reality-check table (use case, metric, baseline, model, improvement, verdict)."""
     rows = []
@@ -53,6 +74,7 @@ def reality_rows(records: list[dict]) -> list[dict]:
         pm = r.get("primary_metric", "roc_auc")
         m = r.get("metrics", {})
         row = {"use_case": r["use_case"], "metric": metric_name(pm), "verdict": r["verdict"]}
+        row["metric_short"] = SHORT_METRIC.get(pm, row["metric"][:11])
         if "model" in m and pm in m["model"]:
             imp = m["improvement"][pm]
             row["baseline"] = fmt(m["baseline"][pm]["value"], pm)
