@@ -18,6 +18,8 @@ app = typer.Typer(
     name="nomagic",
     help="Marketing AI without the magic: load, check, model and prove it against a naive baseline.",
     no_args_is_help=True,
+    # Markdown, not Rich markup: `pip install 'nomagic[serve]'` keeps its [serve], `code` shows as code
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     add_completion=False,
 )

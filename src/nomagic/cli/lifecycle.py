@@ -319,7 +319,7 @@ def score_command(
 ) -> None:
     """Score every customer with the champion: probability, decile and top reasons in plain words.
 
-    Written to the warehouse table scores_<use case> (replaced), or to --out FILE."""
+    Written to the warehouse table `scores_<use case>` (replaced), or to --out FILE."""
     from nomagic.lifecycle.registry import Registry
     from nomagic.lifecycle.scoring import score, write_scores
     from nomagic.warehouse import connect
