@@ -222,3 +222,35 @@ def test_parse_times_reads_the_usual_formats_and_names_the_bad_row():
         parse_times(pd.Series(["2024-03-01", "2024-03-02", "soon"]), "when")
     with pytest.raises(InputError, match="holds numbers"):
         parse_times(pd.Series([1.5, 2.5]), "when")
+
+
+def test_correlated_columns_are_one_driver_with_the_direction_of_their_sum():
+    from nomagic.lifecycle.explain import global_drivers
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    recency = rng.gamma(2.0, 30.0, n)
+    gap_ratio = recency / 30 + rng.normal(0, 0.1, n)  # moves with recency
+    tenure = rng.uniform(0, 1000, n)  # independent
+    values = pd.DataFrame({"recency": recency, "gap_ratio": gap_ratio, "tenure": tenure})
+    # the model splits the effect: alone, "lower recency -> risk up" would contradict "higher gap -> risk up"
+    z = (recency - recency.mean()) / recency.std()
+    g = (gap_ratio - gap_ratio.mean()) / gap_ratio.std()
+    contrib = pd.DataFrame({"recency": -0.5 * z, "gap_ratio": 1.5 * g, "tenure": 0.2 * (tenure - 500) / 300})
+    drivers = global_drivers(contrib, values)
+    first = drivers[0]
+    assert first["members"] == ["gap_ratio", "recency"] and first["direction"] == "higher"
+    assert "counted as one with recency" in first["summary"]
+    assert [d["feature"] for d in drivers] == ["gap_ratio", "tenure"]  # recency is not a driver of its own
+    assert abs(sum(d["share"] for d in drivers) - 1) < 1e-3
+
+
+def test_groups_do_not_chain():
+    from nomagic.lifecycle.explain import correlated_groups
+
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=5000)
+    b = a + rng.normal(0, 0.6, 5000)  # rho(a, b) ~ 0.85
+    c = b + rng.normal(0, 0.9, 5000)  # rho(b, c) ~ 0.75, rho(a, c) ~ 0.6
+    groups = correlated_groups(pd.DataFrame({"a": a, "b": b, "c": c}), ["a", "b", "c"])
+    assert groups == [["a", "b"]]

@@ -71,6 +71,40 @@ def text_for(name: str, texts: dict[str, FeatureText] | None) -> FeatureText:
     return (texts or {}).get(name) or FeatureText(name)
 
 
+#: numeric columns whose ranks correlate at least this much are one driver: the model can move
+#: their contributions against each other ("lower days since the last order -> risk up" beside
+#: "higher time since the last order / usual gap -> risk up"), and only their sum means something
+GROUP_RHO = 0.7
+
+
+def correlated_groups(
+    values: pd.DataFrame, order: list[str], threshold: float = GROUP_RHO, max_rows: int = 20_000
+) -> list[list[str]]:
+    """Groups of numeric columns that move together: each column of ``order`` (strongest first)
+    not yet in a group leads one with the later columns whose Spearman correlation with *it*
+    reaches ``threshold`` in absolute value. Star-shaped, not chained: a group never drifts from
+    "recency" through "visits" to "orders". Only groups of two or more are returned."""
+    num = {}
+    for name in order:
+        v = values[name]
+        x = pd.to_numeric(v, errors="coerce") if v.dtype == object else v
+        if pd.api.types.is_numeric_dtype(x) and x.notna().mean() > 0.5 and x.nunique() > 2:
+            num[name] = x
+    if len(num) < 2:
+        return []
+    rho = pd.DataFrame(num).iloc[:max_rows].rank().corr().abs().fillna(0.0)
+    taken: set[str] = set()
+    groups = []
+    for lead in num:
+        if lead in taken:
+            continue
+        members = [lead] + [n for n in num if n not in taken and n != lead and rho.loc[lead, n] >= threshold]
+        taken.update(members)
+        if len(members) > 1:
+            groups.append(members)
+    return groups
+
+
 def global_drivers(
     contributions: pd.DataFrame,
     values: pd.DataFrame,
@@ -82,27 +116,42 @@ def global_drivers(
 
     Each driver is ``{"feature", "label", "importance", "share", "direction", "summary"}``:
     importance is the mean absolute contribution to the log-odds; direction says which values
-    raise the score ("higher", "lower", a category level, or "mixed").
+    raise the score ("higher", "lower", a category level, or "mixed"). Strongly correlated numeric
+    columns (:func:`correlated_groups`) are one driver: their contributions are summed, the
+    strongest of them names it and gives the direction, and ``members`` lists them all.
     """
     C = contributions.to_numpy(dtype=float)
-    imp = np.abs(C).mean(axis=0)
+    names = list(contributions.columns)
+    single = np.abs(C).mean(axis=0)
+    index = {n: j for j, n in enumerate(names)}
+    units = []  # (lead column, members, summed contributions)
+    grouped = set()
+    by_strength = [n for n in sorted(names, key=lambda n: -single[index[n]]) if n in values.columns]
+    for members in correlated_groups(values, by_strength):
+        units.append((members[0], members, C[:, [index[n] for n in members]].sum(axis=1)))
+        grouped.update(members)
+    units += [(n, [n], C[:, index[n]]) for n in names if n not in grouped]
+    imp = np.array([np.abs(c).mean() for _, _, c in units])
     total = imp.sum() or 1.0
-    order = np.argsort(-imp)[:top]
     out = []
-    for j in order:
-        name = contributions.columns[j]
-        text = text_for(name, texts)
-        direction, summary = _direction(C[:, j], values[name] if name in values else None, text, words)
-        out.append(
-            {
-                "feature": name,
-                "label": text.label,
-                "importance": round(float(imp[j]), 5),
-                "share": round(float(imp[j] / total), 4),
-                "direction": direction,
-                "summary": summary,
-            }
-        )
+    for k in np.argsort(-imp)[:top]:
+        lead, members, c = units[k]
+        text = text_for(lead, texts)
+        direction, summary = _direction(c, values[lead] if lead in values else None, text, words)
+        driver = {
+            "feature": lead,
+            "label": text.label,
+            "importance": round(float(imp[k]), 5),
+            "share": round(float(imp[k] / total), 4),
+            "direction": direction,
+            "summary": summary,
+        }
+        if len(members) > 1:
+            labels = [text_for(m, texts).label for m in members[1:]]
+            others = ", ".join(labels[:2]) + (f" and {len(labels) - 2} more" if len(labels) > 2 else "")
+            driver["members"] = members
+            driver["summary"] = f"{summary} (counted as one with {others}: they move together)"
+        out.append(driver)
     return out
 
 
