@@ -398,3 +398,21 @@ def test_the_budget_page_never_shows_a_split_of_a_model_not_promoted_as_advice(s
     with TestClient(app) as c:
         login(c, made["viewer"])
         assert 'id="not-advice"' not in c.get("/dashboard/budget?lang=en").text
+
+
+def test_the_use_case_page_says_what_to_do_in_both_languages(served, monkeypatch):
+    app, _, made, _ = served
+    records = app.state.nm.records
+    with TestClient(app) as c:
+        login(c, made["viewer"])
+        en = c.get("/dashboard/use-case/churn?lang=en").text
+        de = c.get("/dashboard/use-case/churn?lang=de").text
+    head = "How to use it" if records["churn"]["verdict"] == "promoted" else "What to use instead"
+    assert 'id="advice"' in en and head in en and en.index('id="explanation"') < en.index(head)
+    assert ("So nutzen Sie es" if head == "How to use it" else "Was stattdessen") in de
+    monkeypatch.setitem(records, "budget", {**records["budget"], "verdict": "not better than baseline"})
+    app.state.nm.charts.pop("budget", None)
+    with TestClient(app) as c:
+        login(c, made["viewer"])
+        page = c.get("/dashboard/use-case/budget?lang=en").text
+    assert 'id="not-advice"' in page and page.index("Not advice") < page.index("chart-shift")

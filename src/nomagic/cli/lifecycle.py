@@ -81,15 +81,21 @@ def _metrics_table(record: dict) -> Table:
 
 
 def _show_record(record: dict, *, detail: bool = True) -> None:
+    from nomagic.report.advice import advice, fairness_note
+
     console.print(reality_table([record]))
     console.print(record["explanation"], highlight=False)
+    console.print(f"[bold]{advice(record)}[/]", highlight=False)
+    if fair := fairness_note(record):
+        console.print(f"[yellow]fairness:[/] {'; '.join(fair[0])}. {fair[1]}", highlight=False)
     if detail and record.get("metrics", {}).get("model"):
         console.print(_metrics_table(record))
     if record.get("drivers"):
         console.print(
             "[bold]top drivers[/]: " + "; ".join(d["summary"] for d in record["drivers"][:5]), highlight=False
         )
-    said = set((record.get("shift") or {}).get("notes", []))  # printed with the comparison, before the verdict
+    # printed already: with the comparison before the verdict, or as fairness flags after it
+    said = set((record.get("shift") or {}).get("notes", [])) | set((fairness_note(record) or ([], ""))[0])
     for w in record.get("warnings", []):
         if w not in said:
             console.print(f"  [yellow]note:[/] {w}", highlight=False)

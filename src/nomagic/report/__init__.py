@@ -17,7 +17,7 @@ from nomagic.errors import InputError
 from nomagic.lifecycle.card import fmt, html_body
 from nomagic.lifecycle.gate import metric_name
 from nomagic.report import charts
-from nomagic.report.advice import not_advice
+from nomagic.report.advice import advice, fairness_note, not_advice
 
 __all__ = ["reality_rows", "render", "write"]
 
@@ -112,7 +112,17 @@ def _section(record: dict, meta: dict | None) -> str:
         parts.append(f"<p><strong>{_html.escape(record['question'])}</strong></p>")
     for note in (record.get("shift") or {}).get("notes", []):  # the world changed: said before the verdict
         parts.append(f"<p class='shift'><strong>Shift:</strong> {_html.escape(note)}</p>")
+    if fair := fairness_note(record):  # next to the verdict, not only in the card
+        found, means = fair
+        parts.append(
+            f"<div class='shift' id='fairness-{_html.escape(uc)}'><strong>Fairness:</strong> "
+            + "; ".join(_html.escape(f) for f in found)
+            + f". {_html.escape(means)}</div>"
+        )
     parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
+    parts.append(
+        f"<p class='advice' id='advice-{_html.escape(uc)}'><strong>{_html.escape(advice(record))}</strong></p>"
+    )
     if warning := not_advice(record):  # before the charts that show the proposed action
         parts.append(
             f"<p class='shift' id='not-advice-{_html.escape(uc)}'><strong>{_html.escape(warning)}</strong></p>"

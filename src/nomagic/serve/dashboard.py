@@ -217,9 +217,11 @@ async def use_case(request: Request, name: str):
         )
     from nomagic.lifecycle.card import html_body, metric_rows
     from nomagic.report import reality_rows
+    from nomagic.report.advice import advice, fairness_note, not_advice
 
     record = st.records[name]
     meta = st.metas.get(name, {})
+    lang = _lang(request)
     return render(
         request,
         "usecase.html",
@@ -235,6 +237,9 @@ async def use_case(request: Request, name: str):
         else [],
         drivers=record.get("drivers") or [],
         fairness=record.get("fairness") or {},
+        advice=advice(record, lang),
+        not_advice=not_advice(record, lang),
+        fairness_note=fairness_note(record, lang),
         card=Markup(html_body(record, meta or {"version": ""}, level=3)),
     )
 
