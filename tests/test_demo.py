@@ -49,6 +49,8 @@ def test_demo_end_to_end(tmp_path, capsys, monkeypatch):
         assert w.con.table("scores_churn").count().execute() > 0.5 * n
         assert ("clv_scores" in tables) == ("clv: not scored" not in text)
     assert "4. score every customer" in text
+    # it says where the report is and how to open the dashboard
+    assert str(out.resolve()) in text.replace("\n", "") and "http://127.0.0.1:8000/dashboard" in text
 
 
 def test_demo_refuses_a_warehouse_with_real_data(tmp_path, capsys):

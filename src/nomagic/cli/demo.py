@@ -107,7 +107,13 @@ def run_demo(
     console.rule("[bold]6. report")
     with console.status("drawing the report ..."):
         report.write(out, records, metas, title="nomagic demo: a simulated business", extras=[monitoring[1]])
-    console.print(f"report: {out}   ({time.perf_counter() - t0:.0f}s in all)", highlight=False)
+    console.print(f"report: {out.resolve()}   ({time.perf_counter() - t0:.0f}s in all)", highlight=False)
+    where = f" -w {warehouse}" if warehouse else ""
+    console.print(
+        f"dashboard: nomagic keys create --role analyst{where}  (prints a key), then nomagic serve{where} "
+        "and open http://127.0.0.1:8000/dashboard",
+        highlight=False,
+    )
     return records
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from nomagic.cli import console
+from nomagic.cli import console, err_console
 
 VERDICT_STYLE = {"promoted": "bold green", "not better than baseline": "bold yellow", "not ready": "bold red"}
 
@@ -22,8 +23,56 @@ def show_verdict(record: dict) -> bool:
     return True
 
 
-def progress() -> Progress:
-    """A transient Rich progress bar on the CLI's console."""
+class LogProgress:
+    """What a progress bar becomes when the output is a log, not a terminal (Rich draws nothing there
+    until the end): a plain line on stderr when a task starts and then at most every ``every`` seconds."""
+
+    def __init__(self, every: float = 5.0):
+        self.every = every
+        self.tasks: dict[int, dict] = {}
+
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = 100, **_) -> int:
+        task = len(self.tasks)
+        self.tasks[task] = {"description": description, "total": total or 1.0, "completed": 0.0, "said": None}
+        self._say(task)
+        return task
+
+    def update(self, task: int, *, completed=None, advance=None, description=None, total=None, **_) -> None:
+        t = self.tasks[task]
+        if total:
+            t["total"] = total
+        if completed is not None:
+            t["completed"] = completed
+        if advance:
+            t["completed"] += advance
+        if description:
+            t["description"] = description
+        self._say(task)
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        self.update(task, advance=advance)
+
+    def _say(self, task: int) -> None:
+        t = self.tasks[task]
+        now = time.monotonic()
+        if t["said"] is not None and now - t["said"] < self.every:
+            return
+        t["said"] = now
+        share = max(0.0, min(1.0, t["completed"] / t["total"]))
+        # on stderr: stdout may carry data (`ask --json`), and a log collects both
+        err_console.print(f"{t['description']}: {share:.0%}", highlight=False, markup=False)
+
+
+def progress() -> Progress | LogProgress:
+    """A transient Rich progress bar on the CLI's console; in a log, a line every few seconds."""
+    if not console.is_terminal:
+        return LogProgress()
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
