@@ -101,6 +101,10 @@ def test_recommendations_are_logged_as_decisions(served):
     body = r.json()
     assert len(body["items"]) == 3 and body["propensity"] == 1.0 and body["model_version"].startswith("table-")
     assert all(i["reason"] for i in body["items"])
+    # product names, not only ids: English and German from the products table
+    names = app.state.nm.product_names
+    assert all(i["name"] == names[i["product_id"]]["en"] and i["name_de"] for i in body["items"])
+    assert any(i["name"] != i["name_de"] for i in body["items"])
     assert app.state.decisions.flush() >= 3
     with connect(app.state.url) as wh:
         d = wh.table("decisions").execute()
@@ -111,6 +115,10 @@ def test_recommendations_are_logged_as_decisions(served):
         i["product_id"] for i in sorted(body["items"], key=lambda i: i["decision_id"])
     ]
     assert (mine["propensity"] == 1.0).all() and set(mine["model_version"]) == {body["model_version"]}
+    with TestClient(app) as c:  # the dashboard's preview names the products in the page's language
+        login(c, served[2]["analyst"])
+        de = c.get(f"/dashboard/recommendations?customer_id={cid}&lang=de").text
+    assert body["items"][0]["name_de"] in de.replace("&#39;", "'").replace("&amp;", "&")
 
 
 def test_recommendations_for_a_customer_without_any(served):

@@ -193,8 +193,16 @@ async def recommendations(body: S.RecommendRequest, request: Request, key=Depend
     ids = request.app.state.decisions.add(
         "recommend", cid, [str(i["product_id"]) for i in items], [1.0] * len(items), st.recommender_version or ""
     )
+    names = st.product_names
     out = [
-        {"product_id": str(i["product_id"]), "score": float(i["score"]), "reason": str(i["reason"]), "decision_id": d}
+        {
+            "product_id": str(i["product_id"]),
+            "name": names.get(str(i["product_id"]), {}).get("en", ""),
+            "name_de": names.get(str(i["product_id"]), {}).get("de", ""),
+            "score": float(i["score"]),
+            "reason": str(i["reason"]),
+            "decision_id": d,
+        }
         for i, d in zip(items, ids, strict=True)
     ]
     return _json(

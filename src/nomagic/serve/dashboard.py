@@ -276,6 +276,8 @@ async def recs_page(request: Request, customer_id: str = ""):
     if cid and st.recommender is not None:
         if cid in st.customers:
             items = st.recommender.recommend(cid, 10)  # a preview for the analyst: not a decision, not logged
+            lang = _lang(request)
+            items = [{**i, "name": st.product_names.get(str(i["product_id"]), {}).get(lang, "")} for i in items]
         else:
             unknown = True
     return render(

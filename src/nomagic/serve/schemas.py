@@ -102,6 +102,8 @@ class Clv(BaseModel):
 
 class Recommendation(BaseModel):
     product_id: str
+    name: str = Field("", description="The product's name from the products table (English).")
+    name_de: str = Field("", description="The product's German name (products.name_de), else the name.")
     score: float
     reason: str
     decision_id: str = Field(..., description="The row logged in the decisions table for this item.")

@@ -53,6 +53,8 @@ class TableRecommender:
 class State:
     url: str | None
     customers: set[str] = field(default_factory=set)
+    #: product id -> {"en": name, "de": name} from the products table (German where it has name_de)
+    product_names: dict[str, dict[str, str]] = field(default_factory=dict)
     scores: dict[str, Scores] = field(default_factory=dict)
     records: dict[str, dict] = field(default_factory=dict)
     metas: dict[str, dict] = field(default_factory=dict)
@@ -119,6 +121,8 @@ def load(
         if "customers" in tables:
             ids = wh.table("customers").select("customer_id").execute()["customer_id"]
             st.customers = set(ids.astype(str))
+        if "products" in tables:
+            st.product_names = _product_names(wh.table("products"))
         for name in SCORED:
             if name not in st.records or name not in REGISTRY:
                 continue
@@ -228,6 +232,19 @@ def _fit_recommender(st: State) -> None:
         st.recommender_status = "failed"
         st.problems["recommend"] = f"cannot fit the recommender: {exc}"[:300]
         log.warning("cannot fit the recommender: %s", type(exc).__name__)
+
+
+def _product_names(products) -> dict[str, dict[str, str]]:
+    """Product names in English and, where the table has ``name_de``, German (else the same name)."""
+    cols = [c for c in ("product_id", "name", "name_de") if c in products.columns]
+    if "name" not in cols:
+        return {}
+    df = products.select(cols).execute()
+    de = df["name_de"] if "name_de" in df else df["name"]
+    return {
+        str(i): {"en": str(n), "de": str(d if isinstance(d, str) and d else n)}
+        for i, n, d in zip(df["product_id"], df["name"], de, strict=True)
+    }
 
 
 def _table_recommender(df: pd.DataFrame) -> TableRecommender:
