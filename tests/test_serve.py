@@ -424,3 +424,27 @@ def test_the_use_case_page_says_what_to_do_in_both_languages(served, monkeypatch
         login(c, made["viewer"])
         page = c.get("/dashboard/use-case/budget?lang=en").text
     assert 'id="not-advice"' in page and page.index("Not advice") < page.index("chart-shift")
+
+
+def test_german_pages_show_german_numbers_and_money_in_the_shops_currency(served):
+    import re
+
+    app, _, made, _ = served
+    info = app.state.nm.clv_info
+    assert info, "the served world has CLV scores"
+    with TestClient(app) as c:
+        login(c, made["analyst"])
+        de = c.get("/dashboard/clv?lang=de").text
+        en = c.get("/dashboard/clv?lang=en").text
+    mean_de = re.search(r"<th>Mittelwert</th><td class=\"num\">([^<]+)</td>", de).group(1)
+    mean_en = re.search(r"<th>mean</th><td class=\"num\">([^<]+)</td>", en).group(1)
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*,\d{2} €", mean_de), mean_de  # 1.234,56 €
+    assert re.fullmatch(r"€\d{1,3}(,\d{3})*\.\d{2}", mean_en), mean_en  # €1,234.56
+    assert mean_de.replace(".", "").replace(",", ".").rstrip(" €") == mean_en.lstrip("€").replace(",", "")
+    app.state.config.currency = "CHF"
+    try:
+        with TestClient(app) as c:
+            login(c, made["analyst"])
+            assert "CHF " in c.get("/dashboard/clv?lang=en").text
+    finally:
+        app.state.config.currency = "EUR"

@@ -78,6 +78,9 @@ def serve_command(
         False, "--no-recommender", help="Do not fit the recommender; serve the recommendations table if present."
     ),
     keys: str = KeysOption,
+    currency: str = typer.Option(
+        None, "--currency", help="The shop's currency for money on the dashboard (ISO code; default EUR)."
+    ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
     warehouse: str = WarehouseOption,
 ) -> None:
@@ -89,6 +92,8 @@ def serve_command(
         raise InputError(f"`nomagic serve` needs {exc.name}: pip install 'nomagic[serve]'") from None
     if not 0 < port < 65536:
         raise InputError(f"--port {port}: use a port between 1 and 65535")
+    if currency is not None and not (len(currency.strip()) == 3 and currency.strip().isalpha()):
+        raise InputError(f"--currency {currency!r}: give a three-letter ISO code such as EUR, CHF or USD")
     cfg = ServeConfig(
         warehouse=warehouse,
         keys=keys,
@@ -96,6 +101,7 @@ def serve_command(
         cors_origins=list(cors_origin or ()),
         secure_cookies=secure_cookies,
         fit_recommender=not no_recommender,
+        **({"currency": currency.strip().upper()} if currency else {}),
     )
     console.print(f"nomagic serve on http://{host}:{port} (dashboard /dashboard, API /api/v1, reference /docs)")
     run(cfg, host=host, port=port, log_level=log_level)

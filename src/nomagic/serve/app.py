@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,8 @@ class ServeConfig:
     fit_recommender : fit the online recommender at startup (in the background); when off, the
         ``recommendations`` table is served if present.
     flush_seconds : how often logged decisions are written to the warehouse.
+    currency : the shop's currency for money on the dashboard (ISO code; default ``$NOMAGIC_CURRENCY``
+        or EUR).
     """
 
     warehouse: str | None = None
@@ -58,6 +61,7 @@ class ServeConfig:
     secure_cookies: bool = False
     fit_recommender: bool = True
     flush_seconds: float = 2.0
+    currency: str = field(default_factory=lambda: os.environ.get("NOMAGIC_CURRENCY", "EUR"))
     health: bool = True
     background: bool = True
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
 from nomagic import __version__
@@ -27,18 +27,50 @@ router = APIRouter(include_in_schema=False)
 env = Environment(loader=PackageLoader("nomagic.serve", "templates"), autoescape=select_autoescape(["html"]))
 
 
-def _fmt(v, digits: int = 3) -> str:
+def _fmt(v, digits: int = 3, lang: str = "en") -> str:
+    """A number as people read it: 10,000.5 in English, 10.000,5 in German."""
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:,.{digits}f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+        text = f"{v:,.{digits}f}"
+    elif isinstance(v, int):
+        text = f"{v:,}"
+    else:
+        return str(v)
+    return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
 
 
-env.filters["num"] = _fmt
-env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+@pass_context
+def _num(ctx, v, digits: int = 3) -> str:
+    return _fmt(v, digits, ctx.get("lang", "en"))
+
+
+@pass_context
+def _pct(ctx, v) -> str:
+    if v is None:
+        return "-"
+    return f"{_fmt(100 * float(v), 1, 'de')} %" if ctx.get("lang") == "de" else f"{100 * float(v):.1f}%"
+
+
+@pass_context
+def _money(ctx, v, digits: int = 2) -> str:
+    """An amount in the shop's currency: €1,234.56 in English, 1.234,56 € in German."""
+    if v is None:
+        return "-"
+    code = ctx.get("currency", "EUR")
+    sign = _SYMBOLS.get(code, code)
+    amount = _fmt(float(v), digits, ctx.get("lang", "en"))
+    if ctx.get("lang") == "de":
+        return f"{amount} {sign}"
+    return f"{sign}{amount}" if len(sign) == 1 else f"{sign} {amount}"
+
+
+env.filters["num"] = _num
+env.filters["pct"] = _pct
+env.filters["money"] = _money
 env.filters["vclass"] = lambda v: str(v).replace(" ", "-")
 
 
@@ -65,6 +97,7 @@ def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLRes
         + "?"
         + str(request.url.include_query_params(lang=other).query),
         use_cases=st.use_cases,
+        currency=request.app.state.config.currency,
         version=__version__,
         path=request.url.path,
         **ctx,
