@@ -34,6 +34,17 @@ def _svg(chart) -> str:
     return svg.replace('<?xml version="1.0" encoding="utf-8"?>', "")
 
 
+def _svg_of(build, record: dict, *args) -> str | None:
+    """SVG of the chart ``build(record)`` makes, or None without the report extra or the data.
+
+    Every chart has a builder that returns the Altair chart, so a test can read the data each panel
+    holds; the report and the dashboard draw its SVG."""
+    if not available():
+        return None
+    chart = build(record, *args)
+    return None if chart is None else _svg(chart)
+
+
 def _who_scale():
     import altair as alt
 
@@ -46,8 +57,13 @@ def has_lift(record: dict) -> bool:
 
 
 def lift(record: dict) -> str | None:
+    """Lift per score decile as SVG (see :func:`lift_chart`)."""
+    return _svg_of(lift_chart, record)
+
+
+def lift_chart(record: dict):
     """Lift per score decile (1 = highest scores), model next to baseline."""
-    if not available() or not has_lift(record):
+    if not has_lift(record):
         return None
     import altair as alt
 
@@ -68,12 +84,17 @@ def lift(record: dict) -> str | None:
         )
     )
     rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4], color="#444").encode(y="y:Q")
-    return _svg((bars + rule).properties(width=380, height=220, title="Lift by decile"))
+    return (bars + rule).properties(width=380, height=220, title="Lift by decile")
 
 
 def calibration(record: dict) -> str | None:
+    """The reliability curve as SVG (see :func:`calibration_chart`)."""
+    return _svg_of(calibration_chart, record)
+
+
+def calibration_chart(record: dict):
     """Reliability curve: mean predicted probability vs observed rate per bin, with the diagonal."""
-    if not available() or not has_lift(record) or "reliability" not in record["curves"]["model"]:
+    if not has_lift(record) or "reliability" not in record["curves"]["model"]:
         return None
     import altair as alt
 
@@ -95,12 +116,17 @@ def calibration(record: dict) -> str | None:
             tooltip=["who", "predicted", "observed", "count"],
         )
     )
-    return _svg((diag + lines).properties(width=260, height=220, title="Calibration"))
+    return (diag + lines).properties(width=260, height=220, title="Calibration")
 
 
 def drivers(record: dict, top: int = 10) -> str | None:
+    """The drivers as SVG (see :func:`drivers_chart`)."""
+    return _svg_of(drivers_chart, record, top)
+
+
+def drivers_chart(record: dict, top: int = 10):
     """The model's strongest drivers: share of influence."""
-    if not available() or not record.get("drivers"):
+    if not record.get("drivers"):
         return None
     import altair as alt
 
@@ -115,13 +141,20 @@ def drivers(record: dict, top: int = 10) -> str | None:
             tooltip=["label", "summary", alt.Tooltip("share:Q", format=".1%")],
         )
     )
-    return _svg(chart.properties(width=300, height=18 * len(df), title="Drivers"))
+    return chart.properties(width=300, height=18 * len(df), title="Drivers")
 
 
 def fairness(record: dict) -> list[tuple[str, str]]:
+    """The fairness charts as (attribute, SVG) (see :func:`fairness_charts`)."""
+    if not available():
+        return []
+    return [(name, _svg(chart)) for name, chart in fairness_charts(record)]
+
+
+def fairness_charts(record: dict) -> list[tuple[str, object]]:
     """One chart per sensitive attribute: selection rate and true-positive rate per group."""
     fair = record.get("fairness")
-    if not available() or not fair:
+    if not fair:
         return []
     import altair as alt
 
@@ -146,7 +179,7 @@ def fairness(record: dict) -> list[tuple[str, str]]:
                 tooltip=["group", "metric", alt.Tooltip("value:Q", format=".1%")],
             )
         )
-        out.append((name, _svg(chart.properties(width=260, height=180, title=f"Fairness: {name}"))))
+        out.append((name, chart.properties(width=260, height=180, title=f"Fairness: {name}")))
     return out
 
 
@@ -299,9 +332,14 @@ def clv(record: dict) -> list[tuple[str, str]]:
 
 
 def qini(record: dict) -> str | None:
+    """The Qini curves as SVG (see :func:`qini_chart`)."""
+    return _svg_of(qini_chart, record)
+
+
+def qini_chart(record: dict):
     """The Qini curves of an uplift record: model and baseline against the random line."""
     curves = (record.get("curves") or {}).get("qini") or {}
-    if not available() or not all(w in curves for w in ("model", "baseline")):
+    if not all(w in curves for w in ("model", "baseline")):
         return None
     import altair as alt
 
@@ -322,7 +360,7 @@ def qini(record: dict) -> str | None:
             strokeDash=alt.condition("datum.who == 'random'", alt.value([4, 4]), alt.value([1, 0])),
         )
     )
-    return _svg(chart.properties(width=380, height=220, title="Qini curve"))
+    return chart.properties(width=380, height=220, title="Qini curve")
 
 
 def use_case_charts(record: dict) -> list[tuple[str, str]]:
