@@ -291,6 +291,9 @@ def test_cli_evaluate_and_optimise(tmp_path):
     r = _cli("optimise-budget", "--data", str(data), *BASE_ARGS, "--controls", "price", "--budget", "1500",
              "--bounds", "tv=200:800", "--what-if", "tv=0", "--json", str(alloc))  # fmt: skip
     assert r.returncode == 0, r.stderr
+    # no gate has judged this fit: its split is said to be unjudged, before the table and in the JSON
+    assert r.stdout.index("Not judged") < r.stdout.index("proposed split")
+    assert json.loads(alloc.read_text())["caution"].startswith("Not judged")
     a = json.loads(alloc.read_text())["allocation"]
     assert sum(a["proposed"]) == pytest.approx(1500.0, rel=1e-12) and 200 <= a["proposed"][0] <= 800
 
@@ -426,6 +429,8 @@ def test_a_split_from_a_model_not_promoted_is_never_shown_as_advice(budget_recor
     out = capsys.readouterr().out
     assert out.index("Not advice") < out.index("proposed split")
     assert not_advice(weak, "de") == NOT_ADVICE["de"] and "Keine Empfehlung" in NOT_ADVICE["de"]
+    unjudged = {**budget_record, "verdict": "not judged"}  # optimise-budget: no holdout looked at it
+    assert "Not judged" in budget_report.render(unjudged) and "Nicht geprüft" in not_advice(unjudged, "de")
     # a promoted model's split is shown without the warning
     strong = {**budget_record, "verdict": "promoted"}
     assert not_advice(strong) is None and "Not advice" not in budget_report.render(strong)

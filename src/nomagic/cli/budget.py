@@ -320,9 +320,13 @@ def optimise_budget(
         "curves": curves(m),
         "warnings": warns,
     }
+    from nomagic.report.advice import not_advice
+
+    out["caution"] = not_advice({**out, "verdict": None})  # no gate has judged this fit
     _show_params(out)
     d = m.diagnostics_
     console.print(f"fit: {d['verdict']} - {d['words']}", highlight=False)
+    console.print(f"[bold yellow]{out['caution']}[/]", highlight=False)
     _show_allocation(alloc)
     for s in priced:
         e, v = s["expected"], s["versus_current"]
@@ -340,7 +344,7 @@ def optimise_budget(
     if html_out is not None:
         from nomagic.report.budget import write_html
 
-        page = {**out, "verdict": "allocation", "explanation": alloc["words"]}
+        page = {**out, "verdict": "not judged", "explanation": alloc["words"]}
         write_html(html_out, page, title=f"nomagic: budget split for {data.name}")
         console.print(f"wrote {html_out}", highlight=False)
 

@@ -86,7 +86,8 @@ def _show_record(record: dict, *, detail: bool = True) -> None:
     console.print(reality_table([record]))
     console.print(record["explanation"], highlight=False)
     console.print(f"[bold]{advice(record)}[/]", highlight=False)
-    if fair := fairness_note(record):
+    fair = fairness_note(record)
+    if fair:
         console.print(f"[yellow]fairness:[/] {'; '.join(fair[0])}. {fair[1]}", highlight=False)
     if detail and record.get("metrics", {}).get("model"):
         console.print(_metrics_table(record))
@@ -95,7 +96,7 @@ def _show_record(record: dict, *, detail: bool = True) -> None:
             "[bold]top drivers[/]: " + "; ".join(d["summary"] for d in record["drivers"][:5]), highlight=False
         )
     # printed already: with the comparison before the verdict, or as fairness flags after it
-    said = set((record.get("shift") or {}).get("notes", [])) | set((fairness_note(record) or ([], ""))[0])
+    said = set((record.get("shift") or {}).get("notes", [])) | set(fair[0] if fair else [])
     for w in record.get("warnings", []):
         if w not in said:
             console.print(f"  [yellow]note:[/] {w}", highlight=False)
@@ -103,6 +104,8 @@ def _show_record(record: dict, *, detail: bool = True) -> None:
 
 def _show_shift(record: dict) -> None:
     """The test file against the data, in one short table (the words are in the warnings)."""
+    from nomagic.lifecycle.shift import PSI_LARGE
+
     shift = record.get("shift")
     if not shift:
         return
@@ -120,7 +123,8 @@ def _show_shift(record: dict) -> None:
         "told apart by a classifier", "", f"ROC-AUC {auc:.2f}", ("different world: " if shift["large"] else "") + cols
     )
     for c in shift["columns"][:3]:
-        table.add_row(f"{c['column']} (PSI {c['psi']:.2f})", c["train"], c["test"], "moved" if c["psi"] >= 0.25 else "")
+        moved = "moved" if c["psi"] >= PSI_LARGE else ""
+        table.add_row(f"{c['column']} (PSI {c['psi']:.2f})", c["train"], c["test"], moved)
     console.print(table)
     for note in shift.get("notes", []):
         console.print(f"  [yellow]shift:[/] {note}", highlight=False)

@@ -245,8 +245,7 @@ def _shift_sections(record: dict) -> list[tuple[str, list]]:
                 "Prior correction",
                 [
                     f"The probabilities assume a positive rate of {_pct(pc['assumed_rate'])}; the test file's is "
-                    f"{_pct(pc['actual_rate'])}. Calibration error as given: {_ci(pc['raw']['ece'])}. Not corrected: "
-                    f"{pc['how']}."
+                    f"{_pct(pc['actual_rate'])}. Calibration error as given: {_ci(pc['raw']['ece'])}; {pc['how']}."
                 ],
             )
         )

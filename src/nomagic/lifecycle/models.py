@@ -125,11 +125,6 @@ def _as_order(time) -> np.ndarray:
     return pd.to_datetime(pd.Series(t)).to_numpy()
 
 
-def is_forward(folds) -> bool:
-    """True when every validation row comes after every row its model learned from (by index order)."""
-    return all(len(tr) and len(va) and np.max(tr) < np.min(va) for tr, va in folds)
-
-
 # --------------------------------------------------------------------------- the model
 
 

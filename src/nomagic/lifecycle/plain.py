@@ -268,12 +268,12 @@ def evaluate_table(
     noise, split["choice_rule"] = _choice_rule(order_check, shift_report, time is not None or ordered)
     pm, pb, pr = (np.full(len(full), np.nan) for _ in range(3))
     fold_of = np.full(len(full), -1)
-    contribs, displays, choices, kinds, rules, base_cols, assumed = [], [], [], [], [], [], []
+    contribs, displays, choices, kinds, rules, base_cols = [], [], [], [], [], []
     for i, (tr, te) in enumerate(folds):
         tick(0.05 + 0.8 * i / len(folds), f"fold {i + 1} of {len(folds)}")
         Xtr, Xte, ytr = Xall.iloc[tr], Xall.iloc[te], yall[tr]
         model = AutoClassifier(random_state=seed, **{"noise": noise, **(model_params or {})})
-        inner = _most_like_test(like_test, ytr, seed) if validation == "most-test-like" else None
+        inner = _most_like_test(like_test, ytr) if validation == "most-test-like" else None
         model.fit(
             Xtr,
             ytr,
@@ -296,8 +296,9 @@ def evaluate_table(
         kinds.append(model.choice_.kind)
         rules.append(base.describe())
         base_cols.append(base.column_)
-        assumed.append(float(model.predict_proba(Xtr)[:, 1].mean()))
-        valid_scores = model.validation_scores_
+        if test is not None:  # one fold: what prior correction needs of the model
+            assumed = float(model.predict_proba(Xtr)[:, 1].mean())
+            valid_scores = model.validation_scores_
     tick(0.88, "confidence intervals")
     ev = np.flatnonzero(fold_of >= 0)
     ye, me = yall[ev], pm[ev]
@@ -314,20 +315,21 @@ def evaluate_table(
     plain_words = PlainLogistic().describe()
     refs = _references(vs_rule, vs_plain, rule_words, plain_words, split_words)
     decisive = refs["decisive"]
+    decisive_words = plain_words if decisive == "plain_logistic" else f"the single-column rule ({rule_words})"
     metrics = vs_plain if decisive == "plain_logistic" else vs_rule
     pd_ = (pr if decisive == "plain_logistic" else pb)[ev]
-    if refs["rule"]["below_chance"]:
-        notes.append(refs["rule"]["warning"])
+    if refs["references"]["rule"]["below_chance"]:
+        notes.append(_broken_rule_note(refs["references"]["rule"], split_words))
     result = gate(
         metrics,
         "roc_auc",
         model_words=f"the model ({_kinds(kinds, choices)})",
-        baseline_words=f"the stronger reference, {refs['words'][decisive]}",
+        baseline_words=f"the stronger reference, {decisive_words}",
         compared_on=split_words,
     )
     correction = None
     if test is not None:
-        correction = _prior_correction(ye, me, assumed[0], valid_scores, expected_rate, shift_report, n_boot, seed)
+        correction = _prior_correction(ye, me, assumed, valid_scores, expected_rate, shift_report, n_boot, seed)
         notes.extend(_calibration_notes(correction, shift_report))
     C = pd.concat(contribs).sort_index().loc[ev]
     V = pd.concat(displays).sort_index().loc[ev]
@@ -350,9 +352,6 @@ def evaluate_table(
     if sensitive:
         attrs = {s: full[s].to_numpy()[ev] for s in sensitive}
         fairness = fair.audit(ye, me, attrs)
-    for r in refs.values():
-        if isinstance(r, dict):
-            r.pop("warning", None)
     record = make_record(
         use_case=use_case,
         data=data_info,
@@ -363,12 +362,7 @@ def evaluate_table(
         explanation=result.explanation,
         params={},
         model={"description": choices, "features": list(X.columns)},
-        baseline={
-            "description": refs["words"][decisive],
-            "references": {k: refs[k] for k in ("rule", "plain_logistic")},
-            "decisive": decisive,
-            "why": refs["why"],
-        },
+        baseline={"description": decisive_words, **refs},
         curves={
             "model": {"reliability": reliability_curve(ye, me), "lift": lift_curve(ye, me)},
             "baseline": {"reliability": reliability_curve(ye, pd_), "lift": lift_curve(ye, pd_)},
@@ -437,7 +431,7 @@ def _choice_rule(order_check: dict | None, shift_report: dict | None, in_time: b
 _LIKE_TEST_QUANTILE = 0.75
 
 
-def _most_like_test(like_test, y, seed: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+def _most_like_test(like_test, y) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """One validation fold: the training rows that look most like the test file; training on the rest."""
     va = like_test >= np.quantile(like_test, _LIKE_TEST_QUANTILE)
     if np.unique(y[va]).size < 2 or np.unique(y[~va]).size < 2:
@@ -509,7 +503,8 @@ def _shift_notes(report: dict, test_name: str) -> list[str]:
 
 
 def _references(vs_rule: dict, vs_plain: dict, rule_words: str, plain_words: str, on: str) -> dict:
-    """The two references, which one the gate decides against, and why; a rule below chance is flagged."""
+    """The record's ``references`` (the rule, flagged when below chance, and the plain regression),
+    ``decisive`` (which one the gate decides against) and ``why``."""
     rule_auc, plain_auc = vs_rule["baseline"]["roc_auc"], vs_plain["baseline"]["roc_auc"]
     below = rule_auc["ci"][1] is not None and rule_auc["ci"][1] < 0.5
     decisive = "plain_logistic" if plain_auc["value"] > rule_auc["value"] else "rule"
@@ -522,24 +517,18 @@ def _references(vs_rule: dict, vs_plain: dict, rule_words: str, plain_words: str
         "improvement": vs_rule["improvement"]["roc_auc"],
         "below_chance": bool(below),
     }
-    if below:
-        rule["warning"] = (
-            f"The world changed: the rule that worked before now points the wrong way. {rule_words[0].upper()}"
-            f"{rule_words[1:]} reaches ROC-AUC {rule_auc['value']:.3f} (95% CI {rule_auc['ci'][0]:.3f}-"
-            f"{rule_auc['ci'][1]:.3f}) on {on}, below the 0.5 of a coin toss. An improvement over it would say "
-            "nothing, so the model is judged against the stronger reference."
-        )
-    return {
-        "rule": rule,
-        "plain_logistic": {
-            "description": plain_words,
-            "roc_auc": plain_auc,
-            "improvement": vs_plain["improvement"]["roc_auc"],
-        },
-        "decisive": decisive,
-        "why": why,
-        "words": {"rule": f"the single-column rule ({rule_words})", "plain_logistic": plain_words},
-    }
+    plain = {"description": plain_words, "roc_auc": plain_auc, "improvement": vs_plain["improvement"]["roc_auc"]}
+    return {"references": {"rule": rule, "plain_logistic": plain}, "decisive": decisive, "why": why}
+
+
+def _broken_rule_note(rule: dict, on: str) -> str:
+    auc, words = rule["roc_auc"], rule["description"]
+    return (
+        f"The world changed: the rule that worked before now points the wrong way. {words[0].upper()}{words[1:]} "
+        f"reaches ROC-AUC {auc['value']:.3f} (95% CI {auc['ci'][0]:.3f}-{auc['ci'][1]:.3f}) on {on}, below the 0.5 "
+        "of a coin toss. An improvement over it would say nothing, so the model is judged against the stronger "
+        "reference."
+    )
 
 
 def _prior_correction(y, p, assumed: float, valid_scores, expected, shift_report: dict, n_boot: int, seed: int) -> dict:
@@ -564,11 +553,11 @@ def _prior_correction(y, p, assumed: float, valid_scores, expected, shift_report
     if target is None:
         auc = shift_report["domain_classifier"]["roc_auc"]["value"]
         out["how"] = (
-            f"not estimable: the customers themselves changed (domain classifier ROC-AUC {auc:.2f}), not only the "
-            "rate, so a rate read off the scores would mislead; give the rate you expect with --expected-rate"
+            f"not moved to a new rate: the customers themselves changed (domain classifier ROC-AUC {auc:.2f}), not "
+            "only the rate, so a rate read off the scores would mislead; give the rate you expect with --expected-rate"
             if changed
-            else "not estimable: the test rows score unlike either outcome's rows in training (the customers "
-            "changed, not only the rate); give the rate you expect with --expected-rate"
+            else "not moved to a new rate: the test rows score unlike either outcome's rows in training (the "
+            "customers changed, not only the rate); give the rate you expect with --expected-rate"
         )
         raw = bootstrap(y, p, metrics=("ece", "brier"), n_boot=n_boot, seed=seed)
         return {**out, "raw": raw["model"]}
@@ -588,12 +577,7 @@ def _calibration_notes(c: dict, shift_report: dict | None) -> list[str]:
     prior_moved = shift_report is not None and shift_report["prior"]["shifted"]
     if c["used_rate"] is None:
         return (
-            [
-                f"Calibration on the test file: calibration error {raw:.3f}. The positive rate there cannot be "
-                f"estimated from the scores: {c['how'].split(': ', 1)[1]}."
-            ]
-            if prior_moved
-            else []
+            [f"Calibration on the test file: calibration error {raw:.3f} as given, {c['how']}."] if prior_moved else []
         )
     if not prior_moved and abs(c["used_rate"] - c["assumed_rate"]) < 0.2 * c["assumed_rate"]:
         return []

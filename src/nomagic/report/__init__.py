@@ -46,7 +46,7 @@ CLV_READING = (
 )
 
 
-#: metric names that fit a narrow terminal's reality-check table (11 characters at most)
+#: metric names that fit a narrow terminal's reality-check table (12 characters at most)
 SHORT_METRIC = {
     "value_dr": "value (DR)",
     "value_ips": "value (IPS)",

@@ -193,11 +193,26 @@ def proposes_action(record: dict) -> bool:
     return bool(record.get("allocation"))
 
 
+NOT_JUDGED = {
+    "en": (
+        "Not judged: no holdout has checked this model against its baseline (run evaluate-budget first), so what "
+        "it proposes here is the model's arithmetic, not evidence that acting on it pays."
+    ),
+    "de": (
+        "Nicht geprüft: Kein Holdout hat dieses Modell mit seiner Vergleichsbasis verglichen (zuerst "
+        "evaluate-budget ausführen). Was es hier vorschlägt, ist die Rechnung des Modells, kein Beleg, dass sich "
+        "Handeln danach lohnt."
+    ),
+}
+
+
 def not_advice(record: dict, lang: str = "en") -> str | None:
-    """The warning to show before a proposed action, or None when the model was promoted."""
+    """The warning to show before a proposed action, or None when the model was promoted: "not
+    advice" after the gate said no, "not judged" when no gate has looked (``optimise-budget``)."""
     if record.get("verdict") == "promoted" or not proposes_action(record):
         return None
-    return NOT_ADVICE[_lang(lang)]
+    words = NOT_ADVICE if record.get("verdict") == "not better than baseline" else NOT_JUDGED
+    return words[_lang(lang)]
 
 
 def fairness_note(record: dict, lang: str = "en") -> tuple[list[str], str] | None:

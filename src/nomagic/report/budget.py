@@ -59,7 +59,11 @@ def response_chart(record: dict):
                 .mark_rule(strokeDash=[4, 3])
                 .encode(
                     x="spend:Q",
-                    color=alt.Color("what:N", title=None, scale=alt.Scale(range=["#d83a3a", "#9aa3b2"])),
+                    color=alt.Color(
+                        "what:N",
+                        title=None,
+                        scale=alt.Scale(domain=["today", "proposed"], range=["#9aa3b2", "#d83a3a"]),
+                    ),
                 )
             )
         return alt.layer(*layers)
