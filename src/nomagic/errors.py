@@ -13,6 +13,12 @@ class NomagicError(Exception):
 
     exit_code = 2
 
+    def lang(self, lang: str = "en") -> str:
+        """The message in ``lang`` (raise with a :func:`nomagic.words.say` Text to give it German)."""
+        from nomagic.words import in_lang
+
+        return in_lang(self.args[0], lang) if self.args else ""
+
 
 class InputError(NomagicError):
     """A source file, mapping or option the user gave is unusable."""

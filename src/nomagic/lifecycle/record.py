@@ -16,6 +16,7 @@ import pandas as pd
 
 from nomagic.errors import InputError
 from nomagic.lifecycle.metrics import METRICS
+from nomagic.words import localise
 
 SCHEMA = 1
 VERDICTS = ("promoted", "not better than baseline", "not ready")
@@ -117,7 +118,7 @@ def write(record: dict, path) -> Path:
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
-    path.write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
+    path.write_text(dumps(record) + "\n")
     return path
 
 
@@ -143,4 +144,5 @@ def _json_default(o):
 
 
 def dumps(record: dict) -> str:
-    return json.dumps(record, indent=2, default=_json_default)
+    """The record as JSON, every sentence in English with its German ``<key>_de`` sibling."""
+    return json.dumps(localise(record), indent=2, default=_json_default)
