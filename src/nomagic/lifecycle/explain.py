@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nomagic.words import Text, join, say
+
 
 @dataclass(frozen=True)
 class FeatureText:
@@ -29,42 +31,57 @@ class FeatureText:
 
     Parameters
     ----------
-    label : the column in words ("days since the last order").
+    label : the column in words ("days since the last order"); a :class:`~nomagic.words.Text` for German.
     template : a sentence for one value, ``{value}`` filled in ("no order for {value:.0f} days").
         ``None`` gives ``"<label> = <value>"``.
     blank : what to say when the value is missing ("never ordered"); default "<label> unknown".
+    template_de : the German of ``template`` ("seit {value:.0f} Tagen keine Bestellung"); English if absent.
     """
 
     label: str
     template: str | None = None
     blank: str | None = None
+    template_de: str | None = None
 
-    def say(self, value) -> str:
+    def say(self, value) -> Text:
         if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-            return self.blank or f"{self.label} unknown"
-        if self.template is None:
-            return f"{self.label} = {_fmt(value)}"
-        try:
-            return self.template.format(value=value)
-        except (ValueError, TypeError):
-            return f"{self.label} = {_fmt(value)}"
+            return self.blank or say("{label} unknown", "{label} unbekannt", label=self.label)
+        if self.template is not None:
+            try:
+                return say(self.template, self.template_de or self.template, value=value)
+            except (ValueError, TypeError):
+                pass
+        return say("{label} = {value}", "{label} = {value}", label=self.label, value=_plain(value))
 
 
-def _fmt(value) -> str:
+def _plain(value):
+    """A value as a reason shows it: whole numbers without decimals, others with two (or none from 1,000)."""
     if isinstance(value, (float, np.floating)):
         v = float(value)
         if v.is_integer():
-            return f"{int(v):,}"
-        return f"{v:,.2f}" if abs(v) < 1000 else f"{v:,.0f}"
-    return str(value)
+            return _Num(int(v), ",")
+        return _Num(v, ",.2f" if abs(v) < 1000 else ",.0f")
+    return value
+
+
+class _Num(float):
+    """A number that carries the format a reason gives it (``say`` formats it per language)."""
+
+    def __new__(cls, v, spec):
+        obj = super().__new__(cls, v)
+        obj.spec = spec
+        return obj
+
+    def __format__(self, spec):
+        return format(float(self) if "f" in self.spec else int(self), spec or self.spec)
 
 
 @dataclass(frozen=True)
 class Words:
     """The words for a score going up or down ("risk up" / "risk down")."""
 
-    up: str = "risk up"
-    down: str = "risk down"
+    up: str = say("risk up", "Risiko höher")
+    down: str = say("risk down", "Risiko niedriger")
 
 
 def text_for(name: str, texts: dict[str, FeatureText] | None) -> FeatureText:
@@ -148,9 +165,17 @@ def global_drivers(
         }
         if len(members) > 1:
             labels = [text_for(m, texts).label for m in members[1:]]
-            others = ", ".join(labels[:2]) + (f" and {len(labels) - 2} more" if len(labels) > 2 else "")
+            others = join(labels[:2], ", ")
+            if len(labels) > 2:
+                others = say("{o} and {n} more", "{o} und {n} weiteren", o=others, n=len(labels) - 2)
             driver["members"] = members
-            driver["summary"] = f"{summary} (counted as one with {others}: they move together)"
+            driver["summary"] = say(
+                "{s} (counted as one with {o}: they move together; each one's direction alone depends on the others)",
+                "{s} (zusammengefasst mit {o}: sie bewegen sich gemeinsam; die Richtung jedes einzelnen hängt von den "
+                "anderen ab)",
+                s=summary,
+                o=others,
+            )
         out.append(driver)
     return out
 
@@ -166,15 +191,15 @@ def _direction(c: np.ndarray, v: pd.Series | None, text: FeatureText, words: Wor
         if ok.sum() > 2 and np.ptp(x[ok]) > 0 and np.ptp(c[ok]) > 1e-9 * (1 + np.abs(c[ok]).max()):
             r = np.corrcoef(pd.Series(x[ok]).rank(), pd.Series(c[ok]).rank())[0, 1]
             if r > 0.3:
-                return "higher", f"higher {text.label} → {words.up}"
+                return "higher", say("higher {l} → {w}", "{l} höher → {w}", l=text.label, w=words.up)
             if r < -0.3:
-                return "lower", f"lower {text.label} → {words.up}"
-        return "mixed", f"{text.label} (effect depends on the value)"
+                return "lower", say("lower {l} → {w}", "{l} niedriger → {w}", l=text.label, w=words.up)
+        return "mixed", say("{l} (effect depends on the value)", "{l} (Wirkung hängt vom Wert ab)", l=text.label)
     s = pd.Series(c).groupby(v.astype(str).to_numpy()).mean()
     if s.empty:
         return "mixed", text.label
     level = str(s.idxmax())
-    return level, f"{text.label} = {level} → {words.up}"
+    return level, say("{l} = {v} → {w}", "{l} = {v} → {w}", l=text.label, v=level, w=words.up)
 
 
 def reasons(
@@ -259,6 +284,6 @@ def _word(name: str, vals: np.ndarray, up: np.ndarray, texts, words: Words) -> n
         v = rounded[fi]
         v = float(v) if isinstance(v, (np.floating, float)) else v
         said = text.say(v)
-        up_u[i, 0] = f"{words.down}: {said}"
-        up_u[i, 1] = f"{words.up}: {said}"
+        up_u[i, 0] = words.down + ": " + said
+        up_u[i, 1] = words.up + ": " + said
     return up_u[inverse.ravel(), up.astype(int)]

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nomagic.words import say
+
 RATIO_FLAG = 0.8
 MIN_GROUP = 100
 
@@ -139,17 +141,36 @@ def audit(
                 ratios[metric] = round(ratio, 4)
                 if ratio < RATIO_FLAG:
                     flags.append(
-                        f"{name}: {metric.replace('_', ' ')} of group {vals.idxmin()!s} is {ratio:.0%} of "
-                        f"group {vals.idxmax()!s}'s (below {RATIO_FLAG:.0%})"
+                        say(
+                            "{a}: {m} of group {lo} is {r:.0%} of group {hi}'s (below {flag:.0%})",
+                            "{a}: {m} der Gruppe {lo} beträgt {r:.0%} der Gruppe {hi} (unter {flag:.0%})",
+                            a=name,
+                            m=_RATE_WORDS[metric],
+                            lo=str(vals.idxmin()),
+                            hi=str(vals.idxmax()),
+                            r=ratio,
+                            flag=RATIO_FLAG,
+                        )
                     )
         gaps = big["calibration_gap"].abs()
         if len(gaps) and gaps.max() > 0.05:
             flags.append(
-                f"{name}: probabilities of group {gaps.idxmax()!s} are off by "
-                f"{float(big.loc[gaps.idxmax(), 'calibration_gap']):+.1%} on average"
+                say(
+                    "{a}: probabilities of group {g} are off by {gap:+.1%} on average",
+                    "{a}: die Wahrscheinlichkeiten der Gruppe {g} liegen im Mittel um {gap:+.1%} daneben",
+                    a=name,
+                    g=str(gaps.idxmax()),
+                    gap=float(big.loc[gaps.idxmax(), "calibration_gap"]),
+                )
             )
         result["attributes"][name] = {"groups": groups, "ratios": ratios, "flags": flags}
     return result
+
+
+_RATE_WORDS = {
+    "selection_rate": say("selection rate", "Auswahlquote"),
+    "true_positive_rate": say("true positive rate", "Trefferquote"),
+}
 
 
 def _group_name(v) -> str:

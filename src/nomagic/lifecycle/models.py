@@ -29,6 +29,7 @@ import pandas as pd
 from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle.metrics import delong, roc_auc
 from nomagic.lifecycle.tabular import TabularPreprocessor, text_numbers
+from nomagic.words import Text, say
 
 MODEL_FILE = "model.json"
 TREES_FILE = "model_lightgbm.txt"
@@ -161,19 +162,45 @@ class Choice:
     noise: float = 0.0  # the standard error the rule allowed the chosen candidate (DeLong)
     noise_kind: str = "paired"  # "paired": of its difference to the best; "best": of the best's own score
 
-    def describe(self) -> str:
-        val = self.validation.get(self.kind_key(), float("nan"))
-        what = {
-            "logistic": f"regularised logistic regression (C={self.C:g})",
-            "lightgbm": f"LightGBM ({self.n_trees} trees, early stopping)",
-            "blend": f"a blend of LightGBM ({self.weight:.0%}) and logistic regression ({1 - self.weight:.0%})",
+    def what(self) -> Text:
+        """The chosen model in a few words."""
+        return {
+            "logistic": say(
+                "regularised logistic regression (C={C:g})", "regularisierte logistische Regression (C={C:g})", C=self.C
+            ),
+            "lightgbm": say(
+                "LightGBM ({n} trees, early stopping)", "LightGBM ({n} Bäume, frühes Stoppen)", n=self.n_trees
+            ),
+            "blend": say(
+                "a blend of LightGBM ({w:.0%}) and logistic regression ({r:.0%})",
+                "eine Mischung aus LightGBM ({w:.0%}) und logistischer Regression ({r:.0%})",
+                w=self.weight,
+                r=1 - self.weight,
+            ),
         }[self.kind]
-        text = f"{what}, chosen by {self.folds} {self.fold_kind} validation fold(s) (validation ROC-AUC {val:.3f})"
+
+    def describe(self) -> Text:
+        val = self.validation.get(self.kind_key(), float("nan"))
+        text = say(
+            "{what}, chosen by {k} {kind} validation fold(s) (validation ROC-AUC {val:.3f})",
+            "{what}, gewählt über {k} Validierungsfalte(n) ({kind}; Validierungs-ROC-AUC {val:.3f})",
+            what=self.what(),
+            k=self.folds,
+            kind=self.fold_kind,
+            val=val,
+        )
         if self.best and self.best != self.kind_key():
-            text += (
-                f"; the simplest candidate within one standard error of the best ({self.best}, "
-                f"{self.validation[self.best]:.3f}, standard error "
-                f"{'of the difference ' if self.noise_kind == 'paired' else ''}{self.noise:.4f})"
+            paired = self.noise_kind == "paired"
+            text += say(
+                "; the simplest candidate within one standard error of the best ({best}, {bv:.3f}, standard error "
+                + ("of the difference " if paired else "")
+                + "{se:.4f})",
+                "; der einfachste Kandidat innerhalb eines Standardfehlers vom besten ({best}, {bv:.3f}, Standardfehler "
+                + ("der Differenz " if paired else "")
+                + "{se:.4f})",
+                best=self.best,
+                bv=self.validation[self.best],
+                se=self.noise,
             )
         return text
 
@@ -638,8 +665,8 @@ class ScoreBaseline:
         p = np.clip(p, 1e-4, 1 - 1e-4) * (1 - 1e-6) + 1e-6 * tie
         return np.column_stack([1 - p, p])
 
-    def describe(self) -> str:
-        return f"sort by {self.label}"
+    def describe(self) -> Text:
+        return say("sort by {l}", "sortiert nach {l}", l=self.label)
 
     def to_dict(self) -> dict:
         return {
@@ -687,8 +714,8 @@ class RateBaseline:
         p = self.rates_[codes]
         return np.column_stack([1 - p, p])
 
-    def describe(self) -> str:
-        return f"the churn rate of each {self.column} group"
+    def describe(self) -> Text:
+        return say("the rate of each {c} group", "die Quote jeder {c}-Gruppe", c=self.column)
 
     def to_dict(self) -> dict:
         return {
@@ -767,11 +794,19 @@ class BestColumnBaseline:
     def predict_proba(self, X) -> np.ndarray:
         return self.rule_.predict_proba(_as_frame(X))
 
-    def describe(self) -> str:
-        how = "chosen by validation inside the training data" if self.validation_ else "given"
+    def describe(self) -> Text:
+        if self.validation_:
+            how = say("chosen by validation inside the training data", "gewählt per Validierung in den Trainingsdaten")
+        else:
+            how = say("given", "vorgegeben")
         if isinstance(self.rule_, ScoreBaseline):
-            return f"sort by {self.column_!r} alone ({how})"
-        return f"the label rate of each {self.column_!r} group ({how})"
+            return say("sort by '{c}' alone ({how})", "allein nach '{c}' sortiert ({how})", c=self.column_, how=how)
+        return say(
+            "the label rate of each '{c}' group ({how})",
+            "die Zielquote jeder '{c}'-Gruppe ({how})",
+            c=self.column_,
+            how=how,
+        )
 
     def to_dict(self) -> dict:
         return {"kind": "BestColumnBaseline", "column": self.column_, "rule": self.rule_.to_dict()}
@@ -809,8 +844,13 @@ class PlainLogistic:
             p = self.linear_.predict_proba(self.preprocessor_.linear_matrix(_as_frame(X)))[:, 1]
         return np.column_stack([1 - p, p])
 
-    def describe(self) -> str:
-        return f"a plain logistic regression on all columns (one-hot, standardised, C={self.C:g}, nothing tuned)"
+    def describe(self) -> Text:
+        return say(
+            "a plain logistic regression on all columns (one-hot, standardised, C={C:g}, nothing tuned)",
+            "eine einfache logistische Regression auf allen Spalten (One-Hot, standardisiert, C={C:g}, nichts "
+            "abgestimmt)",
+            C=self.C,
+        )
 
 
 def baseline_from_dict(d: dict):

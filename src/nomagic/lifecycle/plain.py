@@ -31,6 +31,7 @@ from nomagic.lifecycle.metrics import DEFAULT_METRICS, ProfitParams, bootstrap, 
 from nomagic.lifecycle.models import AutoClassifier, BestColumnBaseline, PlainLogistic
 from nomagic.lifecycle.record import fingerprint_file, fingerprint_frame, make_record
 from nomagic.lifecycle.tabular import binary_label
+from nomagic.words import Text, join, say
 
 Progress = Callable[[float, str], None]
 
@@ -48,7 +49,7 @@ def read_table(path) -> pd.DataFrame:
     """A CSV / Parquet / JSON-lines file with numbers and dates stored as text typed."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"file {path} does not exist")
+        raise InputError(say("file {p} does not exist", "Datei {p} existiert nicht", p=str(path)))
     from nomagic.warehouse.readiness import read_table as _read
     from nomagic.warehouse.readiness import type_columns
 
@@ -58,7 +59,16 @@ def read_table(path) -> pd.DataFrame:
 
 def _need(df: pd.DataFrame, col: str | None, what: str, source: str) -> None:
     if col is not None and col not in df.columns:
-        raise InputError(f"{source}: has no column {col!r} (given as {what}); its columns are: {', '.join(df.columns)}")
+        raise InputError(
+            say(
+                "{s}: has no column '{c}' (given as {w}); its columns are: {cols}",
+                "{s}: hat keine Spalte '{c}' (angegeben als {w}); ihre Spalten sind: {cols}",
+                s=source,
+                c=col,
+                w=what,
+                cols=", ".join(map(str, df.columns)),
+            )
+        )
 
 
 def cv_folds(y, n_folds: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -80,7 +90,11 @@ def time_folds(t, y, n_blocks: int = 3, test_share: float = 0.3) -> list[tuple[n
         t = pd.to_datetime(t)
         if t.isna().any():
             raise InputError(
-                f"the time column has {int(t.isna().sum())} blank or unreadable value(s); fill or drop them"
+                say(
+                    "the time column has {n:,} blank or unreadable value(s); fill or drop them",
+                    "die Zeitspalte hat {n:,} leere oder unlesbare Werte; füllen oder entfernen",
+                    n=int(t.isna().sum()),
+                )
             )
         ti = t.astype("int64").to_numpy()
     y = np.asarray(y)
@@ -93,7 +107,12 @@ def time_folds(t, y, n_blocks: int = 3, test_share: float = 0.3) -> list[tuple[n
         if te.size and tr.size and np.unique(y[tr]).size == 2:
             folds.append((tr, te))
     if not folds:
-        raise InputError("the time column leaves no earlier rows with both outcomes to train on")
+        raise InputError(
+            say(
+                "the time column leaves no earlier rows with both outcomes to train on",
+                "die Zeitspalte lässt keine früheren Zeilen mit beiden Ausgängen zum Trainieren übrig",
+            )
+        )
     return folds
 
 
@@ -114,28 +133,60 @@ def prepare(
             continue
         s = df[col]
         if pd.api.types.is_datetime64_any_dtype(s):
-            notes.append(f"{col}: a date column, left out (give it as --time to split by time)")
+            notes.append(
+                say(
+                    "{c}: a date column, left out (give it as --time to split by time)",
+                    "{c}: eine Datumsspalte, weggelassen (mit --time angeben, um nach der Zeit zu teilen)",
+                    c=col,
+                )
+            )
             continue
         known = s.dropna()
         if known.empty:
-            notes.append(f"{col}: empty, left out")
+            notes.append(say("{c}: empty, left out", "{c}: leer, weggelassen", c=col))
             continue
         if known.nunique() <= 1:
-            notes.append(f"{col}: a single value, left out")
+            notes.append(say("{c}: a single value, left out", "{c}: nur ein Wert, weggelassen", c=col))
             continue
         is_text = not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
         if n >= 20 and known.nunique() == len(known) and len(known) >= 0.95 * n:
             if is_text or (known % 1 == 0).all():
-                notes.append(f"{col}: unique per row (an id), left out; name it with --id")
+                notes.append(
+                    say(
+                        "{c}: unique per row (an id), left out; name it with --id",
+                        "{c}: je Zeile eindeutig (eine ID), weggelassen; mit --id benennen",
+                        c=col,
+                    )
+                )
                 continue
         if is_text and known.nunique() > max(50, 0.5 * len(known)):
-            notes.append(f"{col}: free text or a code with {known.nunique():,} values, left out")
+            notes.append(
+                say(
+                    "{c}: free text or a code with {n:,} values, left out",
+                    "{c}: Freitext oder ein Code mit {n:,} Werten, weggelassen",
+                    c=col,
+                    n=known.nunique(),
+                )
+            )
             continue
         keep.append(col)
     if sensitive:
-        notes.append(f"sensitive attribute(s) {', '.join(sensitive)}: audited for fairness, not used as features")
+        notes.append(
+            say(
+                "sensitive attribute(s) {a}: audited for fairness, not used as features",
+                "sensible(s) Merkmal(e) {a}: auf Fairness geprüft, nicht als Merkmale genutzt",
+                a=", ".join(sensitive),
+            )
+        )
     if not keep:
-        raise InputError(f"{source}: no usable feature columns remain ({'; '.join(notes) or 'none given'})")
+        raise InputError(
+            say(
+                "{s}: no usable feature columns remain ({n})",
+                "{s}: keine nutzbaren Merkmalsspalten übrig ({n})",
+                s=source,
+                n=join(notes, "; ") or say("none given", "keine angegeben"),
+            )
+        )
     return df[keep], notes
 
 
@@ -201,11 +252,28 @@ def evaluate_table(
     source = source or "data"
     t0 = _time.perf_counter()
     if time is not None and ordered:
-        raise InputError("give either --time COLUMN or --ordered (the row order is time), not both")
+        raise InputError(
+            say(
+                "give either --time COLUMN or --ordered (the row order is time), not both",
+                "entweder --time SPALTE oder --ordered (die Zeilenfolge ist die Zeit) angeben, nicht beides",
+            )
+        )
     if expected_rate is not None and not 0 < expected_rate < 1:
-        raise InputError(f"--expected-rate must be a rate between 0 and 1 (e.g. 0.3 for 30 %), not {expected_rate}")
+        raise InputError(
+            say(
+                "--expected-rate must be a rate between 0 and 1 (e.g. 0.3 for 30 %), not {r}",
+                "--expected-rate muss eine Quote zwischen 0 und 1 sein (z. B. 0.3 für 30 %), nicht {r}",
+                r=str(expected_rate),
+            )
+        )
     if expected_rate is not None and test is None:
-        raise InputError("--expected-rate moves the probabilities to the test file's rate: give --test FILE too")
+        raise InputError(
+            say(
+                "--expected-rate moves the probabilities to the test file's rate: give --test FILE too",
+                "--expected-rate verschiebt die Wahrscheinlichkeiten auf die Quote der Testdatei: auch --test DATEI "
+                "angeben",
+            )
+        )
     data = data.reset_index(drop=True)
     X, notes = prepare(data, label=label, id=id, time=time, sensitive=sensitive, drop=drop, source=source)
     y, pos_name = binary_label(data[label], positive, column=label)
@@ -213,7 +281,11 @@ def evaluate_table(
     data_info = {"source": str(source), "fingerprint": fp, "rows": int(len(data)), "label": label, "positive": pos_name}
     if readiness is not None and getattr(readiness, "verdict", None) == "not ready":
         reasons = [f.message for f in readiness.reasons if f.level == "blocker"]
-        text = "The data is not ready, so nothing was trained: " + "; ".join(reasons)
+        text = say(
+            "The data is not ready, so nothing was trained: {r}",
+            "Die Daten sind nicht bereit, deshalb wurde nichts trainiert: {r}",
+            r=join(reasons, "; "),
+        )
         return PlainResult(
             make_record(
                 use_case=use_case,
@@ -239,7 +311,14 @@ def evaluate_table(
         test = test.reset_index(drop=True)
         missing = [c for c in [*X.columns, label] if c not in test.columns]
         if missing:
-            raise InputError(f"{test_source or 'test'}: lacks the column(s) {', '.join(missing)} of the training data")
+            raise InputError(
+                say(
+                    "{s}: lacks the column(s) {c} of the training data",
+                    "{s}: es fehlen die Spalte(n) {c} der Trainingsdaten",
+                    s=test_source or "test",
+                    c=", ".join(missing),
+                )
+            )
         y_test, _ = binary_label(test[label], pos_name, column=label)
         tick(0.03, "comparing the test file with the data")
         shift_report = sh.compare(X, y, test[X.columns], y_test, seed=seed)
@@ -268,7 +347,7 @@ def evaluate_table(
     noise, split["choice_rule"] = _choice_rule(order_check, shift_report, time is not None or ordered)
     pm, pb, pr = (np.full(len(full), np.nan) for _ in range(3))
     fold_of = np.full(len(full), -1)
-    contribs, displays, choices, kinds, rules, base_cols = [], [], [], [], [], []
+    contribs, displays, choices, whats, kinds, rules, base_cols = [], [], [], [], [], [], []
     for i, (tr, te) in enumerate(folds):
         tick(0.05 + 0.8 * i / len(folds), f"fold {i + 1} of {len(folds)}")
         Xtr, Xte, ytr = Xall.iloc[tr], Xall.iloc[te], yall[tr]
@@ -293,6 +372,7 @@ def evaluate_table(
         contribs.append(c)
         displays.append(model.preprocessor_.display_values(Xte))
         choices.append(model.choice_.describe())
+        whats.append(model.choice_.what())
         kinds.append(model.choice_.kind)
         rules.append(base.describe())
         base_cols.append(base.column_)
@@ -307,15 +387,30 @@ def evaluate_table(
     vs_rule = bootstrap(ye, me, pb[ev], **boot)
     vs_plain = bootstrap(ye, me, pr[ev], **boot)
     split_words = {
-        "given-test": f"the {len(ev):,} rows of the test file",
-        "time-rolling": f"the latest {len(ev):,} rows in {len(folds)} time-ordered blocks",
-        "stratified-kfold": f"{len(ev):,} rows ({n_folds}-fold stratified cross-validation, seed {seed})",
-    }[split["kind"]]
+        "given-test": lambda: say("the {n:,} rows of the test file", "den {n:,} Zeilen der Testdatei", n=len(ev)),
+        "time-rolling": lambda: say(
+            "the latest {n:,} rows in {k} time-ordered blocks",
+            "den jüngsten {n:,} Zeilen in {k} zeitlich geordneten Blöcken",
+            n=len(ev),
+            k=len(folds),
+        ),
+        "stratified-kfold": lambda: say(
+            "{n:,} rows ({k}-fold stratified cross-validation, seed {seed})",
+            "{n:,} Zeilen ({k}-fache stratifizierte Kreuzvalidierung, Seed {seed})",
+            n=len(ev),
+            k=n_folds,
+            seed=str(seed),
+        ),
+    }[split["kind"]]()
     rule_words = _rules(rules, base_cols)
     plain_words = PlainLogistic().describe()
     refs = _references(vs_rule, vs_plain, rule_words, plain_words, split_words)
     decisive = refs["decisive"]
-    decisive_words = plain_words if decisive == "plain_logistic" else f"the single-column rule ({rule_words})"
+    decisive_words = (
+        plain_words
+        if decisive == "plain_logistic"
+        else say("the single-column rule ({r})", "die Ein-Spalten-Regel ({r})", r=rule_words)
+    )
     metrics = vs_plain if decisive == "plain_logistic" else vs_rule
     pd_ = (pr if decisive == "plain_logistic" else pb)[ev]
     if refs["references"]["rule"]["below_chance"]:
@@ -323,8 +418,8 @@ def evaluate_table(
     result = gate(
         metrics,
         "roc_auc",
-        model_words=f"the model ({_kinds(kinds, choices)})",
-        baseline_words=f"the stronger reference, {decisive_words}",
+        model_words=say("the model ({k})", "das Modell ({k})", k=_kinds(kinds, whats)),
+        baseline_words=say("the stronger reference, {d}", "die stärkere Referenz, {d}", d=decisive_words),
         compared_on=split_words,
     )
     correction = None
@@ -379,30 +474,44 @@ def evaluate_table(
     return PlainResult(record, preds, notes)
 
 
-def _validation_rule(time, ordered: bool, shift_report: dict | None) -> tuple[str, str]:
+def _validation_rule(time, ordered: bool, shift_report: dict | None) -> tuple[str, Text]:
     """How the model and the rule are validated inside the training rows, and why."""
     if ordered or time is not None:
-        by = "the row order" if ordered else f"the time column {time!r}"
-        return (
-            "forward",
-            f"the rows are in time order ({by}): each candidate learns on earlier rows and is validated on later ones",
+        by = (
+            say("the row order", "die Zeilenfolge")
+            if ordered
+            else say("the time column '{t}'", "die Zeitspalte '{t}'", t=time)
+        )
+        return "forward", say(
+            "the rows are in time order ({by}): each candidate learns on earlier rows and is validated on later ones",
+            "die Zeilen sind zeitlich geordnet ({by}): jeder Kandidat lernt auf früheren Zeilen und wird auf späteren "
+            "validiert",
+            by=by,
         )
     if shift_report is not None and shift_report["large"]:
-        auc = shift_report["domain_classifier"]["roc_auc"]["value"]
-        return "most-test-like", (
-            f"the test file differs strongly from the data (domain classifier ROC-AUC {auc:.2f}): the candidates are "
-            f"validated on the {1 - _LIKE_TEST_QUANTILE:.0%} of training rows that look most like the test file"
+        return "most-test-like", say(
+            "the test file differs strongly from the data (domain classifier ROC-AUC {auc:.2f}): the candidates are "
+            "validated on the {q:.0%} of training rows that look most like the test file",
+            "die Testdatei unterscheidet sich stark von den Daten (Domänen-Klassifikator ROC-AUC {auc:.2f}): die "
+            "Kandidaten werden auf den {q:.0%} der Trainingszeilen validiert, die der Testdatei am ähnlichsten sind",
+            auc=shift_report["domain_classifier"]["roc_auc"]["value"],
+            q=1 - _LIKE_TEST_QUANTILE,
         )
     if shift_report is None:
-        return "k-fold", "no time order is known: stratified k-fold inside the training rows"
-    auc = shift_report["domain_classifier"]["roc_auc"]["value"]
-    return "k-fold", (
-        f"no time order is known and the test file is not strongly different (domain classifier ROC-AUC {auc:.2f}): "
-        "stratified k-fold inside the training rows"
+        return "k-fold", say(
+            "no time order is known: stratified k-fold inside the training rows",
+            "keine zeitliche Ordnung bekannt: stratifizierte k-fache Kreuzvalidierung in den Trainingszeilen",
+        )
+    return "k-fold", say(
+        "no time order is known and the test file is not strongly different (domain classifier ROC-AUC {auc:.2f}): "
+        "stratified k-fold inside the training rows",
+        "keine zeitliche Ordnung bekannt und die Testdatei unterscheidet sich nicht stark (Domänen-Klassifikator "
+        "ROC-AUC {auc:.2f}): stratifizierte k-fache Kreuzvalidierung in den Trainingszeilen",
+        auc=shift_report["domain_classifier"]["roc_auc"]["value"],
     )
 
 
-def _choice_rule(order_check: dict | None, shift_report: dict | None, in_time: bool) -> tuple[str, str]:
+def _choice_rule(order_check: dict | None, shift_report: dict | None, in_time: bool) -> tuple[str, Text]:
     """Which standard error the one-standard-error rule allows (AutoClassifier's ``noise``), and why.
 
     Where the data shows its world moving (the test file differs strongly, or the first and the last
@@ -411,19 +520,43 @@ def _choice_rule(order_check: dict | None, shift_report: dict | None, in_time: b
     moving = []
     if shift_report is not None and shift_report["large"]:
         moving.append(
-            f"the test file differs strongly (ROC-AUC {shift_report['domain_classifier']['roc_auc']['value']:.2f})"
+            say(
+                "the test file differs strongly (ROC-AUC {auc:.2f})",
+                "die Testdatei unterscheidet sich stark (ROC-AUC {auc:.2f})",
+                auc=shift_report["domain_classifier"]["roc_auc"]["value"],
+            )
         )
     if order_check is not None and order_check["ordered"]:
-        rows = "the earliest and the latest rows" if in_time else "the first and the last rows"
-        moving.append(f"{rows} differ (ROC-AUC {order_check['roc_auc']['value']:.2f})")
+        auc = order_check["roc_auc"]["value"]
+        if in_time:
+            moving.append(
+                say(
+                    "the earliest and the latest rows differ (ROC-AUC {auc:.2f})",
+                    "die frühesten und die jüngsten Zeilen unterscheiden sich (ROC-AUC {auc:.2f})",
+                    auc=auc,
+                )
+            )
+        else:
+            moving.append(
+                say(
+                    "the first and the last rows differ (ROC-AUC {auc:.2f})",
+                    "die ersten und die letzten Zeilen unterscheiden sich (ROC-AUC {auc:.2f})",
+                    auc=auc,
+                )
+            )
     if moving:
-        return "best", (
-            "the world moves (" + "; ".join(moving) + "): the simplest candidate within one standard error of the "
-            "best one's validation ROC-AUC wins"
+        return "best", say(
+            "the world moves ({m}): the simplest candidate within one standard error of the best one's validation "
+            "ROC-AUC wins",
+            "die Welt bewegt sich ({m}): es gewinnt der einfachste Kandidat innerhalb eines Standardfehlers der "
+            "Validierungs-ROC-AUC des besten",
+            m=join(moving, "; "),
         )
-    return "paired", (
+    return "paired", say(
         "no sign that the world moves: the simplest candidate within one standard error of its paired difference "
-        "to the best wins"
+        "to the best wins",
+        "kein Zeichen, dass sich die Welt bewegt: es gewinnt der einfachste Kandidat innerhalb eines Standardfehlers "
+        "seiner gepaarten Differenz zum besten",
     )
 
 
@@ -439,65 +572,125 @@ def _most_like_test(like_test, y) -> list[tuple[np.ndarray, np.ndarray]] | None:
     return [(np.flatnonzero(~va), np.flatnonzero(va))]
 
 
-def _pct(x: float) -> str:
-    return f"{x:.1%}"
-
-
-def _ci_pct(m: dict) -> str:
-    return f"{_pct(m['value'])} (95% CI {_pct(m['ci'][0])}-{_pct(m['ci'][1])})"
-
-
-def _order_note(check: dict, source: str) -> str:
-    cols = ", ".join(repr(c["column"]) for c in check["columns"][:3])
-    return (
-        f"The rows of {Path(str(source)).name} look ordered in time: a classifier tells the first third of the rows "
-        f"from the last third with ROC-AUC {check['roc_auc']['value']:.2f} (0.5 = no difference), most by {cols}. "
-        "If the row order is time, rerun with --ordered, so that every candidate learns on earlier rows and is "
-        "judged on later ones; a random split hides a drift that the future will not."
+def _ci_pct(m: dict) -> Text:
+    return say(
+        "{v:.1%} (95% CI {lo:.1%}-{hi:.1%})",
+        "{v:.1%} (95-%-KI {lo:.1%}–{hi:.1%})",
+        v=m["value"],
+        lo=m["ci"][0],
+        hi=m["ci"][1],
     )
 
 
-def _shift_notes(report: dict, test_name: str) -> list[str]:
+def _columns(items: list[dict]) -> str:
+    return ", ".join(repr(c["column"]) for c in items[:3])
+
+
+def _order_note(check: dict, source: str) -> Text:
+    return say(
+        "The rows of {f} look ordered in time: a classifier tells the first third of the rows from the last third "
+        "with ROC-AUC {auc:.2f} (0.5 = no difference), most by {cols}. If the row order is time, rerun with "
+        "--ordered, so that every candidate learns on earlier rows and is judged on later ones; a random split hides "
+        "a drift that the future will not.",
+        "Die Zeilen von {f} wirken zeitlich geordnet: ein Klassifikator unterscheidet das erste Drittel der Zeilen vom "
+        "letzten mit ROC-AUC {auc:.2f} (0,5 = kein Unterschied), vor allem über {cols}. Ist die Zeilenfolge die Zeit, "
+        "mit --ordered neu starten, damit jeder Kandidat auf früheren Zeilen lernt und auf späteren beurteilt wird; "
+        "ein zufälliger Split verbirgt eine Drift, die die Zukunft nicht verbirgt.",
+        f=Path(str(source)).name,
+        auc=check["roc_auc"]["value"],
+        cols=_columns(check["columns"]),
+    )
+
+
+def _shift_notes(report: dict, test_name: str) -> list[Text]:
     """The shift between the data and the test file in plain words, with what it means."""
     out = []
     dom = report["domain_classifier"]
-    auc = dom["roc_auc"]["value"]
     if report["large"]:
-        cols = ", ".join(repr(c["column"]) for c in dom["columns"][:3])
         out.append(
-            f"The test file comes from a different world: a classifier tells {Path(test_name).name}'s rows from the "
-            f"training rows with ROC-AUC {auc:.2f} (0.5 = indistinguishable, 1 = always told apart), most by {cols}. "
-            "What it means: this evaluation says how the model does in that new world, not how it did where it "
-            "learned; a model that relies on the moved columns may rank and price customers wrongly until it is "
-            "retrained on recent rows."
+            say(
+                "The test file comes from a different world: a classifier tells {f}'s rows from the training rows with "
+                "ROC-AUC {auc:.2f} (0.5 = indistinguishable, 1 = always told apart), most by {cols}. What it means: "
+                "this evaluation says how the model does in that new world, not how it did where it learned; a model "
+                "that relies on the moved columns may rank and price customers wrongly until it is retrained on recent "
+                "rows.",
+                "Die Testdatei stammt aus einer anderen Welt: ein Klassifikator unterscheidet die Zeilen von {f} von den "
+                "Trainingszeilen mit ROC-AUC {auc:.2f} (0,5 = nicht zu unterscheiden, 1 = immer unterschieden), vor "
+                "allem über {cols}. Was das heißt: diese Auswertung zeigt, wie das Modell in dieser neuen Welt "
+                "abschneidet, nicht wie es dort war, wo es gelernt hat; ein Modell, das auf die verschobenen Spalten "
+                "baut, kann Kunden falsch reihen und bewerten, bis es auf jüngeren Zeilen neu trainiert ist.",
+                f=Path(test_name).name,
+                auc=dom["roc_auc"]["value"],
+                cols=_columns(dom["columns"]),
+            )
         )
     moved = [c for c in report["columns"] if c["psi"] >= sh.PSI_LARGE]
     if moved:
+        each = join(
+            [
+                say(
+                    "'{c}' {a} -> {b} (PSI {psi:.2f})",
+                    "'{c}' {a} -> {b} (PSI {psi:.2f})",
+                    c=c["column"],
+                    a=c["train"],
+                    b=c["test"],
+                    psi=c["psi"],
+                )
+                for c in moved[:5]
+            ],
+            "; ",
+        )
+        if len(moved) > 5:
+            each += say("; and {n} more", "; und {n} weitere", n=len(moved) - 5)
         out.append(
-            "Columns that moved a lot (population stability index >= 0.25): "
-            + "; ".join(f"{c['column']!r} {c['train']} -> {c['test']} (PSI {c['psi']:.2f})" for c in moved[:5])
-            + (f"; and {len(moved) - 5} more" if len(moved) > 5 else "")
-            + "."
+            say(
+                "Columns that moved a lot (population stability index >= 0.25): {each}.",
+                "Stark verschobene Spalten (Population Stability Index >= 0,25): {each}.",
+                each=each,
+            )
         )
     beyond = [c for c in report["columns"] if c.get("outside_range", 0) >= sh.OUTSIDE_RANGE]
     if beyond:
-        out.append(
-            "Beyond anything seen in training: "
-            + "; ".join(
-                f"{c['outside_range']:.0%} of the test rows' {c['column']!r} lie outside its training range "
-                f"({c['train_range'][0]:,.4g} to {c['train_range'][1]:,.4g})"
+        each = join(
+            [
+                say(
+                    "{p:.0%} of the test rows' '{c}' lie outside its training range ({lo:,.4g} to {hi:,.4g})",
+                    "{p:.0%} der Test-Werte von '{c}' liegen außerhalb des Trainingsbereichs ({lo:,.4g} bis {hi:,.4g})",
+                    p=c["outside_range"],
+                    c=c["column"],
+                    lo=c["train_range"][0],
+                    hi=c["train_range"][1],
+                )
                 for c in beyond[:5]
+            ],
+            "; ",
+        )
+        out.append(
+            say(
+                "Beyond anything seen in training: {each}. No model learned what happens there; the trees and the "
+                "linear model hold such values at the edge of the range, so their effect on the scores is that of the "
+                "most extreme value seen.",
+                "Jenseits von allem, was das Training sah: {each}. Kein Modell hat gelernt, was dort geschieht; Bäume "
+                "und lineares Modell halten solche Werte am Rand des Bereichs fest, ihre Wirkung auf die Werte ist "
+                "also die des extremsten gesehenen Werts.",
+                each=each,
             )
-            + ". No model learned what happens there; the trees and the linear model hold such values at the edge "
-            "of the range, so their effect on the scores is that of the most extreme value seen."
         )
     prior = report["prior"]
     if prior["shifted"]:
+        low = prior["difference"]["value"] > 0
         out.append(
-            f"The positive rate differs: {_ci_pct(prior['test_rate'])} in the test file against "
-            f"{_ci_pct(prior['train_rate'])} in the training data. Probabilities learned at the old rate are "
-            f"{'too low' if prior['difference']['value'] > 0 else 'too high'} there (see the calibration on the test "
-            "file); the ranking can still hold."
+            say(
+                "The positive rate differs: {t} in the test file against {r} in the training data. Probabilities "
+                "learned at the old rate are {how} there (see the calibration on the test file); the ranking can "
+                "still hold.",
+                "Die Positivquote unterscheidet sich: {t} in der Testdatei gegenüber {r} in den Trainingsdaten. "
+                "Wahrscheinlichkeiten, die bei der alten Quote gelernt wurden, sind dort {how} (siehe die Kalibrierung "
+                "auf der Testdatei); die Reihenfolge kann dennoch halten.",
+                t=_ci_pct(prior["test_rate"]),
+                r=_ci_pct(prior["train_rate"]),
+                how=say("too low", "zu niedrig") if low else say("too high", "zu hoch"),
+            )
         )
     return out
 
@@ -508,9 +701,21 @@ def _references(vs_rule: dict, vs_plain: dict, rule_words: str, plain_words: str
     rule_auc, plain_auc = vs_rule["baseline"]["roc_auc"], vs_plain["baseline"]["roc_auc"]
     below = rule_auc["ci"][1] is not None and rule_auc["ci"][1] < 0.5
     decisive = "plain_logistic" if plain_auc["value"] > rule_auc["value"] else "rule"
-    first, second = ("plain logistic regression", "single-column rule")[:: 1 if decisive == "plain_logistic" else -1]
+    names = (
+        say("plain logistic regression", "einfache logistische Regression"),
+        say("single-column rule", "Ein-Spalten-Regel"),
+    )
+    first, second = names[:: 1 if decisive == "plain_logistic" else -1]
     hi, lo = sorted((plain_auc["value"], rule_auc["value"]), reverse=True)
-    why = f"the {first} is the stronger reference on {on}: ROC-AUC {hi:.3f} against the {second}'s {lo:.3f}"
+    why = say(
+        "the {a} is the stronger reference on {on}: ROC-AUC {hi:.3f} against the {b}'s {lo:.3f}",
+        "die {a} ist die stärkere Referenz auf {on}: ROC-AUC {hi:.3f} gegenüber {lo:.3f} der {b}",
+        a=first,
+        b=second,
+        on=on,
+        hi=hi,
+        lo=lo,
+    )
     rule = {
         "description": rule_words,
         "roc_auc": rule_auc,
@@ -521,13 +726,20 @@ def _references(vs_rule: dict, vs_plain: dict, rule_words: str, plain_words: str
     return {"references": {"rule": rule, "plain_logistic": plain}, "decisive": decisive, "why": why}
 
 
-def _broken_rule_note(rule: dict, on: str) -> str:
-    auc, words = rule["roc_auc"], rule["description"]
-    return (
-        f"The world changed: the rule that worked before now points the wrong way. {words[0].upper()}{words[1:]} "
-        f"reaches ROC-AUC {auc['value']:.3f} (95% CI {auc['ci'][0]:.3f}-{auc['ci'][1]:.3f}) on {on}, below the 0.5 "
-        "of a coin toss. An improvement over it would say nothing, so the model is judged against the stronger "
-        "reference."
+def _broken_rule_note(rule: dict, on: str) -> Text:
+    auc = rule["roc_auc"]
+    return say(
+        "The world changed: the rule that worked before now points the wrong way. The rule ({r}) reaches ROC-AUC "
+        "{v:.3f} (95% CI {lo:.3f}-{hi:.3f}) on {on}, below the 0.5 of a coin toss. An improvement over it would say "
+        "nothing, so the model is judged against the stronger reference.",
+        "Die Welt hat sich verändert: die Regel, die vorher funktionierte, zeigt jetzt in die falsche Richtung. Die "
+        "Regel ({r}) erreicht ROC-AUC {v:.3f} (95-%-KI {lo:.3f}–{hi:.3f}) auf {on}, unter den 0,5 eines Münzwurfs. "
+        "Eine Verbesserung gegenüber ihr sagte nichts, deshalb wird das Modell an der stärkeren Referenz gemessen.",
+        r=rule["description"],
+        v=auc["value"],
+        lo=auc["ci"][0],
+        hi=auc["ci"][1],
+        on=on,
     )
 
 
@@ -546,19 +758,31 @@ def _prior_correction(y, p, assumed: float, valid_scores, expected, shift_report
         "estimated_rate": None if estimated is None else round(estimated, 6),
         "actual_rate": round(float(np.mean(y)), 6),
         "used_rate": None if target is None else round(float(target), 6),
-        "how": "given (--expected-rate)"
+        "how": say("given (--expected-rate)", "vorgegeben (--expected-rate)")
         if expected is not None
-        else "estimated from the unlabelled test rows (adjusted classify and count)",
+        else say(
+            "estimated from the unlabelled test rows (adjusted classify and count)",
+            "geschätzt aus den unbeschrifteten Testzeilen (adjusted classify and count)",
+        ),
     }
-    if target is None:
-        auc = shift_report["domain_classifier"]["roc_auc"]["value"]
-        out["how"] = (
-            f"not moved to a new rate: the customers themselves changed (domain classifier ROC-AUC {auc:.2f}), not "
-            "only the rate, so a rate read off the scores would mislead; give the rate you expect with --expected-rate"
-            if changed
-            else "not moved to a new rate: the test rows score unlike either outcome's rows in training (the "
-            "customers changed, not only the rate); give the rate you expect with --expected-rate"
+    if target is None and changed:
+        out["how"] = say(
+            "not moved to a new rate: the customers themselves changed (domain classifier ROC-AUC {auc:.2f}), not only "
+            "the rate, so a rate read off the scores would mislead; give the rate you expect with --expected-rate",
+            "nicht auf eine neue Quote verschoben: die Kunden selbst haben sich verändert (Domänen-Klassifikator ROC-AUC "
+            "{auc:.2f}), nicht nur die Quote, eine aus den Werten gelesene Quote führte also in die Irre; die erwartete "
+            "Quote mit --expected-rate angeben",
+            auc=shift_report["domain_classifier"]["roc_auc"]["value"],
         )
+    elif target is None:
+        out["how"] = say(
+            "not moved to a new rate: the test rows score unlike either outcome's rows in training (the customers "
+            "changed, not only the rate); give the rate you expect with --expected-rate",
+            "nicht auf eine neue Quote verschoben: die Testzeilen erhalten Werte wie keine der beiden Ausgänge im "
+            "Training (die Kunden haben sich verändert, nicht nur die Quote); die erwartete Quote mit --expected-rate "
+            "angeben",
+        )
+    if target is None:
         raw = bootstrap(y, p, metrics=("ece", "brier"), n_boot=n_boot, seed=seed)
         return {**out, "raw": raw["model"]}
     moved = sh.move_prior(p, assumed, target)
@@ -576,29 +800,56 @@ def _calibration_notes(c: dict, shift_report: dict | None) -> list[str]:
     raw = c["raw"]["ece"]["value"]
     prior_moved = shift_report is not None and shift_report["prior"]["shifted"]
     if c["used_rate"] is None:
-        return (
-            [f"Calibration on the test file: calibration error {raw:.3f} as given, {c['how']}."] if prior_moved else []
-        )
+        if not prior_moved:
+            return []
+        return [
+            say(
+                "Calibration on the test file: calibration error {raw:.3f} as given, {how}.",
+                "Kalibrierung auf der Testdatei: Kalibrierungsfehler {raw:.3f} wie geliefert, {how}.",
+                raw=raw,
+                how=c["how"],
+            )
+        ]
     if not prior_moved and abs(c["used_rate"] - c["assumed_rate"]) < 0.2 * c["assumed_rate"]:
         return []
     cor = c["corrected"]["ece"]["value"]
     return [
-        f"Calibration on the test file: the probabilities assume a positive rate of {_pct(c['assumed_rate'])}; "
-        f"{c['how']}, the rate is {_pct(c['used_rate'])} (actual: {_pct(c['actual_rate'])}). "
-        f"Calibration error {raw:.3f} as given, {cor:.3f} with the probabilities moved to that rate "
-        "(score_prior_corrected in the scores file). The ranking (ROC-AUC, lift) is the same either way."
+        say(
+            "Calibration on the test file: the probabilities assume a positive rate of {a:.1%}; {how}, the rate is "
+            "{u:.1%} (actual: {r:.1%}). Calibration error {raw:.3f} as given, {cor:.3f} with the probabilities moved "
+            "to that rate (score_prior_corrected in the scores file). The ranking (ROC-AUC, lift) is the same either "
+            "way.",
+            "Kalibrierung auf der Testdatei: die Wahrscheinlichkeiten unterstellen eine Positivquote von {a:.1%}; "
+            "{how}, beträgt die Quote {u:.1%} (tatsächlich: {r:.1%}). Kalibrierungsfehler {raw:.3f} wie geliefert, "
+            "{cor:.3f} mit auf diese Quote verschobenen Wahrscheinlichkeiten (score_prior_corrected in der Ergebnisdatei). "
+            "Die Reihenfolge (ROC-AUC, Lift) ist in beiden Fällen gleich.",
+            a=c["assumed_rate"],
+            how=c["how"],
+            u=c["used_rate"],
+            r=c["actual_rate"],
+            raw=raw,
+            cor=cor,
+        )
     ]
 
 
-def _kinds(kinds: list[str], choices: list[str]) -> str:
+def _kinds(kinds: list[str], whats: list[Text]) -> Text:
     if len(kinds) == 1:
-        return choices[0].split(", chosen by")[0]
+        return whats[0]
     counts = pd.Series(kinds).value_counts()
-    return "chosen in each fold: " + ", ".join(f"{k} in {n}" for k, n in counts.items())
+    return say(
+        "chosen in each fold: {each}",
+        "in jeder Falte gewählt: {each}",
+        each=join([say("{k} in {n}", "{k} in {n}", k=k, n=n) for k, n in counts.items()], ", "),
+    )
 
 
-def _rules(rules: list[str], columns: list[str]) -> str:
+def _rules(rules: list[Text], columns: list[str]) -> Text:
     if len(set(rules)) == 1:
         return rules[0]
     counts = pd.Series(columns).value_counts()
-    return "the single best column, chosen in each fold: " + ", ".join(f"{c!r} in {n}" for c, n in counts.items())
+    return say(
+        "the single best column, chosen in each fold: {each}",
+        "die beste einzelne Spalte, in jeder Falte gewählt: {each}",
+        each=join([say("'{c}' in {n}", "'{c}' in {n}", c=c, n=n) for c, n in counts.items()], ", "),
+    )

@@ -16,7 +16,7 @@ import pandas as pd
 
 from nomagic.errors import InputError
 from nomagic.lifecycle.metrics import METRICS
-from nomagic.words import localise
+from nomagic.words import localise, say
 
 SCHEMA = 1
 VERDICTS = ("promoted", "not better than baseline", "not ready")
@@ -117,7 +117,14 @@ def validate(record: dict) -> dict:
 def write(record: dict, path) -> Path:
     path = Path(path)
     if path.parent and not path.parent.exists():
-        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {o}: folder {f} does not exist",
+                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
+                o=str(path),
+                f=str(path.parent),
+            )
+        )
     path.write_text(dumps(record) + "\n")
     return path
 
@@ -126,7 +133,14 @@ def read(path) -> dict:
     try:
         return validate(json.loads(Path(path).read_text()))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read evaluation record {path}: {exc}") from exc
+        raise InputError(
+            say(
+                "cannot read evaluation record {p}: {e}",
+                "Auswertungsbericht {p} kann nicht gelesen werden: {e}",
+                p=str(path),
+                e=str(exc),
+            )
+        ) from exc
 
 
 def _json_default(o):

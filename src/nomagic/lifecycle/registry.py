@@ -31,6 +31,7 @@ from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle import card as cards
 from nomagic.lifecycle.models import AutoClassifier, baseline_from_dict
 from nomagic.lifecycle.record import dumps, now_iso
+from nomagic.words import say
 
 CHAMPION, CHALLENGER, RETIRED = "champion", "challenger", "retired"
 FOLDER = ".nomagic"
@@ -138,7 +139,16 @@ class Registry:
             if v.version == version:
                 return v
         known = ", ".join(v.version for v in versions) or "none"
-        raise InputError(f"no {use_case} version {version!r} in {self.root}; known: {known}")
+        raise InputError(
+            say(
+                "no {uc} version '{v}' in {root}; known: {known}",
+                "keine Version '{v}' von {uc} in {root}; bekannt: {known}",
+                uc=use_case,
+                v=version,
+                root=str(self.root),
+                known=known,
+            )
+        )
 
     def champion(self, use_case: str) -> Version | None:
         try:
@@ -202,7 +212,7 @@ class Registry:
             raise InputError(f"unknown status {status!r}")
         index = self._index(use_case)
         if not any(r["version"] == version for r in index):
-            raise InputError(f"no {use_case} version {version!r}")
+            raise InputError(say("no {uc} version '{v}'", "keine Version '{v}' von {uc}", uc=use_case, v=version))
         for row in index:
             if status == CHAMPION and row["status"] == CHAMPION:
                 row["status"] = RETIRED

@@ -17,6 +17,7 @@ from nomagic.errors import InputError
 from nomagic.lifecycle import explain as ex
 from nomagic.lifecycle.registry import Registry
 from nomagic.lifecycle.usecase import UNIT, score_frame
+from nomagic.words import say
 
 
 def scores_table(use_case: str) -> str:
@@ -92,12 +93,25 @@ def write_scores(wh, scores: pd.DataFrame, use_case: str, out: str | Path | None
         return f"warehouse table {name}"
     out = Path(out)
     if not out.parent.exists():
-        raise InputError(f"cannot write {out}: folder {out.parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {o}: folder {f} does not exist",
+                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
+                o=str(out),
+                f=str(out.parent),
+            )
+        )
     suffix = out.suffix.lower()
     if suffix == ".parquet":
         scores.to_parquet(out, index=False)
     elif suffix == ".csv":
         scores.to_csv(out, index=False)
     else:
-        raise InputError(f"cannot write {out}: use a .parquet or .csv file name")
+        raise InputError(
+            say(
+                "cannot write {o}: use a .parquet or .csv file name",
+                "{o} kann nicht geschrieben werden: einen Dateinamen auf .parquet oder .csv angeben",
+                o=str(out),
+            )
+        )
     return str(out)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from nomagic.lifecycle.metrics import delong
 from nomagic.lifecycle.tabular import BLANK, OTHER, TabularPreprocessor
+from nomagic.words import Text, say
 
 #: a domain classifier at or above this ROC-AUC: "a different world" (a warning, and validation on
 #: the training rows most like the test file)
@@ -139,19 +140,21 @@ def psi(a: pd.Series, b: pd.Series, plan) -> float:
     return float(np.sum((pb - pa) * np.log(pb / pa)))
 
 
-def _typical(s: pd.Series, plan) -> str:
+def _typical(s: pd.Series, plan) -> Text:
     """A column's typical value in plain words: the median of numbers, the most common level."""
     pre = TabularPreprocessor()
     if plan.kind == "numeric":
         v = pre.numeric_values(s.to_frame(), plan)
         v = v[np.isfinite(v)]
-        return f"median {np.median(v):,.4g}" if v.size else "all blank"
+        if not v.size:
+            return say("all blank", "alle leer")
+        return say("median {m:,.4g}", "Median {m:,.4g}", m=float(np.median(v)))
     names = np.array([*plan.levels, OTHER], dtype=object)
     codes = pre.category_codes(s.to_frame(), plan)
     top = np.bincount(codes, minlength=names.size)
     j = int(top.argmax())
     level = BLANK if names[j] == BLANK else f"{names[j]!r}"
-    return f"{level} {top[j] / max(len(s), 1):.0%}"
+    return say("{l} {p:.0%}", "{l} {p:.0%}", l=level, p=top[j] / max(len(s), 1))
 
 
 def column_shift(A: pd.DataFrame, B: pd.DataFrame) -> list[dict]:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 BLANK = "(blank)"
 OTHER = "(other)"
@@ -97,7 +98,15 @@ def parse_times(s: pd.Series, column: str = "time", source: str | None = None, *
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     if not blank_ok and out.isna().any():
         i = int(np.flatnonzero(out.isna().to_numpy())[0])
-        raise InputError(f"{where}column {column!r}, data row {i + 1}: the value is blank; it is required")
+        raise InputError(
+            say(
+                "{w}column '{c}', data row {i}: the value is blank; it is required",
+                "{w}Spalte '{c}', Datenzeile {i}: der Wert ist leer; er ist Pflicht",
+                w=where,
+                c=column,
+                i=i + 1,
+            )
+        )
     return out.astype("datetime64[us]")
 
 
@@ -111,30 +120,65 @@ def binary_label(s: pd.Series, positive=None, *, column: str = "label") -> tuple
     if blank.any():
         rows = list(np.flatnonzero(blank.to_numpy())[:5] + 2)
         raise InputError(
-            f"label column {column!r} is blank in {int(blank.sum())} row(s) (file lines {rows}...); "
-            "remove those rows or fill the label"
+            say(
+                "label column '{c}' is blank in {n:,} row(s) (file lines {rows}...); remove those rows or fill the label",
+                "Zielspalte '{c}' ist in {n:,} Zeile(n) leer (Dateizeilen {rows}...); diese Zeilen entfernen oder das Ziel "
+                "füllen",
+                c=column,
+                n=int(blank.sum()),
+                rows=", ".join(str(int(r)) for r in rows),
+            )
         )
     text = s.astype("string").str.strip()
     values = sorted(text.unique().tolist())
     if positive is not None:
         pos = str(positive).strip()
         if pos not in values:
-            raise InputError(f"label column {column!r} has no value {pos!r}; its values are {values[:10]}")
+            raise InputError(
+                say(
+                    "label column '{c}' has no value '{p}'; its values are {v}",
+                    "Zielspalte '{c}' hat keinen Wert '{p}'; ihre Werte sind {v}",
+                    c=column,
+                    p=pos,
+                    v=", ".join(map(str, values[:10])),
+                )
+            )
         return (text == pos).to_numpy().astype(int), pos
     if len(values) == 1:
-        raise InputError(f"label column {column!r} has only one value ({values[0]!r}); nothing to predict")
+        raise InputError(
+            say(
+                "label column '{c}' has only one value ('{v}'); nothing to predict",
+                "Zielspalte '{c}' hat nur einen Wert ('{v}'); nichts vorherzusagen",
+                c=column,
+                v=values[0],
+            )
+        )
     if len(values) > 2:
         raise InputError(
-            f"label column {column!r} has {len(values)} values ({', '.join(values[:6])}...); a churn or "
-            "propensity label has two: name the positive one with --positive VALUE"
+            say(
+                "label column '{c}' has {n} values ({v}...); a churn or propensity label has two: name the positive "
+                "one with --positive VALUE",
+                "Zielspalte '{c}' hat {n} Werte ({v}...); ein Abwanderungs- oder Kaufziel hat zwei: den positiven mit "
+                "--positive WERT nennen",
+                c=column,
+                n=len(values),
+                v=", ".join(values[:6]),
+            )
         )
     low = [v.lower() for v in values]
     for i, v in enumerate(low):
         if v in _TRUE_WORDS and low[1 - i] in _FALSE_WORDS:
             return (text == values[i]).to_numpy().astype(int), values[i]
     raise InputError(
-        f"label column {column!r} has the values {values[0]!r} and {values[1]!r}; say which one is "
-        "the positive outcome with --positive VALUE"
+        say(
+            "label column '{c}' has the values '{a}' and '{b}'; say which one is the positive outcome with "
+            "--positive VALUE",
+            "Zielspalte '{c}' hat die Werte '{a}' und '{b}'; mit --positive WERT sagen, welcher der positive "
+            "Ausgang ist",
+            c=column,
+            a=values[0],
+            b=values[1],
+        )
     )
 
 
@@ -277,7 +321,13 @@ class TabularPreprocessor:
     def _check_columns(self, X: pd.DataFrame) -> None:
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
-            raise InputError(f"the data lacks the column(s) the model was trained with: {', '.join(missing)}")
+            raise InputError(
+                say(
+                    "the data lacks the column(s) the model was trained with: {c}",
+                    "den Daten fehlen Spalten, mit denen das Modell trainiert wurde: {c}",
+                    c=", ".join(missing),
+                )
+            )
 
     def numeric_values(self, X: pd.DataFrame, plan: ColumnPlan) -> np.ndarray:
         num = text_numbers(X[plan.name], min_share=0.0)

@@ -34,6 +34,7 @@ from nomagic.lifecycle.gate import NOT_READY, gate
 from nomagic.lifecycle.metrics import DEFAULT_METRICS, ProfitParams, bootstrap, compute, lift_curve, reliability_curve
 from nomagic.lifecycle.models import AutoClassifier, ScoreBaseline, sigmoid
 from nomagic.lifecycle.record import fingerprint_frame, make_record
+from nomagic.words import join, say
 
 Progress = Callable[[float, str], None]
 UNIT = "unit_id"
@@ -360,13 +361,18 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
         clusters=P[UNIT].to_numpy(),
         profit=uc.profit,
     )
-    compared = f"{len(P):,} {uc.name} predictions at {len(backtest)} rolling time cutoffs"
+    compared = say(
+        "{n:,} {uc} predictions at {k} rolling time cutoffs",
+        "{n:,} Vorhersagen ({uc}) zu {k} rollierenden Stichtagen",
+        n=len(P),
+        uc=uc.name,
+        k=len(backtest),
+    )
     base_words = uc.baseline().describe()
     result = gate(
         metrics,
         uc.primary_metric,
-        model_words="the model",
-        baseline_words=f"the baseline ({base_words})",
+        baseline_words=say("the baseline ({b})", "die Baseline ({b})", b=base_words),
         compared_on=compared,
     )
 
@@ -429,7 +435,11 @@ def not_ready_record(uc: UseCase, reasons: list[str], source: str | None = None)
         primary_metric=uc.primary_metric,
         metrics={},
         verdict=NOT_READY,
-        explanation="The data is not ready, so nothing was trained: " + "; ".join(reasons),
+        explanation=say(
+            "The data is not ready, so nothing was trained: {r}",
+            "Die Daten sind nicht bereit, deshalb wurde nichts trainiert: {r}",
+            r=join(reasons, "; "),
+        ),
         question=uc.question,
     )
 
