@@ -284,7 +284,8 @@ def _sections(record: dict, meta: dict, lang: str = "en") -> list[tuple[str, lis
             )
         )
     else:
-        facts.append(t("evaluation: {k}", "Auswertung: {k}", k=str(split.get("kind"))))
+        kind = str(split.get("kind"))
+        facts.append(t("evaluation: {k}", "Auswertung: {k}", k=_SPLITS.get(kind, (kind, kind))[lang == "de"]))
     out.append((t("Data", "Daten"), [facts]))
     desc = pick(model, "description", lang)
     mblocks = [desc if isinstance(desc, str) else "; ".join(desc or [])]
@@ -424,6 +425,35 @@ def _sections(record: dict, meta: dict, lang: str = "en") -> list[tuple[str, lis
         out.append((t("Warnings", "Warnungen"), [list(pick(record, "warnings", lang))]))
     out.append((t("Limitations", "Grenzen"), [limitations(record["use_case"], lang)]))
     return out
+
+
+#: how each kind of split reads (the record keeps the code)
+_SPLITS = {
+    "calibration-holdout": (
+        "calibration period, then a later holdout",
+        "Kalibrierungszeitraum, dann späterer Testzeitraum",
+    ),
+    "given-test": ("a given test file", "eine vorgegebene Testdatei"),
+    "learn-then-judge": (
+        "learn on earlier sends, judge on later ones",
+        "auf früheren Sendungen lernen, auf späteren beurteilen",
+    ),
+    "logged-decisions": ("logged decisions", "protokollierte Entscheidungen"),
+    "none": ("none (nothing trained)", "keine (nichts trainiert)"),
+    "row-order-split": ("earlier rows, then later rows", "frühere Zeilen, dann spätere Zeilen"),
+    "stratified-holdout": ("a stratified holdout", "eine stratifizierte Testmenge"),
+    "stratified-kfold": ("stratified k-fold cross-validation", "stratifizierte k-fache Kreuzvalidierung"),
+    "stratified-split": ("a stratified split", "eine stratifizierte Aufteilung"),
+    "temporal": ("by time", "zeitlich"),
+    "time": ("by time", "zeitlich"),
+    "time-holdout": ("the latest periods held out", "die jüngsten Perioden zurückgehalten"),
+    "time-rolling": ("time-ordered blocks", "zeitlich geordnete Blöcke"),
+    "time-split": ("earlier for training, later for testing", "früher zum Training, später zum Test"),
+    "within-campaign-time": (
+        "within each campaign: learn on the first sends, judge on the later ones",
+        "in jeder Kampagne: auf den ersten Sendungen lernen, auf späteren beurteilen",
+    ),
+}
 
 
 def _date(iso: str, lang: str) -> str:

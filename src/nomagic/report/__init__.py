@@ -18,6 +18,8 @@ from nomagic.lifecycle.card import fmt, html_body
 from nomagic.lifecycle.gate import metric_name
 from nomagic.report import charts
 from nomagic.report.advice import advice, fairness_note, not_advice
+from nomagic.report.glossary import glossary_html, link
+from nomagic.words import number, pick, say, verdict
 
 __all__ = ["reality_rows", "render", "write"]
 
@@ -35,6 +37,16 @@ code{background:#f1f3f6;padding:0 .2rem;border-radius:3px}details{margin:.6rem 0
 .shift{background:#fff1cc;border-left:4px solid #d9a400;padding:.4rem .7rem}
 """
 
+
+CLV_READING_DE = (
+    "So lesen Sie die Kundenwert-Diagramme: die Matrix der Aktiv-Wahrscheinlichkeit und die Heatmap der erwarteten "
+    "Bestellungen zeigen für einen Kunden, der zu Beginn des Kalibrierungszeitraums zuerst gesehen wurde, wie das "
+    "Modell seine Historie liest: Zeilen sind Tage mit Wiederholungskauf, Spalten der Zeitpunkt des letzten Kaufs; ein "
+    "Kunde, der oft, aber vor langer Zeit gekauft hat (links unten in den häufigen Zeilen), ist wahrscheinlich "
+    "gegangen. Die Kohortenkurven folgen den Kunden, die in jedem Zeitraum zuerst gekauft haben: kumulierte "
+    "Wiederholungskäufe je Kunde, tatsächlich (durchgezogen) und vom Modell erwartet (gestrichelt); nach dem Ende der "
+    "Kalibrierung sind die gestrichelten Linien die Prognose. Das Verlaufsdiagramm summiert alle Kunden."
+)
 
 CLV_READING = (
     "How to read the lifetime-value charts: the probability-alive matrix and the expected-orders heat map show, "
@@ -67,75 +79,80 @@ SHORT_METRIC = {
 }
 
 
-def reality_rows(records: list[dict]) -> list[dict]:
-    """One row per record for the reality-check table (use case, metric, baseline, model, improvement, verdict)."""
+def reality_rows(records: list[dict], lang: str = "en") -> list[dict]:
+    """One row per record for the reality-check table (use case, metric, baseline, model, improvement, verdict);
+    the metric's name and the numbers in ``lang`` (the verdict stays a code: word it with ``words.verdict``)."""
     rows = []
     for r in records:
         pm = r.get("primary_metric", "roc_auc")
         m = r.get("metrics", {})
-        row = {"use_case": r["use_case"], "metric": metric_name(pm), "verdict": r["verdict"]}
-        row["metric_short"] = SHORT_METRIC.get(pm, row["metric"][:11])
+        row = {"use_case": r["use_case"], "metric": metric_name(pm, lang), "verdict": r["verdict"], "metric_key": pm}
+        row["metric_short"] = SHORT_METRIC.get(pm, metric_name(pm)[:11])
         if "model" in m and pm in m["model"]:
             imp = m["improvement"][pm]
-            row["baseline"] = fmt(m["baseline"][pm]["value"], pm)
-            row["model"] = fmt(m["model"][pm]["value"], pm)
+            row["baseline"] = fmt(m["baseline"][pm]["value"], pm, lang)
+            row["model"] = fmt(m["model"][pm]["value"], pm, lang)
             lo, hi = imp["ci"]
-            row["improvement"] = f"{imp['value']:+.3f} [{fmt(lo, pm)}, {fmt(hi, pm)}]"
+            spec = "+,.0f" if pm == "profit_at_10" else "+.3f"
+            row["improvement"] = f"{number(imp['value'], spec, lang)} [{fmt(lo, pm, lang)}, {fmt(hi, pm, lang)}]"
         else:
             row["baseline"] = row["model"] = row["improvement"] = "-"
         rows.append(row)
     return rows
 
 
-def _verdict(v: str) -> str:
-    return f"<span class='verdict {v.replace(' ', '-')}'>{_html.escape(v)}</span>"
+def _verdict(v: str, lang: str = "en") -> str:
+    return f"<span class='verdict {v.replace(' ', '-')}'>{_html.escape(verdict(v, lang))}</span>"
 
 
-def _fallback_lift(record: dict) -> str:
+def _fallback_lift(record: dict, lang: str = "en") -> str:
     rows = []
     for who in ("model", "baseline"):
         lifts = record["curves"][who]["lift"]
         top = max(max(lifts), 1e-9)
+        name = {"model": say("model", "Modell"), "baseline": say("baseline", "Baseline")}[who].lang(lang)
         cells = "".join(
-            f"<tr><td>{who} decile {i + 1}</td><td><span class='bar'><span style='width:{100 * v / top:.0f}%'></span>"
-            f"</span> {v:.2f}</td></tr>"
+            f"<tr><td>{name} {say('decile', 'Dezil').lang(lang)} {i + 1}</td><td><span class='bar'>"
+            f"<span style='width:{100 * v / top:.0f}%'></span></span> {number(v, '.2f', lang)}</td></tr>"
             for i, v in enumerate(lifts)
         )
         rows.append(cells)
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _section(record: dict, meta: dict | None) -> str:
+def _t(lang: str, en: str, de: str, **values) -> str:
+    return say(en, de, **values).lang(lang)
+
+
+def _section(record: dict, meta: dict | None, lang: str = "en") -> str:
     uc = record["use_case"]
-    parts = [f"<h2 id='{_html.escape(uc)}'>{_html.escape(uc)} {_verdict(record['verdict'])}</h2>"]
-    if record.get("question"):
-        parts.append(f"<p><strong>{_html.escape(record['question'])}</strong></p>")
-    for note in (record.get("shift") or {}).get("notes", []):  # the world changed: said before the verdict
-        parts.append(f"<p class='shift'><strong>Shift:</strong> {_html.escape(note)}</p>")
-    if fair := fairness_note(record):  # next to the verdict, not only in the card
+    esc = _html.escape
+    parts = [f"<h2 id='{esc(uc)}'>{esc(uc)} {_verdict(record['verdict'], lang)}</h2>"]
+    if question := pick(record, "question", lang):
+        parts.append(f"<p><strong>{esc(question)}</strong></p>")
+    shift = record.get("shift") or {}
+    for note in pick(shift, "notes", lang, []):  # the world changed: said before the verdict
+        parts.append(f"<p class='shift'><strong>{_t(lang, 'Shift:', 'Verschiebung:')}</strong> {esc(note)}</p>")
+    if fair := fairness_note(record, lang):  # next to the verdict, not only in the card
         found, means = fair
         parts.append(
-            f"<div class='shift' id='fairness-{_html.escape(uc)}'><strong>Fairness:</strong> "
-            + "; ".join(_html.escape(f) for f in found)
-            + f". {_html.escape(means)}</div>"
+            f"<div class='shift' id='fairness-{esc(uc)}'><strong>Fairness:</strong> "
+            + "; ".join(esc(f) for f in found)
+            + f". {esc(means)}</div>"
         )
-    parts.append(f"<p>{_html.escape(record.get('explanation', ''))}</p>")
-    parts.append(
-        f"<p class='advice' id='advice-{_html.escape(uc)}'><strong>{_html.escape(advice(record))}</strong></p>"
-    )
-    if warning := not_advice(record):  # before the charts that show the proposed action
-        parts.append(
-            f"<p class='shift' id='not-advice-{_html.escape(uc)}'><strong>{_html.escape(warning)}</strong></p>"
-        )
-    shown = charts.use_case_charts(record)
+    parts.append(f"<p>{esc(pick(record, 'explanation', lang))}</p>")
+    parts.append(f"<p class='advice' id='advice-{esc(uc)}'><strong>{esc(advice(record, lang))}</strong></p>")
+    if warning := not_advice(record, lang):  # before the charts that show the proposed action
+        parts.append(f"<p class='shift' id='not-advice-{esc(uc)}'><strong>{esc(warning)}</strong></p>")
+    shown = charts.use_case_charts(record, lang)
     figs = [svg for _, svg in shown]
     if charts.has_lift(record) and not any(name == "lift" for name, _ in shown):  # no charting extra: a table
-        figs.insert(0, _fallback_lift(record))
+        figs.insert(0, _fallback_lift(record, lang))
     if figs:
         parts.append("<div class='charts'>" + "".join(f"<figure>{f}</figure>" for f in figs) + "</div>")
         if (record.get("curves") or {}).get("matrix"):
-            parts.append(f"<p class='meta'>{_html.escape(CLV_READING)}</p>")
-    parts.append(html_body(record, meta or {"version": ""}, level=3))
+            parts.append(f"<p class='meta'>{esc(CLV_READING_DE if lang == 'de' else CLV_READING)}</p>")
+    parts.append(html_body(record, meta or {"version": ""}, level=3, lang=lang))
     return "\n".join(parts)
 
 
@@ -145,41 +162,78 @@ def render(
     *,
     title: str = "nomagic report",
     extras: list[str] = (),
+    lang: str = "en",
 ) -> str:
-    """The report as one HTML string; ``extras`` are further HTML sections (made by nomagic, not user text)."""
+    """The report as one HTML string in ``lang`` ("en" or "de"); ``extras`` are further HTML sections (made by
+    nomagic, not user text)."""
     if not records:
-        raise InputError("nothing to report: no evaluation records (train a use case first: `nomagic train churn`)")
+        raise InputError(
+            say(
+                "nothing to report: no evaluation records (train a use case first: `nomagic train churn`)",
+                "nichts zu berichten: keine Auswertungen (zuerst einen Anwendungsfall trainieren: `nomagic train "
+                "churn`)",
+            )
+        )
     metas = metas or [None] * len(records)
-    head = "".join(
-        f"<th>{h}</th>" for h in ("use case", "metric", "baseline", "model", "improvement [95% CI]", "verdict")
+    heads = (
+        ("use case", "Anwendungsfall"),
+        ("metric", "Metrik"),
+        ("baseline", "Baseline"),
+        ("model", "Modell"),
+        ("improvement [95% CI]", "Verbesserung [95-%-KI]"),
+        ("verdict", "Urteil"),
     )
+    head = "".join(f"<th>{_t(lang, en, de)}</th>" for en, de in heads)
     body = "".join(
         f"<tr><td><a href='#{_html.escape(r['use_case'])}'>{_html.escape(r['use_case'])}</a></td>"
-        f"<td>{_html.escape(r['metric'])}</td><td class='num'>{r['baseline']}</td><td class='num'>{r['model']}</td>"
-        f"<td class='num'>{r['improvement']}</td><td>{_verdict(r['verdict'])}</td></tr>"
-        for r in reality_rows(records)
+        f"<td><a href='{link(r['metric_key'])}'>{_html.escape(r['metric'])}</a></td>"
+        f"<td class='num'>{r['baseline']}</td><td class='num'>{r['model']}</td>"
+        f"<td class='num'>{r['improvement']}</td><td>{_verdict(r['verdict'], lang)}</td></tr>"
+        for r in reality_rows(records, lang)
     )
-    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    created = datetime.now(UTC)
+    created = created.strftime("%d.%m.%Y %H:%M UTC") if lang == "de" else created.strftime("%Y-%m-%d %H:%M UTC")
     note = (
         ""
         if charts.available()
-        else ("<p class='meta'>Charts need the report extra: <code>pip install 'nomagic[report]'</code>.</p>")
+        else "<p class='meta'>"
+        + _t(
+            lang,
+            "Charts need the report extra: <code>pip install 'nomagic[report]'</code>.",
+            "Diagramme brauchen das Extra report: <code>pip install 'nomagic[report]'</code>.",
+        )
+        + "</p>"
     )
-    sections = "\n".join(_section(r, m) for r, m in zip(records, metas, strict=True))
+    sections = "\n".join(_section(r, m, lang) for r, m in zip(records, metas, strict=True))
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
         f"<title>{_html.escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_html.escape(title)}</h1><p class='meta'>Created {created}. Every model is compared with the naive "
-        "rule a marketer would use, on data it did not learn from; it is promoted only when the lower end of the "
-        "95% interval of its improvement is above zero.</p>"
-        f"{note}<h2>Reality check</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        f"{sections}{''.join(extras)}</body></html>\n"
+        f"<h1>{_html.escape(title)}</h1><p class='meta'>"
+        + _t(
+            lang,
+            "Created {c}. Every model is compared with the naive rule a marketer would use, on data it did not learn "
+            "from; it is promoted only when the lower end of the 95% interval of its improvement is above zero.",
+            "Erstellt {c}. Jedes Modell wird mit der naiven Regel verglichen, die ein Marketer nutzen würde, auf Daten, "
+            "aus denen es nicht gelernt hat; übernommen wird es nur, wenn das untere Ende des 95-%-Intervalls seiner "
+            "Verbesserung über null liegt.",
+            c=created,
+        )
+        + f"</p>{note}<h2>{_t(lang, 'Reality check', 'Realitätscheck')}</h2>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"{sections}{''.join(extras)}{glossary_html(lang)}</body></html>\n"
     )
 
 
 def write(path, records: list[dict], metas: list[dict | None] | None = None, **kw) -> Path:
     path = Path(path)
     if not path.parent.exists():
-        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {o}: folder {f} does not exist",
+                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
+                o=str(path),
+                f=str(path.parent),
+            )
+        )
     path.write_text(render(records, metas, **kw), encoding="utf-8")
     return path

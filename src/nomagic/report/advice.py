@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from nomagic.lifecycle.fairness import flags
+from nomagic.words import pick
 
 NOT_ADVICE = {
     "en": (
@@ -217,5 +217,6 @@ def not_advice(record: dict, lang: str = "en") -> str | None:
 
 def fairness_note(record: dict, lang: str = "en") -> tuple[list[str], str] | None:
     """The record's fairness flags and what they mean, or None when there are none."""
-    found = flags(record.get("fairness") or {})
+    attributes = (record.get("fairness") or {}).get("attributes", {})
+    found = [f for a in attributes.values() for f in pick(a, "flags", _lang(lang), [])]
     return (found, _FAIRNESS[_lang(lang)]) if found else None

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from nomagic.words import say
+
 MODEL_COLOR = "#3a6fd8"
 BASELINE_COLOR = "#9aa3b2"
 
@@ -27,22 +29,45 @@ def available() -> bool:
     return True
 
 
-def _svg(chart) -> str:
+_LOCALE = {"en": "en-US", "de": "de-DE"}
+
+
+def _svg(chart, lang: str = "en") -> str:
+    """The chart as SVG; numbers and dates on its axes in ``lang``'s format (10.000; 0,5; Dez 2026)."""
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(chart.to_json())
+    loc = _LOCALE.get(lang, "en-US")
+    svg = vlc.vegalite_to_svg(chart.to_json(), format_locale=loc, time_format_locale=loc)
     return svg.replace('<?xml version="1.0" encoding="utf-8"?>', "")
 
 
-def _svg_of(build, record: dict, *args) -> str | None:
-    """SVG of the chart ``build(record)`` makes, or None without the report extra or the data.
+def _svg_of(build, record: dict, *args, lang: str = "en") -> str | None:
+    """SVG of the chart ``build(record, lang=lang)`` makes, or None without the report extra or the data.
 
     Every chart has a builder that returns the Altair chart, so a test can read the data each panel
     holds; the report and the dashboard draw its SVG."""
     if not available():
         return None
-    chart = build(record, *args)
-    return None if chart is None else _svg(chart)
+    chart = build(record, *args, lang=lang)
+    return None if chart is None else _svg(chart, lang)
+
+
+def _t(lang: str, en: str, de: str, **values) -> str:
+    return say(en, de, **values).lang(lang)
+
+
+#: the series names of the charts' data (kept in English: tests and tooltips read them) as a legend shows them
+_SERIES_DE = {"model": "Modell", "baseline": "Baseline", "random": "Zufall", "actual": "tatsächlich"}
+
+
+def legend(lang: str = "en", title=None):
+    """A legend that shows the series names in ``lang`` (the data keep the English names)."""
+    import altair as alt
+
+    if lang != "de":
+        return alt.Legend(title=title)
+    expr = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in _SERIES_DE.items()) + " : datum.label"
+    return alt.Legend(title=title, labelExpr=expr)
 
 
 def _who_scale():
@@ -56,12 +81,12 @@ def has_lift(record: dict) -> bool:
     return all(isinstance(curves.get(w), dict) and "lift" in curves[w] for w in ("model", "baseline"))
 
 
-def lift(record: dict) -> str | None:
+def lift(record: dict, lang: str = "en") -> str | None:
     """Lift per score decile as SVG (see :func:`lift_chart`)."""
-    return _svg_of(lift_chart, record)
+    return _svg_of(lift_chart, record, lang=lang)
 
 
-def lift_chart(record: dict):
+def lift_chart(record: dict, lang: str = "en"):
     """Lift per score decile (1 = highest scores), model next to baseline."""
     if not has_lift(record):
         return None
@@ -76,23 +101,25 @@ def lift_chart(record: dict):
         alt.Chart(df)
         .mark_bar()
         .encode(
-            x=alt.X("decile:O", title="score decile (1 = highest scores)"),
+            x=alt.X("decile:O", title=_t(lang, "score decile (1 = highest scores)", "Dezil der Werte (1 = höchste)")),
             xOffset=alt.XOffset("who:N", sort=["model", "baseline"]),
-            y=alt.Y("lift:Q", title="lift (positive rate / overall rate)"),
-            color=alt.Color("who:N", scale=_who_scale(), title=None),
+            y=alt.Y(
+                "lift:Q", title=_t(lang, "lift (positive rate / overall rate)", "Lift (Positivquote / Gesamtquote)")
+            ),
+            color=alt.Color("who:N", scale=_who_scale(), legend=legend(lang)),
             tooltip=["who", "decile", "lift"],
         )
     )
     rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4], color="#444").encode(y="y:Q")
-    return (bars + rule).properties(width=380, height=220, title="Lift by decile")
+    return (bars + rule).properties(width=380, height=220, title=_t(lang, "Lift by decile", "Lift nach Dezil"))
 
 
-def calibration(record: dict) -> str | None:
+def calibration(record: dict, lang: str = "en") -> str | None:
     """The reliability curve as SVG (see :func:`calibration_chart`)."""
-    return _svg_of(calibration_chart, record)
+    return _svg_of(calibration_chart, record, lang=lang)
 
 
-def calibration_chart(record: dict):
+def calibration_chart(record: dict, lang: str = "en"):
     """Reliability curve: mean predicted probability vs observed rate per bin, with the diagonal."""
     if not has_lift(record) or "reliability" not in record["curves"]["model"]:
         return None
@@ -110,48 +137,61 @@ def calibration_chart(record: dict):
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X("predicted:Q", title="predicted probability", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("observed:Q", title="observed rate", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("who:N", scale=_who_scale(), title=None),
+            x=alt.X(
+                "predicted:Q",
+                title=_t(lang, "predicted probability", "vorhergesagte Wahrscheinlichkeit"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            y=alt.Y("observed:Q", title=_t(lang, "observed rate", "beobachtete Quote"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("who:N", scale=_who_scale(), legend=legend(lang)),
             tooltip=["who", "predicted", "observed", "count"],
         )
     )
-    return (diag + lines).properties(width=260, height=220, title="Calibration")
+    return (diag + lines).properties(width=260, height=220, title=_t(lang, "Calibration", "Kalibrierung"))
 
 
-def drivers(record: dict, top: int = 10) -> str | None:
+def drivers(record: dict, top: int = 10, lang: str = "en") -> str | None:
     """The drivers as SVG (see :func:`drivers_chart`)."""
-    return _svg_of(drivers_chart, record, top)
+    return _svg_of(drivers_chart, record, top, lang=lang)
 
 
-def drivers_chart(record: dict, top: int = 10):
-    """The model's strongest drivers: share of influence."""
+def drivers_chart(record: dict, top: int = 10, lang: str = "en"):
+    """The model's strongest drivers: share of influence (names and directions in ``lang``)."""
     if not record.get("drivers"):
         return None
     import altair as alt
 
-    df = pd.DataFrame(record["drivers"][:top])
+    from nomagic.words import pick
+
+    drivers = record["drivers"][:top]
+    df = pd.DataFrame(
+        {
+            "label": [pick(d, "label", lang) for d in drivers],
+            "summary": [pick(d, "summary", lang) for d in drivers],
+            "share": [d["share"] for d in drivers],
+        }
+    )
     df["name"] = df["label"]
     chart = (
         alt.Chart(df)
         .mark_bar(color=MODEL_COLOR)
         .encode(
-            x=alt.X("share:Q", title="share of influence", axis=alt.Axis(format="%")),
+            x=alt.X("share:Q", title=_t(lang, "share of influence", "Anteil am Einfluss"), axis=alt.Axis(format="%")),
             y=alt.Y("name:N", sort="-x", title=None),
             tooltip=["label", "summary", alt.Tooltip("share:Q", format=".1%")],
         )
     )
-    return chart.properties(width=300, height=18 * len(df), title="Drivers")
+    return chart.properties(width=300, height=18 * len(df), title=_t(lang, "Drivers", "Treiber"))
 
 
-def fairness(record: dict) -> list[tuple[str, str]]:
+def fairness(record: dict, lang: str = "en") -> list[tuple[str, str]]:
     """The fairness charts as (attribute, SVG) (see :func:`fairness_charts`)."""
     if not available():
         return []
-    return [(name, _svg(chart)) for name, chart in fairness_charts(record)]
+    return [(name, _svg(chart, lang)) for name, chart in fairness_charts(record, lang)]
 
 
-def fairness_charts(record: dict) -> list[tuple[str, object]]:
+def fairness_charts(record: dict, lang: str = "en") -> list[tuple[str, object]]:
     """One chart per sensitive attribute: selection rate and true-positive rate per group."""
     fair = record.get("fairness")
     if not fair:
@@ -164,7 +204,7 @@ def fairness_charts(record: dict) -> list[tuple[str, object]]:
         for g in a["groups"]:
             for metric in ("selection_rate", "true_positive_rate"):
                 if g[metric] is not None:
-                    rows.append({"group": g["group"], "metric": metric.replace("_", " "), "value": g[metric]})
+                    rows.append({"group": g["group"], "metric": _RATES[metric][lang == "de"], "value": g[metric]})
         if not rows:
             continue
         df = pd.DataFrame(rows)
@@ -174,13 +214,19 @@ def fairness_charts(record: dict) -> list[tuple[str, object]]:
             .encode(
                 x=alt.X("group:N", title=name),
                 xOffset="metric:N",
-                y=alt.Y("value:Q", title="rate", axis=alt.Axis(format="%")),
+                y=alt.Y("value:Q", title=_t(lang, "rate", "Quote"), axis=alt.Axis(format="%")),
                 color=alt.Color("metric:N", title=None, scale=alt.Scale(range=[MODEL_COLOR, "#e0a100"])),
                 tooltip=["group", "metric", alt.Tooltip("value:Q", format=".1%")],
             )
         )
         out.append((name, chart.properties(width=260, height=180, title=f"Fairness: {name}")))
     return out
+
+
+_RATES = {
+    "selection_rate": ("selection rate", "Auswahlquote"),
+    "true_positive_rate": ("true positive rate", "Trefferquote"),
+}
 
 
 # --------------------------------------------------------------------------- customer lifetime value
@@ -199,7 +245,7 @@ def _clv_matrix_frame(record: dict, what: str) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
-def clv_matrix_chart(record: dict, what: str = "p_alive"):
+def clv_matrix_chart(record: dict, what: str = "p_alive", lang: str = "en"):
     """The Altair heat map (not yet SVG) of ``what`` over frequency x recency, or None without the data."""
     df = _clv_matrix_frame(record, what)
     if df is None or not available():
@@ -207,26 +253,53 @@ def clv_matrix_chart(record: dict, what: str = "p_alive"):
     import altair as alt
 
     m = record["curves"]["matrix"]
-    unit = m.get("time_unit", "weeks")
+    unit = _UNITS.get(m.get("time_unit", "weeks"), (m.get("time_unit", "weeks"),) * 2)[lang == "de"]
     if what == "p_alive":
-        title = f"Probability alive (customer first seen {m['T']:.3g} {unit} ago)"
+        title = _t(
+            lang,
+            "Probability alive (customer first seen {T:.3g} {u} ago)",
+            "Wahrscheinlichkeit aktiv (Kunde zuerst vor {T:.3g} {u} gesehen)",
+            T=m["T"],
+            u=unit,
+        )
         color = alt.Color("value:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1], scheme="blues"))
         fmt = ".0%"
     else:
-        title = f"Expected orders in the next {m['horizon']:.3g} {unit}"
-        color = alt.Color("value:Q", title="orders", scale=alt.Scale(scheme="oranges"))
+        title = _t(
+            lang,
+            "Expected orders in the next {h:.3g} {u}",
+            "Erwartete Bestellungen in den nächsten {h:.3g} {u}",
+            h=m["horizon"],
+            u=unit,
+        )
+        color = alt.Color("value:Q", title=_t(lang, "orders", "Bestellungen"), scale=alt.Scale(scheme="oranges"))
         fmt = ".2f"
     chart = (
         alt.Chart(df)
         .mark_rect()
         .encode(
-            x=alt.X("recency:O", title=f"recency: time of the last purchase since the first ({unit})"),
-            y=alt.Y("frequency:O", title="repeat purchase days (frequency)", sort="descending"),
+            x=alt.X(
+                "recency:O",
+                title=_t(
+                    lang,
+                    "recency: time of the last purchase since the first ({u})",
+                    "Recency: Zeit vom ersten bis zum letzten Kauf ({u})",
+                    u=unit,
+                ),
+            ),
+            y=alt.Y(
+                "frequency:O",
+                title=_t(lang, "repeat purchase days (frequency)", "Tage mit Wiederholungskauf (Frequenz)"),
+                sort="descending",
+            ),
             color=color,
             tooltip=["frequency", "recency", alt.Tooltip("value:Q", format=fmt)],
         )
     )
     return chart.properties(width=420, height=14 * df["frequency"].nunique(), title=title)
+
+
+_UNITS = {"weeks": ("weeks", "Wochen"), "days": ("days", "Tagen"), "months": ("months", "Monaten")}
 
 
 def _clv_cohort_frame(record: dict) -> pd.DataFrame | None:
@@ -252,7 +325,7 @@ def _clv_cohort_frame(record: dict) -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
-def clv_cohort_chart(record: dict):
+def clv_cohort_chart(record: dict, lang: str = "en"):
     """The Altair chart (not yet SVG) of the cohort curves: actual (solid) vs model (dashed), or None."""
     df = _clv_cohort_frame(record)
     if df is None or not available():
@@ -265,10 +338,18 @@ def clv_cohort_chart(record: dict):
         .mark_line()
         .encode(
             x=alt.X("date:T", title=None),
-            y=alt.Y("per_customer:Q", title="cumulative repeat orders per customer"),
-            color=alt.Color("cohort:N", title=f"first {c['period']} (customers)"),
+            y=alt.Y(
+                "per_customer:Q",
+                title=_t(lang, "cumulative repeat orders per customer", "kumulierte Wiederholungskäufe je Kunde"),
+            ),
+            color=alt.Color(
+                "cohort:N",
+                title=_t(lang, "first {p} (customers)", "erste(r) {p} (Kunden)", p=_period(c["period"], lang)),
+            ),
             strokeDash=alt.StrokeDash(
-                "who:N", title=None, scale=alt.Scale(domain=["actual", "model"], range=[[1, 0], [5, 3]])
+                "who:N",
+                legend=legend(lang),
+                scale=alt.Scale(domain=["actual", "model"], range=[[1, 0], [5, 3]]),
             ),
             tooltip=["cohort", "who", "date:T", alt.Tooltip("per_customer:Q", format=".2f")],
         )
@@ -278,11 +359,21 @@ def clv_cohort_chart(record: dict):
         .mark_rule(color="#444", strokeDash=[2, 2])
         .encode(x="date:T")
     )
-    title = f"Cohort curves: actual vs {c.get('model', 'model')} (dotted line: calibration end)"
+    title = _t(
+        lang,
+        "Cohort curves: actual vs {m} (dotted line: calibration end)",
+        "Kohortenkurven: tatsächlich vs {m} (gepunktete Linie: Ende der Kalibrierung)",
+        m=c.get("model", "model"),
+    )
     return (lines + rule).properties(width=420, height=240, title=title)
 
 
-def clv_tracking_chart(record: dict):
+def _period(period: str, lang: str) -> str:
+    de = {"week": "Woche", "month": "Monat", "quarter": "Quartal", "year": "Jahr"}
+    return de.get(period, period) if lang == "de" else period
+
+
+def clv_tracking_chart(record: dict, lang: str = "en"):
     """The Altair chart of the tracking curve: all customers' cumulative repeat orders, actual vs model."""
     t = (record.get("curves") or {}).get("tracking")
     if not t or not available():
@@ -299,9 +390,11 @@ def clv_tracking_chart(record: dict):
         .mark_line()
         .encode(
             x=alt.X("date:T", title=None),
-            y=alt.Y("orders:Q", title="cumulative repeat orders"),
+            y=alt.Y("orders:Q", title=_t(lang, "cumulative repeat orders", "kumulierte Wiederholungskäufe")),
             color=alt.Color(
-                "who:N", title=None, scale=alt.Scale(domain=["model", "actual"], range=[MODEL_COLOR, "#1d2433"])
+                "who:N",
+                legend=legend(lang),
+                scale=alt.Scale(domain=["model", "actual"], range=[MODEL_COLOR, "#1d2433"]),
             ),
             tooltip=["who", "date:T", "orders"],
         )
@@ -311,32 +404,34 @@ def clv_tracking_chart(record: dict):
         .mark_rule(color="#444", strokeDash=[2, 2])
         .encode(x="date:T")
     )
-    return (lines + rule).properties(width=380, height=220, title="Tracking: all customers")
+    return (lines + rule).properties(
+        width=380, height=220, title=_t(lang, "Tracking: all customers", "Verlauf: alle Kunden")
+    )
 
 
-def clv(record: dict) -> list[tuple[str, str]]:
+def clv(record: dict, lang: str = "en") -> list[tuple[str, str]]:
     """The CLV charts of a record as (name, SVG): p-alive matrix, expected-orders heat map, cohort curves,
     tracking curve (those the record has data for)."""
     if not available():
         return []
     out = []
     for name, chart in (
-        ("p_alive", clv_matrix_chart(record, "p_alive")),
-        ("expected", clv_matrix_chart(record, "expected")),
-        ("cohorts", clv_cohort_chart(record)),
-        ("tracking", clv_tracking_chart(record)),
+        ("p_alive", clv_matrix_chart(record, "p_alive", lang)),
+        ("expected", clv_matrix_chart(record, "expected", lang)),
+        ("cohorts", clv_cohort_chart(record, lang)),
+        ("tracking", clv_tracking_chart(record, lang)),
     ):
         if chart is not None:
-            out.append((name, _svg(chart)))
+            out.append((name, _svg(chart, lang)))
     return out
 
 
-def qini(record: dict) -> str | None:
+def qini(record: dict, lang: str = "en") -> str | None:
     """The Qini curves as SVG (see :func:`qini_chart`)."""
-    return _svg_of(qini_chart, record)
+    return _svg_of(qini_chart, record, lang=lang)
 
 
-def qini_chart(record: dict):
+def qini_chart(record: dict, lang: str = "en"):
     """The Qini curves of an uplift record: model and baseline against the random line."""
     curves = (record.get("curves") or {}).get("qini") or {}
     if not all(w in curves for w in ("model", "baseline")):
@@ -354,27 +449,35 @@ def qini_chart(record: dict):
         alt.Chart(pd.DataFrame(rows))
         .mark_line()
         .encode(
-            x=alt.X("share:Q", title="share contacted (highest predicted effect first)", axis=alt.Axis(format="%")),
-            y=alt.Y("incremental:Q", title="incremental responders (Qini)"),
-            color=alt.Color("who:N", scale=scale, title=None),
+            x=alt.X(
+                "share:Q",
+                title=_t(
+                    lang,
+                    "share contacted (highest predicted effect first)",
+                    "Anteil kontaktiert (höchste vorhergesagte Wirkung zuerst)",
+                ),
+                axis=alt.Axis(format="%"),
+            ),
+            y=alt.Y("incremental:Q", title=_t(lang, "incremental responders (Qini)", "zusätzliche Reagierer (Qini)")),
+            color=alt.Color("who:N", scale=scale, legend=legend(lang)),
             strokeDash=alt.condition("datum.who == 'random'", alt.value([4, 4]), alt.value([1, 0])),
         )
     )
-    return chart.properties(width=380, height=220, title="Qini curve")
+    return chart.properties(width=380, height=220, title=_t(lang, "Qini curve", "Qini-Kurve"))
 
 
-def use_case_charts(record: dict) -> list[tuple[str, str]]:
+def use_case_charts(record: dict, lang: str = "en") -> list[tuple[str, str]]:
     """Every chart the record has data for, as (name, SVG), in the order the report and dashboard show them."""
     out: list[tuple[str, str | None]] = []
     if has_lift(record):
-        out += [("lift", lift(record)), ("calibration", calibration(record))]
-    out.append(("qini", qini(record)))
-    out += clv(record)
+        out += [("lift", lift(record, lang)), ("calibration", calibration(record, lang))]
+    out.append(("qini", qini(record, lang)))
+    out += clv(record, lang)
     if record.get("use_case") == "budget":  # response curves, the proposed shift, ROI, contributions, carry-over
         from nomagic.report.budget import svgs
 
-        out += svgs(record)
+        out += svgs(record, lang=lang)
     if record.get("drivers"):
-        out.append(("drivers", drivers(record)))
-    out += fairness(record)
+        out.append(("drivers", drivers(record, lang=lang)))
+    out += fairness(record, lang)
     return [(name, svg) for name, svg in out if svg]
