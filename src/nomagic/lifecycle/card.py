@@ -193,8 +193,8 @@ def fmt(v, metric: str = "", lang: str = "en") -> str:
     return number(v, ",.0f" if metric == "profit_at_10" else ".3f", lang)
 
 
-def metric_rows(record: dict, lang: str = "en") -> list[tuple[str, str, str, str]]:
-    """(metric, model, baseline, improvement) with CIs, as text."""
+def metric_rows(record: dict, lang: str = "en", keys: bool = False) -> list:
+    """(metric, model, baseline, improvement) with CIs, as text; with ``keys``, (metric key, that row) pairs."""
     m = record.get("metrics", {})
     rows = []
     for name in METRICS:
@@ -209,7 +209,8 @@ def metric_rows(record: dict, lang: str = "en") -> list[tuple[str, str, str, str
             lo, hi = x["ci"]
             sign = "+" if part == "improvement" and x["value"] is not None and x["value"] >= 0 else ""
             cells.append(f"{sign}{fmt(x['value'], name, lang)} [{fmt(lo, name, lang)}, {fmt(hi, name, lang)}]")
-        rows.append((f"{metric_name(name, lang)} (`{name}`)", *cells))
+        row = (f"{metric_name(name, lang)} (`{name}`)", *cells)
+        rows.append((name, row) if keys else row)
     return rows
 
 
@@ -318,6 +319,7 @@ def _sections(record: dict, meta: dict, lang: str = "en") -> list[tuple[str, lis
                         "Die Verbesserung ist positiv, wenn das Modell besser ist (bei Brier-Score und "
                         "Kalibrierungsfehler: Baseline minus Modell).",
                     ),
+                    *profit_assumptions(record, lang),
                 ],
             )
         )
@@ -454,6 +456,23 @@ _SPLITS = {
         "in jeder Kampagne: auf den ersten Sendungen lernen, auf späteren beurteilen",
     ),
 }
+
+
+def profit_assumptions(record: dict, lang: str = "en") -> list[str]:
+    """The assumptions behind the record's profit figure, next to it (none when it has no profit figure)."""
+    p = record.get("profit") or {}
+    if "profit_at_10" not in (record.get("metrics") or {}).get("model", {}) or not p:
+        return []
+    return [
+        say(
+            "Profit per 1,000 customers assumes a cost of {c:,.2f} per contact and a value of {v:,.2f} per success "
+            "(in your currency); set them with --cost-per-contact and --value-per-success.",
+            "Der Gewinn je 1.000 Kunden unterstellt Kosten von {c:,.2f} je Kontakt und einen Wert von {v:,.2f} je "
+            "Erfolg (in Ihrer Währung); einstellbar mit --cost-per-contact und --value-per-success.",
+            c=float(p.get("cost_per_contact", 0.0)),
+            v=float(p.get("value_per_success", 0.0)),
+        ).lang(lang)
+    ]
 
 
 def _date(iso: str, lang: str) -> str:

@@ -3,7 +3,10 @@
 Response curves with their 90 % bands and today's spend, the proposed shift, ROI per channel with
 intervals, contributions over time, carry-over profiles and the holdout. Each ``*_chart`` returns the
 Altair chart (its data can be checked); :func:`svgs` renders them; :func:`write_html` writes a page
-with no script and no CDN. Without the ``report`` extra the page shows tables only.
+with no script and no CDN, saying which evidence decided the verdict. Everything takes ``lang``
+(``"en"`` / ``"de"``): titles, axes, legends and sentences in that language, numbers in its format
+(the charts' data keep their English series names; the legends translate them). Without the
+``report`` extra the page shows tables only.
 """
 
 from __future__ import annotations
@@ -15,8 +18,37 @@ import pandas as pd
 
 from nomagic.report.advice import not_advice
 from nomagic.report.charts import _svg, available
+from nomagic.usecases.budget.evidence import evidence_words
+from nomagic.usecases.budget.model import fit_verdict
+from nomagic.words import pick, say, verdict
 
 W, H = 260, 170
+
+#: series names in the charts' data (English: tests read them) as a German legend shows them
+_SERIES_DE = {
+    "today": "heute",
+    "proposed": "Vorschlag",
+    "roi": "ROI",
+    "marginal_roi": "Grenz-ROI",
+    "base": "Basis",
+    "actual": "tatsächlich",
+    "model": "Modell",
+    "baseline": "Baseline",
+}
+_SERIES_EN = {"roi": "ROI", "marginal_roi": "marginal ROI"}
+
+
+def _t(lang: str, en: str, de: str, **values) -> str:
+    return say(en, de, **values).lang(lang)
+
+
+def _legend(lang: str, title=None):
+    """A legend that names the series in ``lang`` (the data keep their English names)."""
+    import altair as alt
+
+    names = _SERIES_DE if lang == "de" else _SERIES_EN
+    expr = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in names.items()) + " : datum.label"
+    return alt.Legend(title=title, labelExpr=expr)
 
 
 def _per_channel(df: pd.DataFrame, draw, title: str):
@@ -34,7 +66,7 @@ def _per_channel(df: pd.DataFrame, draw, title: str):
     return alt.concat(*panels, columns=3).resolve_scale(color="shared").properties(title=title)
 
 
-def response_chart(record: dict):
+def response_chart(record: dict, lang: str = "en"):
     import altair as alt
 
     df = pd.DataFrame(record["curves"]["response"])
@@ -47,10 +79,12 @@ def response_chart(record: dict):
         ],
         columns=["channel", "spend", "what"],
     )
+    x_title = _t(lang, "spend per period", "Ausgaben je Periode")
+    y_title = _t(lang, "response per period", "Wirkung je Periode")
 
     def draw(part: pd.DataFrame, channel: str):
-        base = alt.Chart(part.sort_values("spend")).encode(x=alt.X("spend:Q", title="spend per period"))
-        band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title="response per period"), y2="high:Q")
+        base = alt.Chart(part.sort_values("spend")).encode(x=alt.X("spend:Q", title=x_title))
+        band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title=y_title), y2="high:Q")
         layers = [band, base.mark_line().encode(y="response:Q")]
         mine = spends[spends["channel"] == channel]
         if len(mine):
@@ -61,17 +95,22 @@ def response_chart(record: dict):
                     x="spend:Q",
                     color=alt.Color(
                         "what:N",
-                        title=None,
+                        legend=_legend(lang),
                         scale=alt.Scale(domain=["today", "proposed"], range=["#9aa3b2", "#d83a3a"]),
                     ),
                 )
             )
         return alt.layer(*layers)
 
-    return _per_channel(df, draw, "Response curves (steady state, 90% band); dashed: today and proposed")
+    title = _t(
+        lang,
+        "Response curves (steady state, 90% band); dashed: today and proposed",
+        "Reaktionskurven (Dauerzustand, 90-%-Band); gestrichelt: heute und Vorschlag",
+    )
+    return _per_channel(df, draw, title)
 
 
-def shift_chart(record: dict):
+def shift_chart(record: dict, lang: str = "en"):
     import altair as alt
 
     a = record["allocation"]
@@ -80,25 +119,27 @@ def shift_chart(record: dict):
         for w, key in (("today", "current"), ("proposed", "proposed"))
         for c, s in zip(a["channels"], a[key], strict=True)
     ]
+    title = _t(lang, "Proposed shift of the budget", "Vorgeschlagene Verschiebung des Budgets")
+    if record.get("verdict") != "promoted":
+        title += _t(lang, " (model not promoted: not advice)", " (Modell nicht übernommen: keine Empfehlung)")
     return (
         alt.Chart(pd.DataFrame(rows))
         .mark_bar()
         .encode(
             y=alt.Y("channel:N", title=None),
-            x=alt.X("spend:Q", title="spend per period"),
+            x=alt.X("spend:Q", title=_t(lang, "spend per period", "Ausgaben je Periode")),
             yOffset="split:N",
-            color=alt.Color("split:N", scale=alt.Scale(range=["#d83a3a", "#9aa3b2"])),
+            color=alt.Color(
+                "split:N",
+                legend=_legend(lang),
+                scale=alt.Scale(domain=["proposed", "today"], range=["#d83a3a", "#9aa3b2"]),
+            ),
         )
-        .properties(
-            width=420,
-            height=40 * len(a["channels"]),
-            title="Proposed shift of the budget"
-            + ("" if record.get("verdict") == "promoted" else " (model not promoted: not advice)"),
-        )
+        .properties(width=420, height=40 * len(a["channels"]), title=title)
     )
 
 
-def roi_chart(record: dict):
+def roi_chart(record: dict, lang: str = "en"):
     import altair as alt
 
     rows = []
@@ -115,14 +156,19 @@ def roi_chart(record: dict):
                 }
             )
     df = pd.DataFrame(rows)
-    base = alt.Chart(df).encode(y=alt.Y("channel:N", title=None), yOffset="what:N", color="what:N")
+    base = alt.Chart(df).encode(
+        y=alt.Y("channel:N", title=None), yOffset="what:N", color=alt.Color("what:N", legend=_legend(lang))
+    )
+    x_title = _t(lang, "return per unit of spend (90% interval)", "Ertrag je ausgegebener Einheit (90-%-Intervall)")
     return (
-        base.mark_rule().encode(x=alt.X("low:Q", title="return per unit of spend (90% interval)"), x2="high:Q")
+        base.mark_rule().encode(x=alt.X("low:Q", title=x_title), x2="high:Q")
         + base.mark_point(filled=True).encode(x="value:Q")
-    ).properties(width=420, height=40 * len(record["params"]), title="ROI and marginal ROI")
+    ).properties(
+        width=420, height=40 * len(record["params"]), title=_t(lang, "ROI and marginal ROI", "ROI und Grenz-ROI")
+    )
 
 
-def contributions_chart(record: dict):
+def contributions_chart(record: dict, lang: str = "en"):
     import altair as alt
 
     c = pd.DataFrame(record["curves"]["contributions"])
@@ -132,25 +178,37 @@ def contributions_chart(record: dict):
     return (
         alt.Chart(long)
         .mark_area()
-        .encode(x=alt.X(f"{date}:T", title=None), y=alt.Y("value:Q", stack="zero", title="target"), color="part:N")
-        .properties(width=560, height=220, title="Contributions over time (posterior mean)")
+        .encode(
+            x=alt.X(f"{date}:T", title=None),
+            y=alt.Y("value:Q", stack="zero", title=_t(lang, "target per period", "Zielgröße je Periode")),
+            color=alt.Color("part:N", legend=_legend(lang)),
+        )
+        .properties(
+            width=560,
+            height=220,
+            title=_t(lang, "Contributions over time (posterior mean)", "Beiträge im Zeitverlauf (Posterior-Mittel)"),
+        )
     )
 
 
-def carryover_chart(record: dict):
+def carryover_chart(record: dict, lang: str = "en"):
     import altair as alt
 
+    x_title = _t(lang, "periods later", "Perioden später")
+    y_title = _t(lang, "share of the effect", "Anteil der Wirkung")
+
     def draw(part: pd.DataFrame, channel: str):
-        base = alt.Chart(part).encode(x=alt.X("lag:O", title="periods later"))
+        base = alt.Chart(part).encode(x=alt.X("lag:O", title=x_title))
         return alt.layer(
-            base.mark_bar().encode(y=alt.Y("weight:Q", title="share of the effect")),
+            base.mark_bar().encode(y=alt.Y("weight:Q", title=y_title)),
             base.mark_rule().encode(y="low:Q", y2="high:Q"),
         )
 
-    return _per_channel(pd.DataFrame(record["curves"]["carryover"]), draw, "Carry-over profiles (90% band)")
+    title = _t(lang, "Carry-over profiles (90% band)", "Übertragungsprofile (90-%-Band)")
+    return _per_channel(pd.DataFrame(record["curves"]["carryover"]), draw, title)
 
 
-def holdout_chart(record: dict):
+def holdout_chart(record: dict, lang: str = "en"):
     import altair as alt
 
     h = record["holdout"]
@@ -161,10 +219,22 @@ def holdout_chart(record: dict):
         .mark_line(point=True)
         .encode(
             x=alt.X("date:T", title=None),
-            y=alt.Y("value:Q", title="target", scale=alt.Scale(zero=False)),
-            color="series:N",
+            y=alt.Y(
+                "value:Q",
+                title=_t(lang, "target per period", "Zielgröße je Periode"),
+                scale=alt.Scale(zero=False),
+            ),
+            color=alt.Color("series:N", legend=_legend(lang)),
         )
-        .properties(width=560, height=200, title="Held-out periods: actual, model, baseline")
+        .properties(
+            width=560,
+            height=200,
+            title=_t(
+                lang,
+                "Held-out periods: actual, model, baseline (no media)",
+                "Testzeitraum: tatsächlich, Modell, Baseline (ohne Medien)",
+            ),
+        )
     )
 
 
@@ -178,57 +248,101 @@ CHARTS = (
 )
 
 
-def svgs(record: dict) -> list[tuple[str, str]]:
-    """``(name, svg)`` of every chart the record has data for; empty without the ``report`` extra."""
+def svgs(record: dict, lang: str = "en") -> list[tuple[str, str]]:
+    """``(name, svg)`` of every chart the record has data for, in ``lang``; empty without the ``report`` extra."""
     if not available() or record.get("verdict") == "not ready":
         return []
     out = []
     for name, fn in CHARTS:
         if (name == "shift" and not record.get("allocation")) or (name == "holdout" and not record.get("holdout")):
             continue
-        out.append((name, _svg(fn(record))))
+        out.append((name, _svg(fn(record, lang=lang), lang)))
     return out
 
 
-def _table(record: dict) -> str:
+def _num(v, spec: str, lang: str) -> str:
+    return say("{v:" + spec + "}", "{v:" + spec + "}", v=float(v)).lang(lang)
+
+
+def _table(record: dict, lang: str = "en") -> str:
     rows = []
     for c, p in record["params"].items():
         r, m = p["roi"], p["marginal_roi"]
-        rows.append(
-            f"<tr><td>{html.escape(c)}</td><td>{p['spend']:,.0f}</td><td>{r['value']:.2f} "
-            f"[{r['interval_90'][0]:.2f}, {r['interval_90'][1]:.2f}]</td><td>{m['value']:.2f} "
-            f"[{m['interval_90'][0]:.2f}, {m['interval_90'][1]:.2f}]</td></tr>"
-        )
+        cells = [
+            html.escape(c),
+            _num(p["spend"], ",.0f", lang),
+            f"{_num(r['value'], '.2f', lang)} [{_num(r['interval_90'][0], '.2f', lang)}, "
+            f"{_num(r['interval_90'][1], '.2f', lang)}]",
+            f"{_num(m['value'], '.2f', lang)} [{_num(m['interval_90'][0], '.2f', lang)}, "
+            f"{_num(m['interval_90'][1], '.2f', lang)}]",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+    head = [
+        _t(lang, "channel", "Kanal"),
+        _t(lang, "spend", "Ausgaben"),
+        _t(lang, "ROI (90%)", "ROI (90 %)"),
+        _t(lang, "marginal ROI (90%)", "Grenz-ROI (90 %)"),
+    ]
+    return "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
+
+
+def evidence_html(record: dict, lang: str = "en") -> str:
+    """Which evidence decided, and what it showed (``record["evidence"]``, ``record["roi_check"]``)."""
+    kind = record.get("evidence")
+    if not kind:
+        return ""
+    check = record.get("roi_check") or {}
+    words = pick(check, "words", lang)
+    label = _t(lang, "Evidence", "Beleg")
+    head = evidence_words(kind).lang(lang)
     return (
-        "<table><tr><th>channel</th><th>spend</th><th>ROI (90%)</th><th>marginal ROI (90%)</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        f"<p id=evidence><b>{html.escape(label)}: {html.escape(head)}</b>"
+        + (f" - {html.escape(str(words))}" if words else "")
+        + "</p>"
     )
 
 
-def render(record: dict, title: str = "nomagic: budget allocation") -> str:
+def render(record: dict, title: str | None = None, lang: str = "en") -> str:
+    """A standalone page of a budget record (or an ``optimise-budget`` result) in ``lang``."""
+    title = title or _t(lang, "nomagic: budget allocation", "nomagic: Budgetaufteilung")
     parts = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p><b>{html.escape(record['verdict'])}</b>: {html.escape(record['explanation'])}</p>",
+        f"<p><b>{html.escape(verdict(record['verdict'], lang))}</b>: "
+        f"{html.escape(str(pick(record, 'explanation', lang)))}</p>",
     ]
     if record.get("verdict") != "not ready":
-        if warning := not_advice(record):
+        if warning := not_advice(record, lang):
             parts.append(f"<p class=warn id=not-advice><b>{html.escape(warning)}</b></p>")
-        parts.append(_table(record))
+        parts.append(evidence_html(record, lang))
+        parts.append(_table(record, lang))
         if record.get("allocation"):
-            parts.append(f"<p>{html.escape(record['allocation']['words'])}</p>")
-        for w in record.get("warnings") or []:
-            parts.append(f"<p class=warn>warning: {html.escape(w)}</p>")
-        for _, svg in svgs(record):
+            parts.append(f"<p>{html.escape(str(pick(record['allocation'], 'words', lang)))}</p>")
+        d = record.get("diagnostics") or {}
+        if d.get("verdict"):
+            fit = _t(lang, "fit", "Anpassung")
+            parts.append(
+                f"<p id=fit><b>{html.escape(fit)}: {html.escape(fit_verdict(d['verdict'], lang))}</b> - "
+                f"{html.escape(str(pick(d, 'words', lang)))}</p>"
+            )
+        warn = _t(lang, "warning", "Warnung")
+        for w in pick(record, "warnings", lang) or []:
+            parts.append(f"<p class=warn>{html.escape(warn)}: {html.escape(str(w))}</p>")
+        for _, svg in svgs(record, lang):
             parts.append(f"<div class=chart>{svg}</div>")
-    style = "body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:2px 8px;text-align:right}.warn{color:#a60}"
-    return f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    style = (
+        "body{font-family:sans-serif;max-width:1000px;margin:2em auto}td,th{padding:2px 8px;text-align:right}"
+        ".warn{color:#a60}"
+    )
+    return (
+        f"<!doctype html><html lang={lang}><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
-def write_html(path, record: dict, title: str = "nomagic: budget allocation") -> Path:
+def write_html(path, record: dict, title: str | None = None, lang: str = "en") -> Path:
     path = Path(path)
-    path.write_text(render(record, title))
+    path.write_text(render(record, title, lang))
     return path
 
 
-__all__ = ["CHARTS", "available", "render", "svgs", "write_html"]
+__all__ = ["CHARTS", "available", "evidence_html", "render", "svgs", "write_html"]

@@ -15,12 +15,30 @@ import pandas as pd
 
 from nomagic.report.charts import _svg, available
 from nomagic.usecases.language.monitor import describe_peak
+from nomagic.words import date_text, in_lang, number, pick, say
 
 SENTIMENTS = ("positive", "neutral", "negative")
 SENTIMENT_COLORS = ["#3aa05a", "#b7bcc6", "#d8493a"]
+_SENTIMENT_DE = {"positive": "positiv", "neutral": "neutral", "negative": "negativ"}
+_PERIOD = {"hour": ("hour", "Stunde"), "day": ("day", "Tag"), "week": ("week", "Woche")}
+_KIND = {"volume": ("volume", "Volumen"), "negative share": ("negative share", "Negativanteil")}
 
 
-def volume_chart(record: dict, top: int = 6):
+def _t(lang: str, en: str, de: str, **values) -> str:
+    return say(en, de, **values).lang(lang)
+
+
+def _word(table: dict, key: str, lang: str) -> str:
+    return table.get(key, (key, key))[lang == "de"]
+
+
+def _when(iso: str, lang: str) -> str:
+    """An ISO time as people of ``lang`` write it (the time only where it is not midnight)."""
+    clock = iso[11:16] if len(iso) > 11 and iso[11:16] != "00:00" else ""
+    return (date_text(iso[:10], lang) + (" " + clock if clock else "")).strip()
+
+
+def volume_chart(record: dict, top: int = 6, lang: str = "en"):
     import altair as alt
 
     brands = record["data"]["brands"][:top]
@@ -49,8 +67,18 @@ def volume_chart(record: dict, top: int = 6):
         .mark_area()
         .encode(
             x=alt.X("start:T", title=None),
-            y=alt.Y("mentions:Q", stack=True, title=f"mentions per {record['data']['period']}"),
-            color=alt.Color("sentiment:N", scale=alt.Scale(domain=list(SENTIMENTS), range=SENTIMENT_COLORS)),
+            y=alt.Y(
+                "mentions:Q",
+                stack=True,
+                title=_t(
+                    lang, "mentions per {p}", "Erwähnungen je {p}", p=_word(_PERIOD, record["data"]["period"], lang)
+                ),
+            ),
+            color=alt.Color(
+                "sentiment:N",
+                scale=alt.Scale(domain=list(SENTIMENTS), range=SENTIMENT_COLORS),
+                legend=_sentiment_legend(lang),
+            ),
             order=alt.Order("sentiment:N"),
         )
     )
@@ -65,11 +93,27 @@ def volume_chart(record: dict, top: int = 6):
         .properties(width=420, height=110)
         .facet(row=alt.Row("brand:N", title=None, sort=brands))
         .resolve_scale(y="independent")
-        .properties(title="Mentions by sentiment; shaded: alert episodes")
+        .properties(
+            title=_t(
+                lang,
+                "Mentions by sentiment; shaded: alert episodes",
+                "Erwähnungen nach Stimmung; schattiert: Alarm-Episoden",
+            )
+        )
     )
 
 
-def topics_chart(record: dict):
+def _sentiment_legend(lang: str):
+    import altair as alt
+
+    title = _t(lang, "sentiment", "Stimmung")
+    if lang != "de":
+        return alt.Legend(title=title)
+    expr = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in _SENTIMENT_DE.items()) + " : datum.label"
+    return alt.Legend(title=title, labelExpr=expr)
+
+
+def topics_chart(record: dict, lang: str = "en"):
     import altair as alt
 
     df = pd.DataFrame(record["topics"])
@@ -80,68 +124,98 @@ def topics_chart(record: dict):
         .mark_bar()
         .encode(
             y=alt.Y("label:N", sort="-x", title=None),
-            x=alt.X("mentions:Q"),
+            x=alt.X("mentions:Q", title=_t(lang, "mentions", "Erwähnungen")),
             color=alt.Color(
-                "negative_share:Q", scale=alt.Scale(domain=[0, 1], range=["#b7bcc6", "#d8493a"]), title="negative share"
+                "negative_share:Q",
+                scale=alt.Scale(domain=[0, 1], range=["#b7bcc6", "#d8493a"]),
+                title=_t(lang, "negative share", "Negativanteil"),
             ),
             tooltip=["label", "mentions", "negative_share"],
         )
-        .properties(width=360, title="Topics of the mentions")
+        .properties(width=360, title=_t(lang, "Topics of the mentions", "Themen der Erwähnungen"))
     )
 
 
-def svgs(record: dict) -> list[tuple[str, str]]:
+def svgs(record: dict, lang: str = "en") -> list[tuple[str, str]]:
     if not available():
         return []
     out = []
     if record.get("series"):
-        out.append(("volume", _svg(volume_chart(record))))
-    t = topics_chart(record)
+        out.append(("volume", _svg(volume_chart(record, lang=lang), lang)))
+    t = topics_chart(record, lang)
     if t is not None:
-        out.append(("topics", _svg(t)))
+        out.append(("topics", _svg(t, lang)))
     return out
 
 
-def _alerts_table(record: dict) -> str:
+def _alerts_table(record: dict, lang: str = "en") -> str:
     if not record["alerts"]:
-        return "<p>No alerts: no brand's volume or negative share rose beyond what its own past predicted.</p>"
+        return (
+            "<p>"
+            + _t(
+                lang,
+                "No alerts: no brand's volume or negative share rose beyond what its own past predicted.",
+                "Keine Alarme: bei keiner Marke stiegen Volumen oder Negativanteil über das, was ihre eigene Vergangenheit "
+                "erwarten ließ.",
+            )
+            + "</p>"
+        )
     rows = []
     for a in record["alerts"]:
-        peak = describe_peak(a) + (" expected" if "expected" in a["peak"] else "")
-        note = " (no earlier history: a new source?)" if a.get("new_source") else ""
+        peak = in_lang(describe_peak(a), lang)
+        peak += _t(lang, " expected", " erwartet") if "expected" in a["peak"] else ""
+        note = _t(lang, " (no earlier history: a new source?)", " (keine frühere Historie: eine neue Quelle?)")
+        note = note if a.get("new_source") else ""
         rows.append(
             "<tr>"
             + "".join(
                 f"<td>{html.escape(str(v))}</td>"
                 for v in (
                     a["brand"],
-                    a["kind"] + note,
-                    a["start"],
-                    a["end"],
+                    _word(_KIND, a["kind"], lang) + note,
+                    _when(a["start"], lang),
+                    _when(a["end"], lang),
                     peak,
-                    a["peak"]["z"],
+                    number(a["peak"]["z"], ".1f", lang),
                     ", ".join(a["words"]),
                     (a["examples"] or [""])[0][:140],
                 )
             )
             + "</tr>"
         )
-    head = "".join(f"<th>{h}</th>" for h in ("brand", "alert", "from", "to", "peak", "z", "unusual words", "example"))
+    heads = (
+        ("brand", "Marke"),
+        ("alert", "Alarm"),
+        ("from", "von"),
+        ("to", "bis"),
+        ("peak", "Spitze"),
+        ("z", "z"),
+        ("unusual words", "auffällige Wörter"),
+        ("example", "Beispiel"),
+    )
+    head = "".join(f"<th>{_t(lang, en, de)}</th>" for en, de in heads)
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _topics_table(record: dict) -> str:
+def _topics_table(record: dict, lang: str = "en") -> str:
     if not record["topics"]:
         return ""
-    head = "".join(f"<th>{h}</th>" for h in ("topic", "mentions", "negative", "brands", "example"))
+    heads = (
+        ("topic", "Thema"),
+        ("mentions", "Erwähnungen"),
+        ("negative", "negativ"),
+        ("brands", "Marken"),
+        ("example", "Beispiel"),
+    )
+    head = "".join(f"<th>{_t(lang, en, de)}</th>" for en, de in heads)
     rows = "".join(
         "<tr>"
         + "".join(
             f"<td>{html.escape(str(v))}</td>"
             for v in (
                 t["label"],
-                t["mentions"],
-                f"{t['negative_share']:.0%}",
+                number(t["mentions"], ",", lang),
+                number(t["negative_share"], ".0%", lang),
                 ", ".join(f"{b} {n}" for b, n in list(t["brands"].items())[:3]),
                 (t["examples"] or [""])[0][:140],
             )
@@ -152,42 +226,58 @@ def _topics_table(record: dict) -> str:
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
-def fragment(record: dict, heading: str = "h2") -> str:
-    """The monitoring record as an HTML fragment (summary, alerts, chart, topics) for any page."""
+def fragment(record: dict, heading: str = "h2", lang: str = "en") -> str:
+    """The monitoring record as an HTML fragment (summary, alerts, chart, topics) for any page, in ``lang``."""
     sub = "h3" if heading == "h2" else "h2"
     d = record["data"]
     s = record["sentiment"]
     parts = [
-        f"<p>{d['mentions']:,} mentions of {len(d['brands'])} brand(s), {d['start'][:16]} to {d['end'][:16]}, "
-        f"per {d['period']}. Sentiment: {html.escape(s['source'])}.</p>",
+        "<p>"
+        + _t(
+            lang,
+            "{n:,} mentions of {b} brand(s), {a} to {z}, per {p}. Sentiment: {s}.",
+            "{n:,} Erwähnungen von {b} Marke(n), {a} bis {z}, je {p}. Stimmung: {s}.",
+            n=d["mentions"],
+            b=len(d["brands"]),
+            a=_when(d["start"], lang),
+            z=_when(d["end"], lang),
+            p=_word(_PERIOD, d["period"], lang),
+            s=html.escape(str(pick(s, "source", lang))),
+        )
+        + "</p>",
     ]
     if s.get("caveat"):
-        parts.append(f"<p class=warn>{html.escape(s['caveat'])}</p>")
-    for w in record.get("warnings") or []:
-        parts.append(f"<p class=warn>warning: {html.escape(w)}</p>")
-    parts += [f"<{sub}>Alerts</{sub}><p>Rule: {html.escape(record['alert_rule'])}.</p>", _alerts_table(record)]
-    charts = dict(svgs(record))
+        parts.append(f"<p class=warn>{html.escape(str(pick(s, 'caveat', lang)))}</p>")
+    for w in pick(record, "warnings", lang, []) or []:
+        parts.append(f"<p class=warn>{_t(lang, 'warning', 'Warnung')}: {html.escape(str(w))}</p>")
+    rule = html.escape(str(pick(record, "alert_rule", lang)))
+    parts += [
+        f"<{sub}>{_t(lang, 'Alerts', 'Alarme')}</{sub}><p>{_t(lang, 'Rule', 'Regel')}: {rule}.</p>",
+        _alerts_table(record, lang),
+    ]
+    charts = dict(svgs(record, lang))
     if "volume" in charts:
         parts.append(f"<div class=chart>{charts['volume']}</div>")
     if record["topics"]:
-        parts.append(f"<{sub}>Topics</{sub}><p>{html.escape(record['topic_model'].get('features', ''))}</p>")
+        features = html.escape(str(pick(record["topic_model"], "features", lang)))
+        parts.append(f"<{sub}>{_t(lang, 'Topics', 'Themen')}</{sub}><p>{features}</p>")
         if "topics" in charts:
             parts.append(f"<div class=chart>{charts['topics']}</div>")
-        parts.append(_topics_table(record))
+        parts.append(_topics_table(record, lang))
     return "".join(parts)
 
 
-def render(record: dict, title: str = "nomagic: brand monitoring") -> str:
+def render(record: dict, title: str = "nomagic: brand monitoring", lang: str = "en") -> str:
     style = "body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{padding:2px 8px;text-align:left;vertical-align:top}.warn{color:#a60}"
     return (
-        f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}</title><style>{style}</style>"
-        f"</head><body><h1>{html.escape(title)}</h1>{fragment(record)}</body></html>"
+        f"<!doctype html><html lang='{lang}'><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{fragment(record, lang=lang)}</body></html>"
     )
 
 
-def write_html(path, record: dict, title: str = "nomagic: brand monitoring") -> Path:
+def write_html(path, record: dict, title: str = "nomagic: brand monitoring", lang: str = "en") -> Path:
     path = Path(path)
-    path.write_text(render(record, title), encoding="utf-8")
+    path.write_text(render(record, title, lang), encoding="utf-8")
     return path
 
 

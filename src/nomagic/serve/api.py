@@ -16,8 +16,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from nomagic import __version__
 from nomagic.serve import schemas as S
+from nomagic.serve.i18n import pick as pick_lang
 from nomagic.serve.schemas import errors
 from nomagic.serve.security import require
+from nomagic.words import in_lang, pick, say
 
 router = APIRouter(prefix="/api/v1")
 
@@ -40,14 +42,32 @@ def clean(x):
     return x
 
 
+def _lang(request: Request) -> str:
+    """The client's language: ``?lang=de`` or ``Accept-Language: de``; English by default."""
+    return pick_lang(None, request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
 def _state(request: Request):
     return request.app.state.nm
 
 
+_UNKNOWN_CUSTOMER = say(
+    "unknown customer: no such customer_id in the customers table",
+    "unbekannter Kunde: keine solche customer_id in der Tabelle customers",
+)
+
+
 def _unknown(st, customer_id: str, what: str) -> HTTPException:
     if customer_id in st.customers:
-        return HTTPException(404, f"the customer has no {what}: not in its population, or not scored yet")
-    return HTTPException(404, "unknown customer: no such customer_id in the customers table")
+        return HTTPException(
+            404,
+            say(
+                "the customer has no {w}: not in its population, or not scored yet",
+                "der Kunde hat keinen Wert für {w}: nicht in der Zielgruppe oder noch nicht bewertet",
+                w=what,
+            ),
+        )
+    return HTTPException(404, _UNKNOWN_CUSTOMER)
 
 
 # ------------------------------------------------------------------------------------ health
@@ -129,17 +149,24 @@ async def score(
     st = _state(request)
     sc = st.scores.get(use_case)
     if sc is None:
-        raise HTTPException(404, f"no trained {use_case} model is loaded: run `nomagic train {use_case}` and reload")
+        raise HTTPException(
+            404,
+            say(
+                "no trained {uc} model is loaded: run `nomagic train {uc}` and reload",
+                "kein trainiertes Modell für {uc} geladen: `nomagic train {uc}` ausführen und neu laden",
+                uc=use_case,
+            ),
+        )
     row = sc.rows.get(body.customer_id)
     if row is None:
-        raise _unknown(st, body.customer_id, f"{use_case} score")
+        raise _unknown(st, body.customer_id, use_case)
     return _json(
         {
             "customer_id": body.customer_id,
             "use_case": use_case,
             "score": row[0],
             "decile": row[1],
-            "reasons": list(row[2]),
+            "reasons": [in_lang(r, _lang(request)) for r in row[2]],  # in the language the client asks for
             "scorer": sc.scorer,
             "model_version": sc.version,
             "as_of": sc.as_of,
@@ -157,7 +184,13 @@ async def score(
 async def clv(body: S.ScoreRequest, request: Request, key=Depends(require("analyst"))):
     st = _state(request)
     if not st.clv:
-        raise HTTPException(404, "no CLV scores are loaded: run `nomagic score clv` and reload")
+        raise HTTPException(
+            404,
+            say(
+                "no CLV scores are loaded: run `nomagic score clv` and reload",
+                "keine CLV-Werte geladen: `nomagic score clv` ausführen und neu laden",
+            ),
+        )
     row = st.clv.get(body.customer_id)
     if row is None:
         raise _unknown(st, body.customer_id, "CLV score")
@@ -181,11 +214,21 @@ async def recommendations(body: S.RecommendRequest, request: Request, key=Depend
     st = _state(request)
     rec = st.recommender
     if rec is None:
-        why = "still being fitted; retry in a few seconds" if st.recommender_status == "loading" else "not available"
-        raise HTTPException(404, f"the recommender is {why} (it needs orders, order_lines and products)")
+        if st.recommender_status == "loading":
+            why = say("still being fitted; retry in a few seconds", "wird noch trainiert; in ein paar Sekunden erneut")
+        else:
+            why = say("not available", "nicht verfügbar")
+        raise HTTPException(
+            404,
+            say(
+                "the recommender is {why} (it needs orders, order_lines and products)",
+                "das Empfehlungsmodell ist {why} (es braucht orders, order_lines und products)",
+                why=why,
+            ),
+        )
     cid = body.customer_id
     if cid not in st.customers:
-        raise HTTPException(404, "unknown customer: no such customer_id in the customers table")
+        raise HTTPException(404, _UNKNOWN_CUSTOMER)
     items = rec.recommend(cid, body.n)
     note = ""
     if not items:
@@ -200,7 +243,7 @@ async def recommendations(body: S.RecommendRequest, request: Request, key=Depend
             "name": names.get(str(i["product_id"]), {}).get("en", ""),
             "name_de": names.get(str(i["product_id"]), {}).get("de", ""),
             "score": float(i["score"]),
-            "reason": str(i["reason"]),
+            "reason": in_lang(i["reason"], _lang(request)),
             "decision_id": d,
         }
         for i, d in zip(items, ids, strict=True)
@@ -221,7 +264,7 @@ async def recommendations(body: S.RecommendRequest, request: Request, key=Depend
 # ------------------------------------------------------------------------------------ records
 
 
-def _summary(name: str, record: dict, meta: dict) -> dict:
+def _summary(name: str, record: dict, meta: dict, lang: str = "en") -> dict:
     pm = record.get("primary_metric", "")
     imp = (record.get("metrics", {}).get("improvement") or {}).get(pm) or {}
     ci = imp.get("ci")
@@ -236,7 +279,7 @@ def _summary(name: str, record: dict, meta: dict) -> dict:
             "baseline_value": meta.get("baseline_value"),
             "improvement": imp.get("value"),
             "improvement_ci": list(ci) if ci else None,
-            "explanation": str(record.get("explanation", "")),
+            "explanation": str(pick(record, "explanation", lang)),
             "created_at": str(meta.get("created_at", "")),
         }
     )
@@ -251,7 +294,7 @@ def _summary(name: str, record: dict, meta: dict) -> dict:
 )
 async def records(request: Request, key=Depends(require("viewer"))):
     st = _state(request)
-    return _json({"records": [_summary(n, st.records[n], st.metas.get(n, {})) for n in st.use_cases]})
+    return _json({"records": [_summary(n, st.records[n], st.metas.get(n, {}), _lang(request)) for n in st.use_cases]})
 
 
 @router.get(
@@ -265,7 +308,15 @@ async def record(use_case: str, request: Request, key=Depends(require("viewer"))
     st = _state(request)
     if use_case not in st.records:
         known = ", ".join(st.use_cases) or "none"
-        raise HTTPException(404, f"no trained use case {use_case!r}; trained: {known}")
+        raise HTTPException(
+            404,
+            say(
+                "no trained use case '{uc}'; trained: {k}",
+                "kein trainierter Anwendungsfall '{uc}'; trainiert: {k}",
+                uc=use_case,
+                k=known,
+            ),
+        )
     meta = st.metas.get(use_case, {})
     return _json(clean({"use_case": use_case, "version": str(meta.get("version", "")), "record": st.records[use_case]}))
 

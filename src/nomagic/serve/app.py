@@ -16,9 +16,11 @@ from fastapi.staticfiles import StaticFiles
 from nomagic import __version__
 from nomagic.serve import api, dashboard
 from nomagic.serve.decisions import DecisionLog
+from nomagic.serve.i18n import pick as pick_lang
 from nomagic.serve.keys import KeyStore, keys_path
 from nomagic.serve.security import GuardMiddleware, Sessions
 from nomagic.serve.state import load
+from nomagic.words import in_lang, say
 
 log = logging.getLogger("nomagic.serve")
 
@@ -124,30 +126,42 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     app.state.reload = reload
 
+    def lang(request: Request) -> str:  # the API answers in the language the client asks for (Accept-Language)
+        return pick_lang(None, request.query_params.get("lang"), request.headers.get("accept-language"))
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return _error(exc.status_code, in_lang(exc.detail, lang(request)), headers=getattr(exc, "headers", None))
 
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(StarletteHTTPException)
     async def starlette_error(request: Request, exc: StarletteHTTPException):
-        detail = {404: "no such page or route", 405: "method not allowed on this route"}.get(exc.status_code)
-        return _error(exc.status_code, detail or str(exc.detail), headers=getattr(exc, "headers", None))
+        words = {
+            404: say("no such page or route", "keine solche Seite oder Route"),
+            405: say("method not allowed on this route", "Methode auf dieser Route nicht erlaubt"),
+        }.get(exc.status_code)
+        detail = in_lang(words, lang(request)) if words else in_lang(exc.detail, lang(request))
+        return _error(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         errs = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errs):
-            return _error(400, "malformed JSON: the body is not valid JSON")
+            words = say(
+                "malformed JSON: the body is not valid JSON", "fehlerhaftes JSON: der Inhalt ist kein gültiges JSON"
+            )
+            return _error(400, words.lang(lang(request)))
         problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in errs]
         detail = "; ".join(f"{p['where']}: {p['problem']}" for p in problems[:5])
-        return _error(422, f"invalid request: {detail}", problems)
+        words = say("invalid request: {d}", "ungültige Anfrage: {d}", d=detail)  # pydantic's own words stay English
+        return _error(422, words.lang(lang(request)), problems)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception):  # logged without request data
         log.error("internal error %s on %s", type(exc).__name__, getattr(request.scope.get("route"), "path", "-"))
-        return _error(500, "internal error; the server keeps running")
+        words = say("internal error; the server keeps running", "interner Fehler; der Server läuft weiter")
+        return _error(500, words.lang(lang(request)))
 
     app.include_router(api.router)
     for router in api.extension_routers():

@@ -18,9 +18,12 @@ from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from markupsafe import Markup
 
 from nomagic import __version__
-from nomagic.serve.i18n import LANGUAGES, pick, translator
+from nomagic.report.glossary import link
+from nomagic.serve.i18n import LANGUAGES, translator
+from nomagic.serve.i18n import pick as pick_lang
 from nomagic.serve.keys import allows
 from nomagic.serve.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from nomagic.words import date_text, in_lang, pick, say, verdict
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,6 +71,37 @@ def _money(ctx, v, digits: int = 2) -> str:
     return f"{sign}{amount}" if len(sign) == 1 else f"{sign} {amount}"
 
 
+@pass_context
+def _pick(ctx, obj, key: str, default=""):
+    """A record's field in the page's language (its ``<key>_de`` sibling on German pages)."""
+    return pick(obj or {}, key, ctx.get("lang", "en"), default)
+
+
+@pass_context
+def _verdict(ctx, code: str) -> str:
+    return verdict(code, ctx.get("lang", "en"))
+
+
+@pass_context
+def _date(ctx, value) -> str:
+    """A date (or the date part of an ISO time) as people of the page's language write it."""
+    if not value:
+        return "-"
+    text = str(value)
+    return date_text(text[:10], ctx.get("lang", "en")) + (text[10:16].replace("T", " ") if len(text) > 10 else "")
+
+
+@pass_context
+def _lang_text(ctx, value) -> str:
+    """A sentence (Text) in the page's language; anything else as it is."""
+    return in_lang(value, ctx.get("lang", "en"))
+
+
+env.filters["pick"] = _pick
+env.filters["verdict"] = _verdict
+env.filters["date"] = _date
+env.filters["say"] = _lang_text
+env.filters["glossary"] = lambda metric: "/dashboard/glossary" + link(metric)
 env.filters["num"] = _num
 env.filters["pct"] = _pct
 env.filters["money"] = _money
@@ -75,7 +109,7 @@ env.filters["vclass"] = lambda v: str(v).replace(" ", "-")
 
 
 def _lang(request: Request) -> str:
-    return pick(
+    return pick_lang(
         request.cookies.get(LANG_COOKIE), request.query_params.get("lang"), request.headers.get("accept-language")
     )
 
@@ -218,24 +252,24 @@ async def overview(request: Request):
         session=got[0],
         key=got[1],
         health=st.health,
-        reality=reality_rows(records),
+        reality=reality_rows(records, _lang(request)),
         problems=st.problems,
     )
 
 
-def _charts(st, name: str) -> list[tuple[str, Markup]]:
-    """The use case's charts as inline SVG, drawn once per loaded record."""
-    if name in st.charts:
-        return st.charts[name]
+def _charts(st, name: str, lang: str = "en") -> list[tuple[str, Markup]]:
+    """The use case's charts as inline SVG, drawn once per loaded record and language."""
+    if (name, lang) in st.charts:
+        return st.charts[(name, lang)]
     from nomagic.report import charts
 
     record = st.records[name]
     try:
-        out = charts.use_case_charts(record)
+        out = charts.use_case_charts(record, lang)
     except Exception:  # the report extra is missing or a chart cannot be drawn: the tables still show
         out = []
-    st.charts[name] = [(kind, Markup(svg)) for kind, svg in out if svg]
-    return st.charts[name]
+    st.charts[(name, lang)] = [(kind, Markup(svg)) for kind, svg in out if svg]
+    return st.charts[(name, lang)]
 
 
 @router.get("/dashboard/use-case/{name}", response_class=HTMLResponse)
@@ -248,7 +282,7 @@ async def use_case(request: Request, name: str):
         return render(
             request, "error.html", 404, session=got[0], key=got[1], message_key="not_found", extra=name, code=404
         )
-    from nomagic.lifecycle.card import html_body, metric_rows
+    from nomagic.lifecycle.card import html_body, metric_rows, profit_assumptions
     from nomagic.report import reality_rows
     from nomagic.report.advice import advice, fairness_note, not_advice
 
@@ -263,17 +297,18 @@ async def use_case(request: Request, name: str):
         name=name,
         record=record,
         meta=meta,
-        row=reality_rows([record])[0],
-        charts=_charts(st, name),
-        metrics=[tuple(c.replace("`", "") for c in r) for r in metric_rows(record)]
+        row=reality_rows([record], lang)[0],
+        charts=_charts(st, name, lang),
+        metrics=[(key, *(c.replace("`", "") for c in r)) for key, r in metric_rows(record, lang, keys=True)]
         if record.get("metrics", {}).get("model")
         else [],
+        profit_note=profit_assumptions(record, lang),
         drivers=record.get("drivers") or [],
         fairness=record.get("fairness") or {},
         advice=advice(record, lang),
         not_advice=not_advice(record, lang),
         fairness_note=fairness_note(record, lang),
-        card=Markup(html_body(record, meta or {"version": ""}, level=3)),
+        card=Markup(html_body(record, meta or {"version": ""}, level=3, lang=lang)),
     )
 
 
@@ -357,13 +392,15 @@ async def budget_page(request: Request):
                 try:
                     asked[k[len("spend_") :]] = float(v.replace(",", "."))
                 except ValueError:
-                    ctx["error"] = f"{k[len('spend_') :]}: {v[:40]!r} is not a number"
+                    ctx["error"] = say(
+                        "{c}: '{v}' is not a number", "{c}: '{v}' ist keine Zahl", c=k[len("spend_") :], v=v[:40]
+                    ).lang(_lang(request))
         try:
             ctx["result"] = what_if_from_record(record, {} if ctx["error"] else asked)
         except NomagicError as exc:
-            ctx["error"] = str(exc)
+            ctx["error"] = exc.lang(_lang(request))
             ctx["result"] = what_if_from_record(record, {})
-        ctx["charts"] = [(k, svg) for k, svg in _charts(st, "budget") if k in ("response", "shift")]
+        ctx["charts"] = [(k, svg) for k, svg in _charts(st, "budget", _lang(request)) if k in ("response", "shift")]
         ctx["allocation"] = record.get("allocation") or {}
         from nomagic.report.advice import not_advice
 
@@ -396,7 +433,7 @@ def monitor_page(request: Request, brands: str = ""):
     try:
         ctx["rec"] = _monitor_record(request, brands[:500])
     except NomagicError as exc:
-        ctx["error"] = str(exc)
+        ctx["error"] = exc.lang(_lang(request))
     if ctx["rec"]:
         from nomagic.usecases.language.monitor import describe_peak
 
@@ -404,7 +441,7 @@ def monitor_page(request: Request, brands: str = ""):
             a["peak_words"] = describe_peak(a)
         from nomagic.report.monitor import svgs
 
-        volume = dict(svgs(ctx["rec"])).get("volume")
+        volume = dict(svgs(ctx["rec"], lang=_lang(request))).get("volume")
         ctx["chart"] = Markup(volume) if volume else None
     return render(request, "monitor.html", session=got[0], key=got[1], **ctx)
 
@@ -439,6 +476,17 @@ def _monitor_record(request: Request, brands: str) -> dict | None:
     )
     cache[brands] = (time.time(), rec)
     return rec
+
+
+@router.get("/dashboard/glossary", response_class=HTMLResponse)
+async def glossary_page(request: Request):
+    """Every metric and method in the page's language; metric names elsewhere link here."""
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    from nomagic.report.glossary import entries
+
+    return render(request, "glossary.html", session=got[0], key=got[1], entries=entries(_lang(request)))
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -50,7 +50,7 @@ def _build(path: Path, customers: int, days: int, seed: int, recommendations: bo
     import contextlib
     import io
 
-    from nomagic.cli.demo import run_demo
+    from nomagic import demo_steps
     from nomagic.usecases.clv.usecase import Clv
     from nomagic.warehouse import connect
 
@@ -58,7 +58,7 @@ def _build(path: Path, customers: int, days: int, seed: int, recommendations: bo
     env = os.environ.pop("NOMAGIC_REGISTRY", None)
     try:
         with contextlib.redirect_stdout(out) if quiet else contextlib.nullcontext():
-            run_demo(
+            demo_steps.run(
                 customers=customers,
                 days=days,
                 seed=seed,
@@ -66,6 +66,7 @@ def _build(path: Path, customers: int, days: int, seed: int, recommendations: bo
                 warehouse=str(path),
                 force=True,
                 use_cases=["churn", "propensity", "clv", "budget"],
+                voice=demo_steps.Voice() if quiet else demo_steps.PrintVoice(),
             )
     finally:
         if env is not None:

@@ -26,6 +26,7 @@ from nomagic.serve.security import require
 from nomagic.usecases.bandits.policies import DEFAULT_EXPLORATION as EXPLORATION
 from nomagic.usecases.bandits.policies import ThompsonSampling
 from nomagic.usecases.bandits.stopping import stopping_rule
+from nomagic.words import Text, say
 
 router = APIRouter(tags=["bandits"])
 MODEL_VERSION = "thompson-sampling-api-1"
@@ -51,7 +52,12 @@ class DecideRequest(Strict):
 class Stop(BaseModel):
     stop: bool
     best: str | None
-    message: str
+    message: str = Field(..., description="The stopping rule's verdict in plain English.")
+    message_de: str = Field(..., description="The same in German.")
+
+    @classmethod
+    def of(cls, stop: bool, best: str | None, message: Text) -> Stop:
+        return cls(stop=stop, best=best, message=str(message), message_de=message.de)
 
 
 class DecideResponse(BaseModel):
@@ -93,7 +99,14 @@ class Experiments:
             path = self._path(name)
             saved = json.loads(path.read_text()) if path is not None and path.exists() else None
             if saved is None and arms is None:
-                raise HTTPException(404, f"unknown experiment {name!r}: it has made no decision yet")
+                raise HTTPException(
+                    404,
+                    say(
+                        "unknown experiment {n!r}: it has made no decision yet",
+                        "Unbekanntes Experiment {n!r}: Es hat noch keine Entscheidung getroffen",
+                        n=name,
+                    ),
+                )
             bandit = ThompsonSampling(saved["arms"] if saved else arms, exploration=EXPLORATION, n_draws=2000)
             bandit._ensure()
             if saved:
@@ -102,7 +115,13 @@ class Experiments:
             self.bandits[name] = bandit
         if arms is not None and list(arms) != list(bandit.arms_):
             raise HTTPException(
-                409, f"experiment {name!r} has the arms {list(bandit.arms_)}; start a new experiment for other arms"
+                409,
+                say(
+                    "experiment {n!r} has the arms {a}; start a new experiment for other arms",
+                    "Das Experiment {n!r} hat die Arme {a}; für andere Arme ein neues Experiment beginnen",
+                    n=name,
+                    a=str(list(bandit.arms_)),
+                ),
             )
         return bandit
 
@@ -158,16 +177,22 @@ def summaries(request: Request) -> list[dict]:
 
 def _name(experiment: str) -> str:
     if not NAME.match(experiment):
-        raise HTTPException(422, "the experiment name may hold letters, digits, '_', '-' and '.' (1-64 characters)")
+        raise HTTPException(
+            422,
+            say(
+                "the experiment name may hold letters, digits, '_', '-' and '.' (1-64 characters)",
+                "Der Name des Experiments darf Buchstaben, Ziffern, '_', '-' und '.' enthalten (1-64 Zeichen)",
+            ),
+        )
     return experiment
 
 
 def _stop(b: ThompsonSampling) -> Stop:
     trials = b.successes_ + b.failures_
     if trials.sum() == 0:
-        return Stop(stop=False, best=None, message="Keep testing: no rewards yet.")
+        return Stop.of(False, None, say("Keep testing: no rewards yet.", "Weiter testen: noch keine Belohnungen."))
     d = stopping_rule(b.successes_, trials, arms=[str(a) for a in b.arms_], min_trials=30, n_draws=5000)
-    return Stop(stop=bool(d.stop), best=None if d.best is None else str(d.best), message=d.message)
+    return Stop.of(bool(d.stop), None if d.best is None else str(d.best), d.message)
 
 
 @router.post(
@@ -179,7 +204,7 @@ def _stop(b: ThompsonSampling) -> Stop:
 def decide(experiment: str, body: DecideRequest, request: Request, key=Depends(require("analyst"))):
     name = _name(experiment)
     if len(set(body.arms)) != len(body.arms):
-        raise HTTPException(422, "the arms must be distinct")
+        raise HTTPException(422, say("the arms must be distinct", "Die Arme müssen verschieden sein"))
     ex = _experiments(request)
     with ex.lock:
         b = ex.get(name, body.arms)
@@ -214,8 +239,13 @@ def reward(experiment: str, body: RewardRequest, request: Request, key=Depends(r
         if owner is None or owner[0] != name:
             raise HTTPException(
                 404,
-                f"no open decision {body.decision_id!r} in experiment {name!r} "
-                "(unknown, already rewarded, or made before a restart)",
+                say(
+                    "no open decision {d!r} in experiment {n!r} (unknown, already rewarded, or made before a restart)",
+                    "Keine offene Entscheidung {d!r} im Experiment {n!r} (unbekannt, schon belohnt oder vor einem "
+                    "Neustart getroffen)",
+                    d=body.decision_id,
+                    n=name,
+                ),
             )
         b = ex.get(name, None)
         del ex.open[body.decision_id]

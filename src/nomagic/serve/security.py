@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 from fastapi.security import APIKeyHeader
 
 from nomagic.serve.keys import KeyInfo, KeyStore, allows
+from nomagic.words import say
 
 access_log = logging.getLogger("nomagic.serve.access")
 
@@ -132,12 +133,31 @@ def require(role: str):
     async def check(request: Request, key: str | None = Security(api_key_header)) -> KeyInfo:
         store: KeyStore = request.app.state.keys
         if not key:
-            raise HTTPException(401, "missing API key: send it in the X-API-Key header", {"WWW-Authenticate": "ApiKey"})
+            raise HTTPException(
+                401,
+                say(
+                    "missing API key: send it in the X-API-Key header",
+                    "API-Schlüssel fehlt: im Header X-API-Key senden",
+                ),
+                {"WWW-Authenticate": "ApiKey"},
+            )
         info = store.verify(key)
         if info is None:
-            raise HTTPException(401, "unknown or revoked API key", {"WWW-Authenticate": "ApiKey"})
+            raise HTTPException(
+                401,
+                say("unknown or revoked API key", "unbekannter oder widerrufener API-Schlüssel"),
+                {"WWW-Authenticate": "ApiKey"},
+            )
         if not allows(info.role, role):
-            raise HTTPException(403, f"this route needs the role {role}; the key has the role {info.role}")
+            raise HTTPException(
+                403,
+                say(
+                    "this route needs the role {r}; the key has the role {k}",
+                    "diese Route braucht die Rolle {r}; der Schlüssel hat die Rolle {k}",
+                    r=role,
+                    k=info.role,
+                ),
+            )
         return info
 
     check.__name__ = f"require_{role}"

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nomagic.words import Text, say
+
 log = logging.getLogger("nomagic.serve")
 
 #: the yes/no use cases the API scores per customer
@@ -250,10 +252,12 @@ def _product_names(products) -> dict[str, dict[str, str]]:
 def _table_recommender(df: pd.DataFrame) -> TableRecommender:
     df = df.sort_values(["customer_id", "rank"])
     rows: dict[str, list[dict]] = {}
-    for cid, pid, sc, why in zip(
-        df["customer_id"].astype(str), df["product_id"].astype(str), df["score"], df["reason"], strict=True
+    why_de = df["reason_de"] if "reason_de" in df else df["reason"]
+    for cid, pid, sc, why, de in zip(
+        df["customer_id"].astype(str), df["product_id"].astype(str), df["score"], df["reason"], why_de, strict=True
     ):
-        rows.setdefault(cid, []).append({"product_id": pid, "score": float(sc), "reason": _as_str(why)})
+        reason = Text(_as_str(why), _as_str(de) or _as_str(why))
+        rows.setdefault(cid, []).append({"product_id": pid, "score": float(sc), "reason": reason})
     digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()).hexdigest()[:8]
     return TableRecommender(rows, f"table-{digest}")
 
@@ -283,6 +287,9 @@ def _segment_summary(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("customers", ascending=False).reset_index(drop=True)
 
 
+_LEVELS = {"warning": Text("warning", "Warnung"), "blocker": Text("blocker", "Blocker")}
+
+
 def _health_row(r) -> dict:
     return {
         "table": r.name,
@@ -291,5 +298,9 @@ def _health_row(r) -> dict:
         "last": r.last or "",
         "freshness_days": r.freshness_days,
         "verdict": r.verdict,
-        "findings": [f"{f.level}: {f.message}" for f in r.reasons if f.level != "info"][:5],
+        "findings": [
+            say("{l}: {m}", "{l}: {m}", l=_LEVELS.get(f.level, Text(f.level)), m=f.message)
+            for f in r.reasons
+            if f.level != "info"
+        ][:5],
     }
