@@ -88,3 +88,58 @@ def test_qini_curves_are_the_records():
     by = {w: [r["incremental"] for r in rows if r["who"] == w] for w in ("model", "baseline", "random")}
     assert by == {"model": [0, 30, 40], "baseline": [0, 22, 40], "random": [0, 20, 40]}
     assert charts.qini_chart({"curves": {}}) is None
+
+
+def test_the_same_charts_in_german_keep_their_data_and_speak_german(record):
+    en, de = charts.lift_chart(record), charts.lift_chart(record, lang="de")
+    assert _rows(en) == _rows(de)  # the series keep their names; only the words change
+    enc = _encodings(de)[0]
+    assert enc["x"]["title"] == "Dezil der Werte (1 = höchste)" and enc["y"]["title"].startswith("Lift (Positivquote")
+    assert "Modell" in enc["color"]["legend"]["labelExpr"]
+    assert de.to_dict()["title"] == "Lift nach Dezil"
+    (bars,) = _rows(charts.drivers_chart(record, lang="de"))
+    assert [b["share"] for b in bars] == [d["share"] for d in record["drivers"][:10]]
+    if charts.available():
+        svg = charts.calibration(record, lang="de")
+        assert "Kalibrierung" in svg and "0,5" in svg  # German axis numbers (format locale de-DE)
+
+
+def _mentions_record():
+    import numpy as np
+    import pandas as pd
+
+    from nomagic.usecases.language.monitor import monitor
+
+    rng = np.random.default_rng(3)
+    start = pd.Timestamp("2026-03-01")
+    rows = []
+    for brand, rate in (("Acme", 4), ("Globex", 2)):
+        for h in range(10 * 24):
+            for _ in range(rng.poisson(rate)):
+                rows.append((f"good service @{brand}", start + pd.Timedelta(hours=h), brand, "positive"))
+    for i in range(50):  # a storm at Acme only
+        rows.append((f"@Acme parcel late again {i}", start + pd.Timedelta(days=8, hours=9), "Acme", "negative"))
+    df = pd.DataFrame(rows, columns=["text", "created", "brand", "sentiment"])
+    return monitor(df, text="text", time_col="created", brand_col="brand", label_col="sentiment", topics=False)
+
+
+def test_brand_monitoring_chart_gives_each_brand_its_own_panel_and_alerts():
+    import pandas as pd
+
+    from nomagic.report.monitor import volume_chart
+
+    rec = _mentions_record()
+    chart = volume_chart(rec)
+    spec = chart.to_dict()
+    assert spec["facet"]["row"]["field"] == "brand"  # one panel per brand: the facet splits the rows by brand
+    data = pd.DataFrame(chart.data)
+    series, alerts = data[data["layer"] == "series"], data[data["layer"] == "alert"]
+    want = pd.DataFrame(rec["series"]).groupby("brand")["mentions"].sum().to_dict()
+    assert series.groupby("brand")["mentions"].sum().to_dict() == want
+    assert sorted(alerts["brand"]) == sorted(a["brand"] for a in rec["alerts"]) and set(alerts["brand"]) == {"Acme"}
+    area = spec["spec"]["layer"][1]
+    assert area["encoding"]["y"]["title"] == "mentions per hour"  # the unit is on the axis
+    assert area["encoding"]["color"]["scale"]["domain"] == ["positive", "neutral", "negative"]
+    de = volume_chart(rec, lang="de").to_dict()
+    assert de["spec"]["layer"][1]["encoding"]["y"]["title"] == "Erwähnungen je Stunde"
+    assert de["title"] == "Erwähnungen nach Stimmung; schattiert: Alarm-Episoden"

@@ -268,3 +268,54 @@ def test_brand_monitoring_page(page, login):
     page.wait_for_selector("#monitor-brands-table")
     assert "Nordwind" in page.inner_text("#monitor-brands-table")
     assert page.locator("#monitor-alerts, #monitor-no-alerts").count() == 1
+
+
+def _every_page(server) -> list[str]:
+    """Every dashboard page with content: the overview, each use case, the customer pages for a real customer,
+    segments, budget, experiments, brand monitoring and the glossary."""
+    st = server["app"].state.nm
+    pages = ["/dashboard", "/dashboard/glossary", "/dashboard/segments", "/dashboard/budget"]
+    pages += ["/dashboard/experiments", "/dashboard/monitor", "/dashboard/clv"]
+    pages += [f"/dashboard/use-case/{name}" for name in st.use_cases]
+    if st.clv:
+        pages.append(f"/dashboard/clv?customer_id={next(iter(st.clv))}")
+    rec = st.recommender
+    if rec is not None and getattr(rec, "rows", None):
+        cid = next(c for c in sorted(rec.rows) if rec.rows[c])
+        pages.append(f"/dashboard/recommendations?customer_id={cid}")
+    return pages
+
+
+def test_every_page_in_german_has_no_english_sentence_and_german_numbers(page, server, login):
+    """The German dashboard shows no sentence that exists only in English (every ``say(...)`` template, the word
+    table, the glossary, the card's limitations) and writes numbers the German way (0,817 not 0.817)."""
+    import english_strings
+
+    assert len(english_strings.english_sentences()) > 300  # the list is real: the source has hundreds
+    login(page)
+    found, numbers, empty = {}, {}, []
+    for path in _every_page(server):
+        sep = "&" if "?" in path else "?"
+        page.goto(server["url"] + path + sep + "lang=de")
+        assert page.locator("html").get_attribute("lang") == "de", path
+        text = page.inner_text("main")
+        if len(text.split()) < 8:
+            empty.append(path)
+        if bad := english_strings.untranslated(text):
+            found[path] = bad[:5]
+        if bad := english_strings.english_numbers(text):
+            numbers[path] = bad[:5]
+    assert not empty, f"pages without content: {empty}"
+    assert not found, f"English on German pages: {found}"
+    assert not numbers, f"English number formats on German pages: {numbers}"
+
+
+def test_the_english_pages_show_the_english_sentences(page, server, login):
+    """The check above can fail: the same walk in English finds the English sentences it looks for."""
+    import english_strings
+
+    login(page)
+    page.goto(server["url"] + "/dashboard/glossary?lang=en")
+    assert english_strings.untranslated(page.inner_text("main"))
+    page.goto(server["url"] + "/dashboard/use-case/churn?lang=en")
+    assert english_strings.english_numbers(page.inner_text("main"))
