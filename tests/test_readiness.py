@@ -15,6 +15,7 @@ import pytest
 
 from nomagic.cli import main
 from nomagic.errors import InputError
+from nomagic.report.readiness import render_html
 from nomagic.warehouse import load
 from nomagic.warehouse.leakage import after_cutoff, leakage_suspects, single_column_auc
 from nomagic.warehouse.readiness import (
@@ -27,7 +28,6 @@ from nomagic.warehouse.readiness import (
     check_tables,
     check_use_case,
     check_warehouse,
-    render_html,
     verdict_of,
 )
 
@@ -407,7 +407,7 @@ def test_html_is_self_contained(world, tmp_path):
     assert page.startswith("<!doctype html>") and "<style>" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert r.verdict in page and "orders" in page
-    f = check_file(write_csv(tmp_path, "x.csv", churn_frame(200, leak=True)), "churn").to_html()
+    f = render_html(check_file(write_csv(tmp_path, "x.csv", churn_frame(200, leak=True)), "churn"))
     assert "status" in f and "suspect" in f and 'class="bar' in f
 
 

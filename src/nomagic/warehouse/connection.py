@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from nomagic.errors import WarehouseError
+from nomagic.words import Text, say
 
 DEFAULT_PATH = "nomagic.duckdb"
 ENV_VAR = "NOMAGIC_WAREHOUSE"
@@ -52,8 +53,14 @@ class Warehouse:
     def table(self, name: str) -> ibis.Table:
         if not self.has(name):
             raise WarehouseError(
-                f"the warehouse {self.url} has no table {name!r}; load it with "
-                f"`nomagic load {name} FILE` or fill a demo world with `nomagic simulate`"
+                say(
+                    "the warehouse {url} has no table {name!r}; load it with `nomagic load {name} FILE` or fill a "
+                    "demo world with `nomagic simulate`",
+                    "das Warehouse {url} hat keine Tabelle {name!r}; sie mit `nomagic load {name} FILE` laden oder "
+                    "eine Demo-Welt mit `nomagic simulate` füllen",
+                    url=_redact(self.url),  # never a password in a message
+                    name=name,
+                )
             )
         return self.con.table(name)
 
@@ -136,9 +143,22 @@ def connect(url: str | None = None, *, read_only: bool = False) -> Warehouse:
             if path != ":memory:":
                 parent = Path(path).expanduser().resolve().parent
                 if not parent.exists():
-                    raise WarehouseError(f"cannot open warehouse {path}: folder {parent} does not exist")
+                    raise WarehouseError(
+                        say(
+                            "cannot open warehouse {path}: folder {parent} does not exist",
+                            "Warehouse {path} lässt sich nicht öffnen: der Ordner {parent} existiert nicht",
+                            path=path,
+                            parent=parent,
+                        )
+                    )
                 if read_only and not Path(path).exists():
-                    raise WarehouseError(f"cannot open warehouse {path}: the file does not exist")
+                    raise WarehouseError(
+                        say(
+                            "cannot open warehouse {path}: the file does not exist",
+                            "Warehouse {path} lässt sich nicht öffnen: die Datei existiert nicht",
+                            path=path,
+                        )
+                    )
             con = ibis.duckdb.connect(path, read_only=read_only)
         else:
             con = ibis.connect(url)
@@ -149,17 +169,34 @@ def connect(url: str | None = None, *, read_only: bool = False) -> Warehouse:
     return Warehouse(con, url)
 
 
-def _explain_connect_error(url: str, exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    hint = ""
+def _explain_connect_error(url: str, exc: Exception) -> Text:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__  # the driver's words stay English
+    hint = Text("")
     low = text.lower()
     if "lock" in low:
-        hint = " Another process holds the warehouse file; close it (or its `nomagic serve`) and retry."
+        hint = say(
+            " Another process holds the warehouse file; close it (or its `nomagic serve`) and retry.",
+            " Ein anderer Prozess hält die Warehouse-Datei; ihn (oder sein `nomagic serve`) beenden und erneut "
+            "versuchen.",
+        )
     elif "read-only" in low or "readonly" in low or "permission" in low:
-        hint = " The file or its folder is not writable; fix its permissions or choose another --warehouse."
+        hint = say(
+            " The file or its folder is not writable; fix its permissions or choose another --warehouse.",
+            " Die Datei oder ihr Ordner ist nicht beschreibbar; die Rechte korrigieren oder ein anderes --warehouse "
+            "wählen.",
+        )
     elif "no module named" in low or "not installed" in low:
-        hint = " Install the driver for this backend (e.g. `pip install 'ibis-framework[postgres]'`)."
-    return f"cannot open warehouse {_redact(url)}: {text}.{hint}"
+        hint = say(
+            " Install the driver for this backend (e.g. `pip install 'ibis-framework[postgres]'`).",
+            " Den Treiber für dieses Backend installieren (z. B. `pip install 'ibis-framework[postgres]'`).",
+        )
+    return say(
+        "cannot open warehouse {url}: {text}.{hint}",
+        "Warehouse {url} lässt sich nicht öffnen: {text}.{hint}",
+        url=_redact(url),
+        text=text,
+        hint=hint,
+    )
 
 
 def _redact(url: str) -> str:

@@ -13,6 +13,7 @@ million rows; a list of boolean expressions evaluated together gives exactly tha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ import ibis
 import ibis.expr.types as ir
 
 from nomagic.warehouse.schema import Column, Table
+from nomagic.words import Text, german_number
 
 RAW_PREFIX = "_raw_"
 _TYPE_WORDS = {
@@ -31,12 +33,61 @@ _TYPE_WORDS = {
     "date": "a date (YYYY-MM-DD, or set its format in the mapping's [formats])",
 }
 
+#: Every reason a rule gives, English → German. The quarantine table stores the English reason (data,
+#: read by scripts); :func:`reason_text` gives it back with its German wherever a person reads it.
+_REASONS = {
+    "not text": "kein Text",
+    "not a whole number": "keine ganze Zahl",
+    'not a number (use a dot as decimal separator, or decimal = "," in the mapping\'s [csv])': (
+        'keine Zahl (Punkt als Dezimaltrennzeichen verwenden oder decimal = "," im Abschnitt [csv] des Mappings)'
+    ),
+    "not a yes/no value": "kein Ja/Nein-Wert",
+    "not a date/time (YYYY-MM-DD[ HH:MM:SS], or set its format in the mapping's [formats])": (
+        "kein Zeitpunkt (YYYY-MM-DD[ HH:MM:SS], oder das Format im Abschnitt [formats] des Mappings angeben)"
+    ),
+    "not a date (YYYY-MM-DD, or set its format in the mapping's [formats])": (
+        "kein Datum (YYYY-MM-DD, oder das Format im Abschnitt [formats] des Mappings angeben)"
+    ),
+    "missing value": "fehlender Wert",
+    "lies in the future": "liegt in der Zukunft",
+    "duplicate key": "doppelter Schlüssel",
+    "required column absent": "Pflichtspalte fehlt",
+}
+_REASON_PATTERNS = (  # reasons with a value in them; a number gets its German decimal comma
+    (re.compile(r"below the minimum (\S+)"), "unter dem Minimum {}", True),
+    (re.compile(r"above the maximum (\S+)"), "über dem Maximum {}", True),
+    (re.compile(r"not one of (.+)"), "keiner der Werte {}", False),
+    (re.compile(r"earlier than (.+)"), "früher als {}", False),
+    (re.compile(r"not found in (.+)"), "nicht gefunden in {}", False),
+)
+
+
+def reason_text(reason: str) -> Text:
+    """A rule's reason (English, as the quarantine table stores it) with its German.
+
+    >>> reason_text("below the minimum 0.5").de
+    'unter dem Minimum 0,5'
+    """
+    if isinstance(reason, Text):
+        return reason
+    reason = str(reason)
+    if reason in _REASONS:
+        return Text(reason, _REASONS[reason])
+    for pattern, de, is_number in _REASON_PATTERNS:
+        m = pattern.fullmatch(reason)
+        if m:
+            return Text(reason, de.format(german_number(m[1]) if is_number else m[1]))
+    return Text(reason)  # a reason from an older version: English only
+
 
 @dataclass(frozen=True)
 class Rule:
     column: str
-    reason: str
+    reason: str  # English, as stored in the quarantine table
     broken: ir.BooleanValue
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", reason_text(self.reason))  # and its German, for people
 
 
 def _raw(t: ir.Table, col: str) -> ir.Value | None:
@@ -125,6 +176,9 @@ class Violation:
     column: str
     reason: str
     rows: int
+
+    def __post_init__(self) -> None:
+        self.reason = reason_text(self.reason)
 
 
 def validate(wh, name: str, *, now: datetime | None = None) -> list[Violation]:

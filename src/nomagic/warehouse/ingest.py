@@ -29,11 +29,13 @@ import pyarrow as pa
 import sqlglot
 
 from nomagic.errors import ContractError, InputError, WarehouseError
-from nomagic.warehouse.contracts import RAW_PREFIX, Rule, key_expr, rules_for
+from nomagic.warehouse.connection import _redact
+from nomagic.warehouse.contracts import RAW_PREFIX, Rule, key_expr, reason_text, rules_for
 from nomagic.warehouse.mapping import Mapping
 from nomagic.warehouse.schema import LOADS, QUARANTINE, Column, Table, canonical_table
 from nomagic.warehouse.sources import quote_ident as q
 from nomagic.warehouse.sources import source_kind, stage_database, stage_file
+from nomagic.words import Text, join, say
 
 _DUCK_TYPES = {
     "string": "VARCHAR",
@@ -99,10 +101,18 @@ class LoadResult:
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
-    def describe_issues(self, limit: int = 5) -> list[str]:
+    def describe_issues(self, limit: int = 5) -> list[Text]:
+        """The first problems, each with file, row and column, in English and German."""
         return [
-            f"{self.source}, row {i.row}, column {i.column}: {i.reason}"
-            + (f" (value {i.value!r})" if i.value is not None else "")
+            say(
+                "{source}, row {row}, column {column}: {reason}",
+                "{source}, Zeile {row}, Spalte {column}: {reason}",
+                source=self.source,
+                row=i.row,
+                column=i.column,
+                reason=reason_text(i.reason),
+            )
+            + (say(" (value {v!r})", " (Wert {v!r})", v=i.value) if i.value is not None else "")
             for i in self.issues[:limit]
         ]
 
@@ -196,7 +206,13 @@ class _Loader:
     def stage_source(self, source_table: str | None, encoding: str | None, delimiter: str | None) -> list[str]:
         if source_kind(self.source) == "database":
             if not source_table:
-                raise InputError(f"{self.source.split('@')[-1]}: name the table to read with --source-table")
+                raise InputError(
+                    say(
+                        "{source}: name the table to read with --source-table",
+                        "{source}: die zu lesende Tabelle mit --source-table angeben",
+                        source=self.source.split("@")[-1],
+                    )
+                )
             return stage_database(self.duck, self.source, source_table, self.stage)
         enc = encoding or self.mapping.encoding
         delim = delimiter or self.mapping.delimiter
@@ -259,18 +275,36 @@ class _Loader:
             columns.append(col)
         if missing:
             hint = (
-                f" or map them in {m.origin}" if m.origin != "(no mapping)" else " or map them with --mapping FILE.toml"
+                say(" or map them in {origin}", " oder in {origin} zuordnen", origin=m.origin)
+                if m.origin != "(no mapping)"
+                else say(" or map them with --mapping FILE.toml", " oder mit --mapping FILE.toml zuordnen")
             )
             raise InputError(
-                f"{self.source}: required column(s) {', '.join(missing)} of table {self.table.name} are missing "
-                f"(the source has: {', '.join(source_columns)}); add them{hint}"
+                say(
+                    "{source}: required column(s) {cols} of table {table} are missing (the source has: {have}); "
+                    "add them{hint}",
+                    "{source}: die Pflichtspalte(n) {cols} der Tabelle {table} fehlen (die Quelle hat: {have}); "
+                    "sie ergänzen{hint}",
+                    source=self.source,
+                    cols=", ".join(missing),
+                    table=self.table.name,
+                    have=", ".join(source_columns),
+                    hint=hint,
+                )
             )
         extras = [c for c in source_columns if c not in used]
         clash = [c for c in extras if c in self.table.column_names or c.startswith(("_raw_", "_nm_")) or c == "_row"]
         if clash:
             raise InputError(
-                f"{self.source}: column(s) {', '.join(clash)} would clash with canonical or internal columns "
-                f"of {self.table.name}; rename them in the mapping's [columns] or in the source"
+                say(
+                    "{source}: column(s) {cols} would clash with canonical or internal columns of {table}; rename "
+                    "them in the mapping's [columns] or in the source",
+                    "{source}: die Spalte(n) {cols} kollidieren mit kanonischen oder internen Spalten von {table}; "
+                    "im Abschnitt [columns] des Mappings oder in der Quelle umbenennen",
+                    source=self.source,
+                    cols=", ".join(clash),
+                    table=self.table.name,
+                )
             )
         existing = self.existing_types()
         if fast:
@@ -347,7 +381,12 @@ class _Loader:
                 continue
             if not self.wh.has(ref_table):
                 self.result.warnings.append(
-                    f"{self.table.name}.{col.name} refers to {ref_table}, which is not loaded yet: not checked"
+                    say(
+                        "{column} refers to {ref}, which is not loaded yet: not checked",
+                        "{column} verweist auf {ref}, das noch nicht geladen ist: nicht geprüft",
+                        column=f"{self.table.name}.{col.name}",
+                        ref=ref_table,
+                    )
                 )
                 continue
             name = ref_table
@@ -440,7 +479,7 @@ def _fast_new_table(loader: _Loader, encoding: str | None, delimiter: str | None
                 raise
             res.rows_read = duck.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             if res.rows_read == 0:
-                raise InputError(f"{loader.source}: has a header but no rows; nothing was loaded")
+                raise InputError(_no_rows(loader.source))
             t = ibis.table({c.name: c.dtype for c in columns} | {"_nm_cast_failed": "boolean"}, name=target.name)
             keyless = Table(target.name, (), tuple(columns), target.time_column)
             rules = rules_for(t, keyless, refs=loader.reference_tables(), now=loader.now)
@@ -616,14 +655,22 @@ def load(
         mapping.check(target, source, source_columns)
         loader.result.rows_read = duck.execute(f"SELECT count(*) FROM {loader.stage}").fetchone()[0]
         if loader.result.rows_read == 0:
-            raise InputError(f"{source}: has a header but no rows; nothing was loaded")
+            raise InputError(_no_rows(source))
         columns, _ = loader.build_typed(source_columns)
         rules = loader.check(columns)
         loader.quarantine(rules)
         if strict and loader.result.quarantined:
             raise ContractError(
-                f"{source}: {loader.result.quarantined} row(s) break the contract of {table}; with --strict nothing "
-                "was loaded. First problems:\n  " + "\n  ".join(loader.result.describe_issues())
+                say(
+                    "{source}: {n} row(s) break the contract of {table}; with --strict nothing was loaded. "
+                    "First problems:\n  {issues}",
+                    "{source}: {n} Zeile(n) verletzen den Datenvertrag von {table}; mit --strict wurde nichts "
+                    "geladen. Erste Probleme:\n  {issues}",
+                    source=source,
+                    n=loader.result.quarantined,
+                    table=table,
+                    issues=join(loader.result.describe_issues(), "\n  "),
+                )
             )
         accepted = f"_nm_ok_{loader.tag}"
         duck.execute(f"CREATE TEMP VIEW {accepted} AS {loader.accepted_sql(columns)}")
@@ -693,14 +740,43 @@ def _loads_row(r: LoadResult, now: datetime) -> str:
     return ", ".join(parts)
 
 
+def _no_rows(source: str) -> Text:
+    return say(
+        "{source}: has a header but no rows; nothing was loaded",
+        "{source}: hat eine Kopfzeile, aber keine Zeilen; nichts wurde geladen",
+        source=source,
+    )
+
+
 def _duck_error(wh, source: str, exc: Exception) -> WarehouseError:
-    text = str(exc).splitlines()[0]
+    text = str(exc).splitlines()[0]  # DuckDB's own words stay English
     low = text.lower()
     if "read-only" in low or "read only" in low:
-        return WarehouseError(f"cannot load {source}: the warehouse {wh.url} is read-only; nothing was changed")
+        return WarehouseError(
+            say(
+                "cannot load {source}: the warehouse {url} is read-only; nothing was changed",
+                "{source} kann nicht geladen werden: das Warehouse {url} ist schreibgeschützt; nichts wurde geändert",
+                source=source,
+                url=_redact(wh.url),  # never a password in a message
+            )
+        )
     if "out of memory" in low:
-        return WarehouseError(f"cannot load {source}: DuckDB ran out of memory ({text}); nothing was changed")
-    return WarehouseError(f"cannot load {source}: {text}; nothing was changed")
+        return WarehouseError(
+            say(
+                "cannot load {source}: DuckDB ran out of memory ({text}); nothing was changed",
+                "{source} kann nicht geladen werden: DuckDB hat keinen Speicher mehr ({text}); nichts wurde geändert",
+                source=source,
+                text=text,
+            )
+        )
+    return WarehouseError(
+        say(
+            "cannot load {source}: {text}; nothing was changed",
+            "{source} kann nicht geladen werden: {text}; nichts wurde geändert",
+            source=source,
+            text=text,
+        )
+    )
 
 
 def _merge_remote(wh, loader: _Loader, target: Table, columns: list[Column], accepted: str) -> None:

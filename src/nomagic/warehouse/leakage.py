@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from nomagic.words import Text, date_text, join, say
+
 #: Single-column AUC at or above which a column is a suspect on its own.
 AUC_THRESHOLD = 0.95
 #: A column whose AUC exceeds every other by this much (and is at least GAP_FLOOR) is a suspect too.
@@ -34,6 +36,17 @@ AUC_GAP = 0.15
 GAP_FLOOR = 0.90
 MAX_BINS = 20
 MAX_CLASSES = 10
+
+#: Why a column is a suspect; the English stays the code that records and tests compare.
+_ALMOST_PERFECT = say("predicts the label almost perfectly on its own", "sagt das Label allein fast perfekt vorher")
+_FAR_BETTER = say(
+    "predicts the label far better than any other column", "sagt das Label weit besser vorher als jede andere Spalte"
+)
+_AFTER_CUTOFF = say("recorded after the cutoff", "wurde nach dem Stichtag erfasst")
+
+
+def _next_best(runner: ColumnSignal) -> Text:
+    return say("next best {col} {auc:.3f}", "nächstbeste {col} {auc:.3f}", col=runner.column, auc=runner.auc)
 
 
 @dataclass
@@ -186,7 +199,7 @@ def binary_targets(y: pd.Series) -> tuple[str, list[tuple[str, np.ndarray]]]:
     counts = y.value_counts()
     if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y) and len(counts) > MAX_CLASSES * 2:
         med = float(y.median())
-        return "numeric (split at its median)", [(f"above {med:g}", (y > med).to_numpy())]
+        return "numeric (split at its median)", [(say("above {m:g}", "über {m:g}", m=med), (y > med).to_numpy())]
     if len(counts) <= 2:
         positive = positive_class(counts)
         return "binary", [(str(positive), (y == positive).to_numpy())]
@@ -226,7 +239,7 @@ def single_column_auc(values: pd.Series, target: np.ndarray, *, folds: int = 5, 
     return _numeric_auc(_as_number(values), target, fold)
 
 
-def _evidence(s: pd.Series, target: np.ndarray, name: str, positive: str) -> str:
+def _evidence(s: pd.Series, target: np.ndarray, name: str, positive: str) -> Text:
     """A line a person can check: label rates per category, medians, or blanks by class."""
     t = pd.Series(target, index=s.index)
     blank = s.isna()
@@ -234,23 +247,56 @@ def _evidence(s: pd.Series, target: np.ndarray, name: str, positive: str) -> str
     kind = column_kind(s)
     if kind != "categorical" and blank.any() and not blank.all() and abs(blank[t].mean() - blank[~t].mean()) >= 0.05:
         parts.append(
-            f"blank in {blank[t].mean():.0%} of rows with {name} = {positive} and {blank[~t].mean():.0%} of the others"
+            say(
+                "blank in {a:.0%} of rows with {name} = {positive} and {b:.0%} of the others",
+                "leer in {a:.0%} der Zeilen mit {name} = {positive} und in {b:.0%} der übrigen",
+                a=blank[t].mean(),
+                b=blank[~t].mean(),
+                name=name,
+                positive=positive,
+            )
         )
     if kind in ("numeric", "datetime"):
         x = s if kind == "datetime" else pd.Series(_as_number(s), index=s.index)
         m1, m0 = x[t].median(), x[~t].median()
-        if kind == "datetime":
-            fmt = lambda v: str(pd.Timestamp(v).date()) if pd.notna(v) else "blank"  # noqa: E731
-        else:
-            fmt = lambda v: f"{v:,.4g}" if pd.notna(v) else "blank"  # noqa: E731
-        parts.append(f"median {fmt(m1)} where {name} = {positive}, {fmt(m0)} elsewhere")
+
+        def fmt(v) -> Text:
+            if pd.isna(v):
+                return say("blank", "leer")
+            if kind == "datetime":
+                return say("{d}", "{d}", d=pd.Timestamp(v).date())
+            return say("{v:,.4g}", "{v:,.4g}", v=float(v))
+
+        parts.append(
+            say(
+                "median {m1} where {name} = {positive}, {m0} elsewhere",
+                "Median {m1} bei {name} = {positive}, sonst {m0}",
+                m1=fmt(m1),
+                m0=fmt(m0),
+                name=name,
+                positive=positive,
+            )
+        )
     else:
         rates = t.groupby(s.astype("string").fillna("(blank)")).agg(["mean", "size"])
         rates = rates.sort_values("size", ascending=False).head(3)
         parts.append(
-            "; ".join(f"{cat!r}: {r['mean']:.0%} {positive} (n={int(r['size']):,})" for cat, r in rates.iterrows())
+            join(
+                [
+                    say(
+                        "{cat!r}: {rate:.0%} {positive} (n={n:,})",
+                        "{cat!r}: {rate:.0%} {positive} (n={n:,})",
+                        cat=cat,
+                        rate=r["mean"],
+                        positive=positive,
+                        n=int(r["size"]),
+                    )
+                    for cat, r in rates.iterrows()
+                ],
+                "; ",
+            )
         )
-    return "; ".join(parts)
+    return join(parts, "; ")
 
 
 def leakage_suspects(
@@ -301,12 +347,20 @@ def leakage_suspects(
     kind, targets = binary_targets(data[label])
     report = LeakageReport(label=label, label_kind=kind, rows=len(data), threshold=threshold, gap=gap)
     if len(data) < labelled:
-        report.note = f"a stratified sample of {len(data):,} of {labelled:,} labelled rows was used"
+        report.note = say(
+            "a stratified sample of {n:,} of {m:,} labelled rows was used",
+            "eine geschichtete Stichprobe von {n:,} der {m:,} Zeilen mit Label wurde verwendet",
+            n=len(data),
+            m=labelled,
+        )
     usable = [(name, t) for name, t in targets if 0 < t.sum() < len(t)]
     skip = set(exclude) | {label}
     candidates = [c for c in data.columns if c not in skip]
     if not usable:
-        report.note = "the label has a single value: no column can be judged"
+        report.note = say(
+            "the label has a single value: no column can be judged",
+            "das Label hat nur einen Wert: keine Spalte lässt sich beurteilen",
+        )
     else:
         positive_name = usable[0][0]
         fold_sets = [(name, t, _folds(t, folds, seed)) for name, t in usable]
@@ -339,11 +393,21 @@ def leakage_suspects(
                 report.suspects.append(
                     LeakSuspect(
                         sig.column,
-                        "predicts the label almost perfectly on its own",
+                        _ALMOST_PERFECT,
                         "blocker",
-                        f"single-column AUC {sig.auc:.3f} (>= {threshold:g})"
-                        + (f"; next best {runner.column} {runner.auc:.3f}" if runner else "")
-                        + (f"; {sig.evidence}" if sig.evidence else ""),
+                        join(
+                            [
+                                say(
+                                    "single-column AUC {auc:.3f} (>= {t:g})",
+                                    "Einzelspalten-AUC {auc:.3f} (>= {t:g})",
+                                    auc=sig.auc,
+                                    t=threshold,
+                                ),
+                                _next_best(runner) if runner else "",
+                                sig.evidence,
+                            ],
+                            "; ",
+                        ),
                         auc=sig.auc,
                     )
                 )
@@ -351,10 +415,17 @@ def leakage_suspects(
                 report.suspects.append(
                     LeakSuspect(
                         sig.column,
-                        "predicts the label far better than any other column",
+                        _FAR_BETTER,
                         "warning",
-                        f"single-column AUC {sig.auc:.3f}, next best {runner.column} {runner.auc:.3f}"
-                        + (f"; {sig.evidence}" if sig.evidence else ""),
+                        join(
+                            [
+                                say("single-column AUC {auc:.3f}", "Einzelspalten-AUC {auc:.3f}", auc=sig.auc)
+                                + say(", ", ", ")
+                                + _next_best(runner),
+                                sig.evidence,
+                            ],
+                            "; ",
+                        ),
                         auc=sig.auc,
                     )
                 )
@@ -369,13 +440,14 @@ def after_cutoff(
     """Datetime columns with values later than the cutoff (a column name or one timestamp)."""
     if isinstance(cutoff, str) and cutoff in frame.columns:
         ref = pd.to_datetime(frame[cutoff], errors="coerce")
-        where = f"the row's {cutoff}"
+        where = say("the row's {c}", "dem Wert von {c} in derselben Zeile", c=cutoff)
         skip = set(exclude) | {cutoff}
     else:
         ref = pd.Timestamp(cutoff)
         if ref.tzinfo is not None:
             ref = ref.tz_convert(None)
-        where = f"the cutoff {ref}"
+        # English as before (with the time of day); German with its own date
+        where = say("the cutoff {at}", "dem Stichtag {at}", at=Text(str(ref), f"{date_text(ref, 'de')} {ref:%H:%M}"))
         skip = set(exclude)
     out = []
     for col in frame.columns:
@@ -394,10 +466,18 @@ def after_cutoff(
             out.append(
                 LeakSuspect(
                     col,
-                    "recorded after the cutoff",
+                    _AFTER_CUTOFF,
                     "blocker" if share >= 0.05 else "warning",
-                    f"{later:,} of {n:,} values ({share:.1%}) lie after {where}: "
-                    "a model would use what it could not have known at prediction time",
+                    say(
+                        "{later:,} of {n:,} values ({share:.1%}) lie after {where}: a model would use what it could not "
+                        "have known at prediction time",
+                        "{later:,} von {n:,} Werten ({share:.1%}) liegen nach {where}: ein Modell würde nutzen, was "
+                        "zum Zeitpunkt der Vorhersage nicht bekannt sein konnte",
+                        later=later,
+                        n=n,
+                        share=share,
+                        where=where,
+                    ),
                     share_after_cutoff=round(share, 4),
                 )
             )

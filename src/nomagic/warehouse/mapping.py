@@ -35,6 +35,7 @@ from typing import Any
 
 from nomagic.errors import InputError
 from nomagic.warehouse.schema import Table
+from nomagic.words import say
 
 _SECTIONS = {"table", "columns", "values", "defaults", "formats", "csv"}
 
@@ -57,13 +58,24 @@ class Mapping:
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise InputError(f"{path}: mapping file not found") from None
+            raise InputError(
+                say("{path}: mapping file not found", "{path}: Mapping-Datei nicht gefunden", path=path)
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"{path}: not valid TOML: {exc}") from None
+            # tomllib's own words (with line and column) stay English
+            raise InputError(
+                say("{path}: not valid TOML: {why}", "{path}: kein gültiges TOML: {why}", path=path, why=str(exc))
+            ) from None
         unknown = set(doc) - _SECTIONS
         if unknown:
             raise InputError(
-                f"{path}: unknown section(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_SECTIONS))}"
+                say(
+                    "{path}: unknown section(s) {unknown}; allowed: {allowed}",
+                    "{path}: unbekannte(r) Abschnitt(e) {unknown}; erlaubt: {allowed}",
+                    path=path,
+                    unknown=", ".join(sorted(unknown)),
+                    allowed=", ".join(sorted(_SECTIONS)),
+                )
             )
         csv_opts = doc.get("csv", {})
         return cls(
@@ -81,21 +93,47 @@ class Mapping:
     def check(self, table: Table, source: str, source_columns: list[str]) -> None:
         """Refuse a mapping that names unknown canonical columns or absent source columns."""
         if self.table and self.table != table.name:
-            raise InputError(f"{self.origin}: this mapping is for table {self.table!r}, not {table.name!r}")
+            raise InputError(
+                say(
+                    "{origin}: this mapping is for table {mine!r}, not {table!r}",
+                    "{origin}: dieses Mapping gilt für die Tabelle {mine!r}, nicht für {table!r}",
+                    origin=self.origin,
+                    mine=self.table,
+                    table=table.name,
+                )
+            )
         canon = set(table.column_names)
         for section in ("columns", "values", "defaults", "formats"):
             for name in getattr(self, section):
                 if name not in canon:
                     raise InputError(
-                        f"{self.origin}: [{section}] names {name!r}, which is not a column of {table.name} "
-                        f"(its columns: {', '.join(table.column_names)})"
+                        say(
+                            "{origin}: [{section}] names {name!r}, which is not a column of {table} "
+                            "(its columns: {columns})",
+                            "{origin}: [{section}] nennt {name!r}, das keine Spalte von {table} ist "
+                            "(ihre Spalten: {columns})",
+                            origin=self.origin,
+                            section=section,
+                            name=name,
+                            table=table.name,
+                            columns=", ".join(table.column_names),
+                        )
                     )
         present = set(source_columns)
         for canonical, src in self.columns.items():
             if src not in present:
                 raise InputError(
-                    f"{self.origin}: [columns] maps {canonical} to column {src!r}, which {source} does not have "
-                    f"(its columns: {', '.join(source_columns)})"
+                    say(
+                        "{origin}: [columns] maps {canonical} to column {src!r}, which {source} does not have "
+                        "(its columns: {columns})",
+                        "{origin}: [columns] ordnet {canonical} der Spalte {src!r} zu, die {source} nicht hat "
+                        "(ihre Spalten: {columns})",
+                        origin=self.origin,
+                        canonical=canonical,
+                        src=src,
+                        source=source,
+                        columns=", ".join(source_columns),
+                    )
                 )
 
     def source_of(self, canonical: str, source_columns: list[str]) -> str | None:

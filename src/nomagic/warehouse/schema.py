@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 #: Logical column types, named as Ibis names them.
 TYPES = ("string", "int64", "float64", "boolean", "timestamp", "date")
@@ -278,8 +279,14 @@ def canonical_table(name: str) -> Table:
     try:
         return CANONICAL[name]
     except KeyError:
-        known = ", ".join(CANONICAL)
-        raise InputError(f"unknown table {name!r}; the canonical tables are: {known}") from None
+        raise InputError(
+            say(
+                "unknown table {name!r}; the canonical tables are: {known}",
+                "unbekannte Tabelle {name!r}; die kanonischen Tabellen sind: {known}",
+                name=name,
+                known=", ".join(CANONICAL),
+            )
+        ) from None
 
 
 #: Tables that nomagic itself keeps next to the canonical ones.

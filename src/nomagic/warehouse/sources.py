@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from nomagic.errors import InputError
+from nomagic.words import Text, say
 
 SAMPLE_BYTES = 1 << 20
 _DELIMITERS = (",", ";", "\t", "|")
@@ -61,7 +62,14 @@ def detect_encoding(path: Path, declared: str | None = None) -> str:
         try:
             return codecs.lookup(declared).name
         except LookupError:
-            raise InputError(f"{path}: unknown encoding {declared!r}") from None
+            raise InputError(
+                say(
+                    "{path}: unknown encoding {enc!r}",
+                    "{path}: unbekannte Zeichenkodierung {enc!r}",
+                    path=path,
+                    enc=declared,
+                )
+            ) from None
     with open(path, "rb") as fh:
         head = fh.read(SAMPLE_BYTES)
     if head.startswith(codecs.BOM_UTF8):
@@ -83,7 +91,13 @@ def sniff_csv(path: Path, encoding: str, delimiter: str | None = None) -> CsvDia
         first = fh.readline()
     line = first.rstrip("\r\n").lstrip("\ufeff")
     if not line.strip():
-        raise InputError(f"{path}: the file is empty (no header line); nothing was loaded")
+        raise InputError(
+            say(
+                "{path}: the file is empty (no header line); nothing was loaded",
+                "{path}: die Datei ist leer (keine Kopfzeile); nichts wurde geladen",
+                path=path,
+            )
+        )
     if delimiter is None:
         counts = {d: line.count(d) for d in _DELIMITERS}
         delimiter = max(counts, key=counts.get)
@@ -93,10 +107,24 @@ def sniff_csv(path: Path, encoding: str, delimiter: str | None = None) -> CsvDia
     columns = [c.strip() for c in columns]
     for i, name in enumerate(columns, 1):
         if not name:
-            raise InputError(f"{path}: line 1 (header), column {i} has no name; name every column")
+            raise InputError(
+                say(
+                    "{path}: line 1 (header), column {i} has no name; name every column",
+                    "{path}: Zeile 1 (Kopfzeile), Spalte {i} hat keinen Namen; jede Spalte benennen",
+                    path=path,
+                    i=i,
+                )
+            )
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
-        raise InputError(f"{path}: line 1 (header) names these columns twice: {', '.join(dupes)}")
+        raise InputError(
+            say(
+                "{path}: line 1 (header) names these columns twice: {dupes}",
+                "{path}: Zeile 1 (Kopfzeile) nennt diese Spalten doppelt: {dupes}",
+                path=path,
+                dupes=", ".join(dupes),
+            )
+        )
     return CsvDialect(delimiter, encoding, columns, line)
 
 
@@ -111,8 +139,16 @@ def _transcode_to_utf8(path: Path, encoding: str) -> Path:
         except UnicodeDecodeError as exc:
             os.unlink(tmp)
             raise InputError(
-                f"{path}: line {line_no + 1} is not valid {encoding} ({exc.reason}); "
-                "set the right encoding with --encoding or in the mapping file's [csv] section"
+                say(
+                    "{path}: line {line} is not valid {enc} ({why}); set the right encoding with --encoding or in "
+                    "the mapping file's [csv] section",
+                    "{path}: Zeile {line} ist kein gültiges {enc} ({why}); die richtige Kodierung mit --encoding oder "
+                    "im Abschnitt [csv] der Mapping-Datei angeben",
+                    path=path,
+                    line=line_no + 1,
+                    enc=encoding,
+                    why=exc.reason,
+                )
             ) from None
     return Path(tmp)
 
@@ -124,7 +160,7 @@ def csv_error(path: Path, exc: Exception) -> InputError:
     """Turn DuckDB's CSV error into one plain message with file and line."""
     text = str(exc)
     m = _LINE.search(text)
-    where = f"line {m.group(1)}" if m else "somewhere"
+    where = say("line {n}", "Zeile {n}", n=int(m.group(1))) if m else say("somewhere", "irgendwo")
     lines = [ln.strip() for ln in text.splitlines()]
     reason = next(
         (
@@ -135,12 +171,26 @@ def csv_error(path: Path, exc: Exception) -> InputError:
         lines[0] if lines else type(exc).__name__,
     )
     if reason.startswith("Invalid unicode"):
-        reason = "bytes that are not valid UTF-8; set the right encoding with --encoding"
-    return InputError(f"{path}: {where}: malformed CSV: {reason}. Nothing was loaded.")
+        reason = say(
+            "bytes that are not valid UTF-8; set the right encoding with --encoding",
+            "Bytes, die kein gültiges UTF-8 sind; die richtige Kodierung mit --encoding angeben",
+        )
+    else:
+        reason = Text(reason)  # DuckDB's own words stay English
+    return InputError(
+        say(
+            "{path}: {where}: malformed CSV: {reason}. Nothing was loaded.",
+            "{path}: {where}: fehlerhaftes CSV: {reason}. Nichts wurde geladen.",
+            path=path,
+            where=where,
+            reason=reason,
+        )
+    )
 
 
 def csv_reader(path: Path, *, encoding: str | None = None, delimiter: str | None = None):
     """DuckDB's ``read_csv(...)`` call for a file (all columns text), its columns, and a temp file to remove."""
+    _check_path(path)  # the bulk load path comes here first: a clear error, not a traceback
     enc = detect_encoding(path, encoding)
     dialect = sniff_csv(path, enc, delimiter)
     read_path, cleanup = path, None
@@ -183,12 +233,15 @@ def stage_file(
     """
     kind = source_kind(source)
     path = Path(source.removeprefix("file://"))
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file")
+    _check_path(path)
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty; nothing was loaded")
+        raise InputError(
+            say(
+                "{path}: the file is empty; nothing was loaded",
+                "{path}: die Datei ist leer; nichts wurde geladen",
+                path=path,
+            )
+        )
     if kind == "csv":
         return stage_csv(duck, path, stage, encoding=encoding, delimiter=delimiter, run=run)
     reader = "read_parquet" if kind == "parquet" else "read_json"
@@ -199,7 +252,15 @@ def stage_file(
         raise
     except Exception as exc:
         first = str(exc).splitlines()[0]
-        raise InputError(f"{path}: cannot read as {kind}: {first}. Nothing was loaded.") from None
+        raise InputError(
+            say(
+                "{path}: cannot read as {kind}: {why}. Nothing was loaded.",
+                "{path}: lässt sich nicht als {kind} lesen: {why}. Nichts wurde geladen.",
+                path=path,
+                kind=kind,
+                why=first,
+            )
+        ) from None
     return [r[0] for r in duck.execute(f"DESCRIBE {stage}").fetchall()]
 
 
@@ -211,13 +272,32 @@ def stage_database(duck, url: str, table: str, stage: str) -> list[str]:
         other = ibis.connect(url)
         batches = other.table(table).to_pyarrow_batches(chunk_size=100_000)
     except Exception as exc:
-        raise InputError(f"cannot read table {table!r} from {url.split('@')[-1]}: {exc}") from None
+        raise InputError(
+            say(
+                "cannot read table {table!r} from {host}: {why}",
+                "Tabelle {table!r} lässt sich nicht aus {host} lesen: {why}",
+                table=table,
+                host=url.split("@")[-1],
+                why=str(exc),
+            )
+        ) from None
     duck.register("_nomagic_incoming", batches)
     try:
         duck.execute(f"CREATE TEMP TABLE {stage} AS SELECT * FROM _nomagic_incoming")
     finally:
         duck.unregister("_nomagic_incoming")
     return [r[0] for r in duck.execute(f"DESCRIBE {stage}").fetchall()]
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise InputError(_no_file(path))
+    if path.is_dir():
+        raise InputError(say("{path}: is a folder, not a file", "{path}: ist ein Ordner, keine Datei", path=path))
+
+
+def _no_file(path: Path) -> Text:
+    return say("{path}: no such file", "{path}: Datei nicht gefunden", path=path)
 
 
 def _sql_str(value: str) -> str:
@@ -239,7 +319,7 @@ def read_frame(path, columns: list[str] | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_no_file(path))
     try:
         if path.name.lower().endswith((".parquet", ".pq")):
             df = pd.read_parquet(path)
@@ -259,9 +339,24 @@ def read_frame(path, columns: list[str] | None = None) -> pd.DataFrame:
             )
             df.columns = [str(c).strip() for c in df.columns]
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: cannot read it as a table: {str(exc).splitlines()[0]}") from None
+        raise InputError(
+            say(
+                "{path}: cannot read it as a table: {why}",
+                "{path}: lässt sich nicht als Tabelle lesen: {why}",
+                path=path,
+                why=str(exc).splitlines()[0],
+            )
+        ) from None
     for col in columns or ():
         if col not in df.columns:
             found = ", ".join(map(str, df.columns[:20]))
-            raise InputError(f"{path}: no column {col!r}; the file has: {found}")
+            raise InputError(
+                say(
+                    "{path}: no column {col!r}; the file has: {found}",
+                    "{path}: keine Spalte {col!r}; die Datei hat: {found}",
+                    path=path,
+                    col=col,
+                    found=found,
+                )
+            )
     return df
