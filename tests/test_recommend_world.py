@@ -62,7 +62,7 @@ def test_shop_model_beats_popularity_and_nears_oracle(shop):
 def test_scores_table_respects_consent_stock_and_explains(shop):
     out = Recommend(n=5, grid=GRID, max_per_category=2).write_scores(shop)
     table = shop.table("recommendations").execute()
-    assert list(table.columns) == ["customer_id", "rank", "product_id", "score", "reason"]
+    assert list(table.columns) == ["customer_id", "rank", "product_id", "score", "reason", "reason_de"]
     assert len(table) == len(out) > 0
     cust = shop.table("customers").execute()
     no = set(cust.loc[~cust["consent_profiling"].astype(bool), "customer_id"].astype(str))
@@ -78,6 +78,14 @@ def test_scores_table_respects_consent_stock_and_explains(shop):
     reasons = table["reason"].str.extract(r"^(because you bought|popular in country|popular overall|similar to)")[0]
     assert reasons.notna().all()
     assert (reasons == "because you bought").any() and (reasons == "popular in country").any()
+    # the reasons name the product (German name in the German column), not its id
+    names = shop.table("products").execute()
+    bought = table[table["reason"].str.startswith("because you bought")].iloc[0]
+    assert bought["reason"][len("because you bought ") :] in set(names["name"])
+    assert bought["reason_de"].startswith("passend zu Ihrem Kauf: ")
+    assert bought["reason_de"][len("passend zu Ihrem Kauf: ") :] in set(names["name_de"])
+    kinds = r"^(passend zu Ihrem Kauf: |beliebt bei Kunden aus |insgesamt beliebt|ähnlich wie Ihr Kauf: )"
+    assert table["reason_de"].str.match(kinds).all()
 
 
 def test_cli_evaluate_recommend(tmp_path):

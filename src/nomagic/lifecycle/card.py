@@ -425,7 +425,8 @@ def _sections(record: dict, meta: dict, lang: str = "en") -> list[tuple[str, lis
     out.extend(_shift_sections(record, lang))
     if record.get("warnings"):
         out.append((t("Warnings", "Warnungen"), [list(pick(record, "warnings", lang))]))
-    out.append((t("Limitations", "Grenzen"), [limitations(record["use_case"], lang)]))
+    own = pick(record, "limitations", lang, None)  # the use case's own, where its record carries them
+    out.append((t("Limitations", "Grenzen"), [own or limitations(record["use_case"], lang)]))
     return out
 
 

@@ -266,7 +266,8 @@ def reasons(
                 continue
             col[idx] = _word(names[j], value_arrays[names[j]][idx], contrib[idx] > 0, texts, words)
         out[cols[r]] = col
-    return pd.DataFrame(out, index=contributions.index)
+    # object columns: the sentences stay Texts that know their German (a string dtype would drop it)
+    return pd.DataFrame({c: pd.Series(v, index=contributions.index, dtype=object) for c, v in out.items()})
 
 
 def _word(name: str, vals: np.ndarray, up: np.ndarray, texts, words: Words) -> np.ndarray:

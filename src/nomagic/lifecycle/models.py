@@ -666,7 +666,7 @@ class ScoreBaseline:
         return np.column_stack([1 - p, p])
 
     def describe(self) -> Text:
-        return say("sort by {l}", "sortiert nach {l}", l=self.label)
+        return say("sort by {l}", "sortiert nach: {l}", l=self.label)
 
     def to_dict(self) -> dict:
         return {

@@ -17,7 +17,7 @@ from nomagic.errors import InputError
 from nomagic.lifecycle import explain as ex
 from nomagic.lifecycle.registry import Registry
 from nomagic.lifecycle.usecase import UNIT, score_frame
-from nomagic.words import say
+from nomagic.words import in_lang, say
 
 
 def scores_table(use_case: str) -> str:
@@ -29,7 +29,7 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
     """Score every unit of ``uc`` at ``as_of`` (default: the end of the data) with the champion.
 
     Returns a frame: ``customer_id``, ``score``, ``decile`` (1 = highest scores), ``reason_1`` ...
-    ``reason_k``, ``scorer``, ``model_version``, ``as_of``, ``scored_at``.
+    ``reason_k`` (English), ``reason_1_de`` ... (German), ``scorer``, ``model_version``, ``as_of``, ``scored_at``.
     """
     tick = progress or (lambda f, m: None)
     v = registry.get(uc.name, version)
@@ -45,8 +45,15 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise InputError(
-                f"the {uc.name} model {v.version} needs features the warehouse no longer has: {', '.join(missing)}; "
-                f"retrain with `nomagic train {uc.name}`"
+                say(
+                    "the {uc} model {v} needs features the warehouse no longer has: {m}; retrain with "
+                    "`nomagic train {uc}`",
+                    "das Modell {v} für {uc} braucht Merkmale, die das Warehouse nicht mehr hat: {m}; mit "
+                    "`nomagic train {uc}` neu trainieren",
+                    uc=uc.name,
+                    v=v.version,
+                    m=", ".join(missing),
+                )
             )
         p, reasons = score_frame(
             model, frame, cols, uc.feature_texts(cols), uc.words, k=k, families=uc.feature_families(cols)
@@ -58,6 +65,8 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
     out = pd.DataFrame({"customer_id": frame[UNIT].to_numpy(), "score": np.round(p, 6)})
     out["decile"] = _deciles(p)
     out = pd.concat([out, reasons.reset_index(drop=True)], axis=1)
+    for c in reasons.columns:  # a table stores strings: the German of each reason in a column of its own
+        out[f"{c}_de"] = out[c].map(lambda x: None if x is None else in_lang(x, "de"))
     out["scorer"] = v.scorer
     out["model_version"] = v.version
     out["as_of"] = as_of

@@ -420,6 +420,7 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
         fairness=fairness,
         profit={"cost_per_contact": uc.profit.cost_per_contact, "value_per_success": uc.profit.value_per_success},
         warnings=fair.flags(fairness) if fairness else [],
+        limitations=list(getattr(uc, "limitations", ())) or None,
         seconds=round(_time.perf_counter() - t0, 2),
     )
     tick(1.0, f"{uc.name}: done")

@@ -131,7 +131,7 @@ def load(
             try:
                 uc = REGISTRY[name]()
                 frame = score(uc, wh, registry, k=3)
-                reasons = [c for c in frame.columns if c.startswith("reason_")]
+                reasons = [c for c in frame.columns if c.startswith("reason_") and not c.endswith("_de")]
                 texts = frame[reasons].astype(object).where(frame[reasons].notna(), None).to_numpy()
                 rows = {
                     cid: (float(s), int(d), tuple(r for r in rs if r))

@@ -24,8 +24,9 @@ import ibis
 from nomagic.lifecycle.explain import Words
 from nomagic.lifecycle.models import ScoreBaseline
 from nomagic.usecases import features as F
-from nomagic.usecases.customer import CustomerUseCase, customer_requirements
+from nomagic.usecases.customer import LIMITATIONS, CustomerUseCase, customer_requirements
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 HORIZON = 90
 ACTIVE_DAYS = 365
@@ -35,14 +36,36 @@ class Churn(CustomerUseCase):
     """Churn risk over the next 90 days, for customers active in the last year."""
 
     name: ClassVar[str] = "churn"
-    title: ClassVar[str] = "Churn risk"
-    question: ClassVar[str] = "Which active customers will place no order in the next 90 days?"
+    title: ClassVar[str] = say("Churn risk", "Abwanderungsrisiko")
+    question: ClassVar[str] = say(
+        "Which active customers will place no order in the next 90 days?",
+        "Welche aktiven Kunden werden in den nächsten 90 Tagen nicht bestellen?",
+    )
     horizon_days: ClassVar[int] = HORIZON
-    words: ClassVar[Words] = Words("risk up", "risk down")
+    words: ClassVar[Words] = Words(say("risk up", "Risiko höher"), say("risk down", "Risiko niedriger"))
     requires: ClassVar[Requirements] = customer_requirements(
         lambda: Churn(),
         HORIZON,
-        "churn risk: no order in the 90 days after the cutoff, among customers active in the last year",
+        say(
+            "churn risk: no order in the 90 days after the cutoff, among customers active in the last year",
+            "Abwanderungsrisiko: keine Bestellung in den 90 Tagen nach dem Stichtag, unter den im letzten Jahr "
+            "aktiven Kunden",
+        ),
+    )
+
+    limitations: ClassVar[tuple[str, ...]] = (
+        say(
+            "Churn here means no order in the next 90 days: a customer who buys rarely (say once a year) can look at "
+            "risk without having left.",
+            "Abwanderung heißt hier: keine Bestellung in den nächsten 90 Tagen. Ein Kunde, der selten kauft (etwa "
+            "einmal im Jahr), kann gefährdet wirken, ohne gegangen zu sein.",
+        ),
+        say(
+            "A high risk says who may leave, not who a contact would keep: use uplift to choose whom to contact.",
+            "Ein hohes Risiko sagt, wer gehen könnte, nicht, wen ein Kontakt halten würde: für die Auswahl der "
+            "Kontakte Uplift verwenden.",
+        ),
+        *LIMITATIONS,
     )
 
     def __init__(self, *, active_days: int = ACTIVE_DAYS, **kw):
@@ -64,7 +87,7 @@ class Churn(CustomerUseCase):
         return t.select(F.UNIT, label=t._bought.isnull().cast("int64"))
 
     def baseline(self) -> ScoreBaseline:
-        return ScoreBaseline("recency_days", increasing=True, label="days since the last order")
+        return ScoreBaseline("recency_days", increasing=True, label=F.FEATURES["recency_days"].text.label)
 
     def config(self) -> dict:
         return super().config() | {"active_days": self.active_days}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 import pandas as pd
 
@@ -15,6 +16,35 @@ from nomagic.lifecycle.explain import FeatureText
 from nomagic.lifecycle.usecase import UseCase
 from nomagic.usecases import features as F
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
+
+#: what every customer score (churn, propensity) cannot tell; each use case adds its own
+LIMITATIONS = (
+    say(
+        "Scores are probabilities for groups of customers, not certainties about one person.",
+        "Scores sind Wahrscheinlichkeiten für Gruppen von Kunden, keine Gewissheiten über eine Person.",
+    ),
+    say(
+        "Only customers who allow profiling are scored or used for training.",
+        "Nur Kunden, die Profiling erlauben, werden bewertet oder zum Training verwendet.",
+    ),
+    say(
+        "Sensitive attributes (as configured) are audited for fairness and are not used as features.",
+        "Sensible Merkmale (wie konfiguriert) werden auf Fairness geprüft und nicht als Merkmale verwendet.",
+    ),
+    say(
+        "The model learned from past behaviour; a change in the business (prices, assortment, channels) can make it "
+        "wrong. Monitor it and retrain it on fresh data.",
+        "Das Modell lernte aus vergangenem Verhalten; eine Änderung im Geschäft (Preise, Sortiment, Kanäle) kann es "
+        "falsch machen. Es überwachen und auf frischen Daten neu trainieren.",
+    ),
+    say(
+        "A recommendation to contact a customer passes the guardrails (consent, frequency caps, budget) before "
+        "anything is sent.",
+        "Eine Empfehlung, einen Kunden zu kontaktieren, durchläuft die Schutzregeln (Einwilligung, Kontaktgrenzen, "
+        "Budget), bevor etwas versendet wird.",
+    ),
+)
 
 
 def customer_requirements(make: Callable[[], UseCase], horizon: int, description: str) -> Requirements:
@@ -44,6 +74,9 @@ def customer_requirements(make: Callable[[], UseCase], horizon: int, description
 class CustomerUseCase(UseCase):
     """A binary outcome per customer in the ``horizon_days`` after a cutoff."""
 
+    #: what the scores cannot tell, in plain words (the card and the pages show them with the verdict)
+    limitations: ClassVar[tuple[str, ...]] = LIMITATIONS
+
     def population(self, wh, as_of: datetime):
         """The customers scored at the cutoff, with their features (an Ibis table)."""
         return F.customer_features(wh, as_of, sensitive=self.sensitive_attributes)
@@ -59,7 +92,9 @@ class CustomerUseCase(UseCase):
         if a is None or pd.isna(a):
             from nomagic.errors import NotReadyError
 
-            raise NotReadyError(f"{self.name}: the orders table is empty")
+            raise NotReadyError(
+                say("{uc}: the orders table is empty", "{uc}: die Tabelle orders ist leer", uc=self.name)
+            )
         return pd.Timestamp(a), pd.Timestamp(b)
 
     def tables_used(self, wh) -> list[str]:

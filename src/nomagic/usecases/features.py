@@ -36,6 +36,7 @@ from ibis import _
 
 from nomagic.lifecycle.explain import FeatureText
 from nomagic.warehouse.schema import CANONICAL
+from nomagic.words import Text, say
 
 UNIT = "unit_id"
 DAY = 86400.0
@@ -53,78 +54,184 @@ class Feature:
     text: FeatureText
 
 
-def _f(name: str, family: str, label: str, template: str | None = None, blank: str | None = None) -> Feature:
-    return Feature(name, family, FeatureText(label, template, blank))
+def _f(name: str, family: str, label: tuple[str, str], template: tuple[str, str], blank=None) -> Feature:
+    """A feature and how to say it, each phrase as (English, German); templates fill ``{value}`` later."""
+    return Feature(
+        name,
+        family,
+        FeatureText(
+            label=say(*label),
+            template=template[0],
+            blank=say(*blank) if blank else None,
+            template_de=template[1],
+        ),
+    )
 
 
-#: Every fixed feature, its family and how to say it.
+#: Every fixed feature, its family and how to say it (in English and German, side by side).
 FEATURES: dict[str, Feature] = {
     f.name: f
     for f in (
-        _f("tenure_days", "tenure", "days since sign-up", "customer for {value:,.0f} days"),
-        _f("recency_days", "recency", "days since the last order", "no order for {value:,.0f} days", "never ordered"),
+        _f(
+            "tenure_days",
+            "tenure",
+            ("days since sign-up", "Tage seit der Anmeldung"),
+            ("customer for {value:,.0f} days", "seit {value:,.0f} Tagen Kunde"),
+        ),
+        _f(
+            "recency_days",
+            "recency",
+            ("days since the last order", "Tage seit der letzten Bestellung"),
+            ("no order for {value:,.0f} days", "seit {value:,.0f} Tagen keine Bestellung"),
+            ("never ordered", "noch nie bestellt"),
+        ),
         _f(
             "overdue_ratio",
             "recency",
-            "time since the last order / usual gap",
-            "{value:.1f}x the usual gap since the last order",
-            "no usual gap yet",
+            ("time since the last order / usual gap", "Zeit seit der letzten Bestellung / üblicher Abstand"),
+            (
+                "{value:.1f}x the usual gap since the last order",
+                "seit der letzten Bestellung das {value:.1f}-Fache des üblichen Abstands",
+            ),
+            ("no usual gap yet", "noch kein üblicher Abstand"),
         ),
-        _f("orders_30d", "frequency", "orders in the last 30 days", "{value:.0f} order(s) in the last 30 days"),
-        _f("orders_90d", "frequency", "orders in the last 90 days", "{value:.0f} order(s) in the last 90 days"),
-        _f("orders_365d", "frequency", "orders in the last year", "{value:.0f} order(s) in the last year"),
-        _f("orders_total", "frequency", "orders ever", "{value:.0f} order(s) in total"),
+        _f(
+            "orders_30d",
+            "frequency",
+            ("orders in the last 30 days", "Bestellungen in den letzten 30 Tagen"),
+            ("{value:.0f} order(s) in the last 30 days", "{value:.0f} Bestellung(en) in den letzten 30 Tagen"),
+        ),
+        _f(
+            "orders_90d",
+            "frequency",
+            ("orders in the last 90 days", "Bestellungen in den letzten 90 Tagen"),
+            ("{value:.0f} order(s) in the last 90 days", "{value:.0f} Bestellung(en) in den letzten 90 Tagen"),
+        ),
+        _f(
+            "orders_365d",
+            "frequency",
+            ("orders in the last year", "Bestellungen im letzten Jahr"),
+            ("{value:.0f} order(s) in the last year", "{value:.0f} Bestellung(en) im letzten Jahr"),
+        ),
+        _f(
+            "orders_total",
+            "frequency",
+            ("orders ever", "Bestellungen insgesamt"),
+            ("{value:.0f} order(s) in total", "{value:.0f} Bestellung(en) insgesamt"),
+        ),
         _f(
             "mean_gap_days",
             "frequency",
-            "usual days between orders",
-            "orders every {value:,.0f} days on average",
-            "fewer than two orders",
+            ("usual days between orders", "übliche Tage zwischen zwei Bestellungen"),
+            ("orders every {value:,.0f} days on average", "bestellt im Schnitt alle {value:,.0f} Tage"),
+            ("fewer than two orders", "weniger als zwei Bestellungen"),
         ),
-        _f("order_rate_30d", "frequency", "orders per 30 days since sign-up", "{value:.2f} orders per month so far"),
+        _f(
+            "order_rate_30d",
+            "frequency",
+            ("orders per 30 days since sign-up", "Bestellungen je 30 Tage seit der Anmeldung"),
+            ("{value:.2f} orders per month so far", "bisher {value:.2f} Bestellungen pro Monat"),
+        ),
         _f(
             "order_trend_90d",
             "declining_frequency",
-            "orders in the last 90 days minus the 90 days before",
-            "{value:+.0f} orders vs the previous 90 days",
+            (
+                "orders in the last 90 days minus the 90 days before",
+                "Bestellungen der letzten 90 Tage minus der 90 Tage davor",
+            ),
+            ("{value:+.0f} orders vs the previous 90 days", "{value:+.0f} Bestellungen gegenüber den 90 Tagen davor"),
         ),
-        _f("revenue_365d", "monetary", "revenue in the last year", "spent {value:,.0f} in the last year"),
-        _f("avg_order_value", "monetary", "average order value", "average order {value:,.0f}", "no orders"),
-        _f("visits_30d", "site_visits", "visits in the last 30 days", "{value:.0f} visit(s) in the last 30 days"),
-        _f("visits_90d", "site_visits", "visits in the last 90 days", "{value:.0f} visit(s) in the last 90 days"),
-        _f("views_90d", "site_visits", "product views in the last 90 days", "{value:.0f} product view(s) in 90 days"),
-        _f("carts_90d", "site_visits", "carts in the last 90 days", "{value:.0f} cart(s) in the last 90 days"),
+        _f(
+            "revenue_365d",
+            "monetary",
+            ("revenue in the last year", "Umsatz im letzten Jahr"),
+            ("spent {value:,.0f} in the last year", "{value:,.0f} Umsatz im letzten Jahr"),
+        ),
+        _f(
+            "avg_order_value",
+            "monetary",
+            ("average order value", "durchschnittlicher Bestellwert"),
+            ("average order {value:,.0f}", "Bestellwert im Schnitt {value:,.0f}"),
+            ("no orders", "keine Bestellungen"),
+        ),
+        _f(
+            "visits_30d",
+            "site_visits",
+            ("visits in the last 30 days", "Besuche in den letzten 30 Tagen"),
+            ("{value:.0f} visit(s) in the last 30 days", "{value:.0f} Besuch(e) in den letzten 30 Tagen"),
+        ),
+        _f(
+            "visits_90d",
+            "site_visits",
+            ("visits in the last 90 days", "Besuche in den letzten 90 Tagen"),
+            ("{value:.0f} visit(s) in the last 90 days", "{value:.0f} Besuch(e) in den letzten 90 Tagen"),
+        ),
+        _f(
+            "views_90d",
+            "site_visits",
+            ("product views in the last 90 days", "Produktansichten in den letzten 90 Tagen"),
+            ("{value:.0f} product view(s) in 90 days", "{value:.0f} Produktansicht(en) in 90 Tagen"),
+        ),
+        _f(
+            "carts_90d",
+            "site_visits",
+            ("carts in the last 90 days", "Warenkörbe in den letzten 90 Tagen"),
+            ("{value:.0f} cart(s) in the last 90 days", "{value:.0f}-mal Warenkorb in den letzten 90 Tagen"),
+        ),
         _f(
             "days_since_visit",
             "site_visits",
-            "days since the last visit",
-            "no visit for {value:,.0f} days",
-            "never visited",
+            ("days since the last visit", "Tage seit dem letzten Besuch"),
+            ("no visit for {value:,.0f} days", "seit {value:,.0f} Tagen kein Besuch"),
+            ("never visited", "noch nie besucht"),
         ),
-        _f("emails_90d", "email_engagement", "e-mails received in 90 days", "{value:.0f} e-mail(s) in 90 days"),
-        _f("opens_90d", "email_engagement", "e-mails opened in 90 days", "opened {value:.0f} e-mail(s) in 90 days"),
-        _f("clicks_90d", "email_engagement", "e-mail clicks in 90 days", "clicked {value:.0f} e-mail(s) in 90 days"),
+        _f(
+            "emails_90d",
+            "email_engagement",
+            ("e-mails received in 90 days", "erhaltene E-Mails in 90 Tagen"),
+            ("{value:.0f} e-mail(s) in 90 days", "{value:.0f} E-Mail(s) in 90 Tagen"),
+        ),
+        _f(
+            "opens_90d",
+            "email_engagement",
+            ("e-mails opened in 90 days", "geöffnete E-Mails in 90 Tagen"),
+            ("opened {value:.0f} e-mail(s) in 90 days", "{value:.0f} E-Mail(s) in 90 Tagen geöffnet"),
+        ),
+        _f(
+            "clicks_90d",
+            "email_engagement",
+            ("e-mail clicks in 90 days", "E-Mail-Klicks in 90 Tagen"),
+            ("clicked {value:.0f} e-mail(s) in 90 days", "{value:.0f} E-Mail(s) in 90 Tagen angeklickt"),
+        ),
         _f(
             "open_rate_90d",
             "email_engagement",
-            "e-mail open rate (90 days)",
-            "opened {value:.0%} of e-mails",
-            "no e-mails received",
+            ("e-mail open rate (90 days)", "E-Mail-Öffnungsrate (90 Tage)"),
+            ("opened {value:.0%} of e-mails", "{value:.0%} der E-Mails geöffnet"),
+            ("no e-mails received", "keine E-Mails erhalten"),
         ),
-        _f("tickets_90d", "support_tickets", "support tickets in 90 days", "{value:.0f} support ticket(s) in 90 days"),
+        _f(
+            "tickets_90d",
+            "support_tickets",
+            ("support tickets in 90 days", "Support-Tickets in 90 Tagen"),
+            ("{value:.0f} support ticket(s) in 90 days", "{value:.0f} Support-Ticket(s) in 90 Tagen"),
+        ),
         _f(
             "tickets_365d",
             "support_tickets",
-            "support tickets in the last year",
-            "{value:.0f} support ticket(s) in the last year",
+            ("support tickets in the last year", "Support-Tickets im letzten Jahr"),
+            ("{value:.0f} support ticket(s) in the last year", "{value:.0f} Support-Ticket(s) im letzten Jahr"),
         ),
         _f(
             "negative_reviews_365d",
             "negative_reviews",
-            "negative reviews in the last year",
-            "{value:.0f} negative review(s) in the last year",
+            ("negative reviews in the last year", "negative Bewertungen im letzten Jahr"),
+            (
+                "{value:.0f} negative review(s) in the last year",
+                "{value:.0f} negative Bewertung(en) im letzten Jahr",
+            ),
         ),
-        _f("country", "country", "country", "country {value}"),
+        _f("country", "country", ("country", "Land"), ("country {value}", "Land {value}")),
     )
 }
 
@@ -138,17 +245,27 @@ def feature_family(name: str) -> str:
     return name  # a customer attribute is its own family
 
 
+def _braces(text: str) -> str:
+    """A name inside a template: its braces doubled, so that ``{value}`` stays the only field."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def feature_texts(columns) -> dict[str, FeatureText]:
-    """How to say each of ``columns``."""
+    """How to say each of ``columns`` (English and German)."""
     out = {}
     for c in columns:
         if c in FEATURES:
             out[c] = FEATURES[c].text
         elif c.startswith("share_"):
             cat = c[len("share_") :].replace("_", " ")
-            out[c] = FeatureText(f"share of spend on {cat}", f"{{value:.0%}} of last year's spend on {cat}")
-        else:
-            out[c] = FeatureText(c.replace("_", " "), f"{c.replace('_', ' ')}: {{value}}")
+            out[c] = FeatureText(
+                label=say("share of spend on {cat}", "Anteil der Ausgaben für {cat}", cat=cat),
+                template=f"{{value:.0%}} of last year's spend on {_braces(cat)}",
+                template_de=f"{{value:.0%}} der Ausgaben des letzten Jahres für {_braces(cat)}",
+            )
+        else:  # a customer attribute: its column name is the best word we have, in both languages
+            name = c.replace("_", " ")
+            out[c] = FeatureText(label=Text(name, name), template=f"{_braces(name)}: {{value}}")
     return out
 
 

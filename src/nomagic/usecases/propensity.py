@@ -23,8 +23,9 @@ import ibis
 from nomagic.lifecycle.explain import Words
 from nomagic.lifecycle.models import ScoreBaseline
 from nomagic.usecases import features as F
-from nomagic.usecases.customer import CustomerUseCase, customer_requirements
+from nomagic.usecases.customer import LIMITATIONS, CustomerUseCase, customer_requirements
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 HORIZON = 30
 
@@ -33,12 +34,31 @@ class Propensity(CustomerUseCase):
     """Probability to order in the next 30 days, for every customer."""
 
     name: ClassVar[str] = "propensity"
-    title: ClassVar[str] = "Purchase propensity"
-    question: ClassVar[str] = "Which customers will order in the next 30 days?"
+    title: ClassVar[str] = say("Purchase propensity", "Kaufwahrscheinlichkeit")
+    question: ClassVar[str] = say(
+        "Which customers will order in the next 30 days?", "Welche Kunden werden in den nächsten 30 Tagen bestellen?"
+    )
     horizon_days: ClassVar[int] = HORIZON
-    words: ClassVar[Words] = Words("more likely to buy", "less likely to buy")
+    words: ClassVar[Words] = Words(
+        say("more likely to buy", "Kauf wahrscheinlicher"), say("less likely to buy", "Kauf unwahrscheinlicher")
+    )
     requires: ClassVar[Requirements] = customer_requirements(
-        lambda: Propensity(), HORIZON, "purchase propensity: at least one order in the 30 days after the cutoff"
+        lambda: Propensity(),
+        HORIZON,
+        say(
+            "purchase propensity: at least one order in the 30 days after the cutoff",
+            "Kaufwahrscheinlichkeit: mindestens eine Bestellung in den 30 Tagen nach dem Stichtag",
+        ),
+    )
+
+    limitations: ClassVar[tuple[str, ...]] = (
+        say(
+            "A high propensity says who is likely to order anyway, not who orders because of a contact: use uplift "
+            "to choose whom to contact.",
+            "Eine hohe Kaufwahrscheinlichkeit sagt, wer ohnehin bestellen dürfte, nicht, wer wegen eines Kontakts "
+            "bestellt: für die Auswahl der Kontakte Uplift verwenden.",
+        ),
+        *LIMITATIONS,
     )
 
     def labels(self, wh, as_of: datetime):
@@ -52,4 +72,8 @@ class Propensity(CustomerUseCase):
         return t.select(F.UNIT, label=t._bought.notnull().cast("int64"))
 
     def baseline(self) -> ScoreBaseline:
-        return ScoreBaseline("order_rate_30d", increasing=True, label="the customer's own past order rate")
+        return ScoreBaseline(
+            "order_rate_30d",
+            increasing=True,
+            label=say("the customer's own past order rate", "die bisherige Bestellrate des Kunden"),
+        )

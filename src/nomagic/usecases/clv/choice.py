@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
-from nomagic.usecases.clv.data import MIN_REPEAT_BUYERS, TIME_UNITS, parse_times, summary_data
+from nomagic.usecases.clv.data import MIN_REPEAT_BUYERS, TIME_UNITS, bad_time_unit, parse_times, summary_data
 from nomagic.usecases.clv.models import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel
+from nomagic.words import Text, date_text, join, number, say
 
 __all__ = ["AUTO", "CANDIDATES", "FOLDS", "MIN_VALIDATION_DAYS", "choose_by_likelihood", "choose_model"]
 
@@ -56,18 +57,40 @@ def _corr(actual: np.ndarray, pred: np.ndarray) -> float | None:
     return float(np.corrcoef(actual, pred)[0, 1])
 
 
+def _named(name: str, value: float, spec: str) -> Text:
+    """``"BG/NBD 0.123"`` with the number in each language's format."""
+    return Text(f"{name} {number(value, spec)}", f"{name} {number(value, spec, 'de')}")
+
+
+def _and(items: list) -> Text:
+    """``a``, ``a and b``, ``a, b and c`` in both languages."""
+    if len(items) < 2:
+        return join(items)
+    return say("{rest} and {last}", "{rest} und {last}", rest=join(items[:-1], ", "), last=items[-1])
+
+
 def choose_by_likelihood(fits: dict, why: str = "") -> dict:
-    """The fitted model with the highest log-likelihood (all candidates have four parameters)."""
+    """The fitted model with the highest log-likelihood (all candidates have four parameters).
+
+    ``why`` (a Text, or plain English) opens the reason: "... , so"."""
     ll = {k: m.log_likelihood_ for k, m in fits.items() if np.isfinite(getattr(m, "log_likelihood_", np.nan))}
     if not ll:
-        raise NotReadyError("no purchase model could be fitted")
+        raise NotReadyError(say("no purchase model could be fitted", "kein Kaufmodell ließ sich anpassen"))
     chosen = max(ll, key=ll.get)
     order = sorted(ll, key=ll.get, reverse=True)
-    words = ", ".join(f"{WORDS[k]} {ll[k]:,.1f}" for k in order)
-    reason = (
-        (why + " " if why else "")
-        + f"{WORDS[chosen]} was chosen because it explains the calibration data best: highest log-likelihood "
-        f"({words}; all three have four parameters, so AIC and BIC agree)."
+    words = join([_named(WORDS[k], ll[k], ",.1f") for k in order], ", ")
+    reason = join(
+        [
+            why,
+            say(
+                "{m} was chosen because it explains the calibration data best: highest log-likelihood ({words}; all "
+                "three have four parameters, so AIC and BIC agree).",
+                "{m} wurde gewählt, weil es die Kalibrierungsdaten am besten erklärt: höchste Log-Likelihood "
+                "({words}; alle drei haben vier Parameter, AIC und BIC stimmen also überein).",
+                m=WORDS[chosen],
+                words=words,
+            ),
+        ]
     )
     return {
         "chosen": chosen,
@@ -105,9 +128,16 @@ def choose_model(
     tick = progress or (lambda f, m: None)
     unknown = [c for c in candidates if c not in CANDIDATES]
     if unknown:
-        raise InputError(f"unknown model(s) {', '.join(unknown)}; choose among {', '.join(CANDIDATES)}")
+        raise InputError(
+            say(
+                "unknown model(s) {unknown}; choose among {known}",
+                "unbekannte(s) Modell(e) {unknown}; zur Wahl stehen {known}",
+                unknown=", ".join(unknown),
+                known=", ".join(CANDIDATES),
+            )
+        )
     if time_unit not in TIME_UNITS:
-        raise InputError(f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)}")
+        raise InputError(bad_time_unit(time_unit))
     cal_end = pd.Timestamp(calibration_end).normalize()
     when = parse_times(transactions[time], time, source).dt.normalize()
     keep = (when <= cal_end).to_numpy()
@@ -120,14 +150,28 @@ def choose_model(
         for f in folds:
             cut = first + pd.Timedelta(days=int(span * f))
             if (cal_end - cut).days < MIN_VALIDATION_DAYS:
-                notes.append(f"a cut at {cut:%Y-%m-%d} leaves fewer than {MIN_VALIDATION_DAYS} days to predict")
+                notes.append(
+                    say(
+                        "a cut at {cut} leaves fewer than {n} days to predict",
+                        "ein Schnitt am {cut} lässt weniger als {n} Tage zum Vorhersagen",
+                        cut=cut,
+                        n=MIN_VALIDATION_DAYS,
+                    )
+                )
                 continue
             try:
                 s = summary_data(
                     cal, "id", "day", None, cut, cal_end, time_unit, min_repeat_buyers=min_repeat_buyers, today=today
                 )
             except NotReadyError as exc:
-                notes.append(f"no validation cut at {cut:%Y-%m-%d}: {exc}")
+                notes.append(
+                    say(
+                        "no validation cut at {cut}: {why}",
+                        "kein Validierungsschnitt am {cut}: {why}",
+                        cut=cut,
+                        why=exc.args[0] if exc.args else "",
+                    )
+                )
                 continue
             x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
             actual = s["frequency_holdout"].to_numpy(float)
@@ -141,7 +185,10 @@ def choose_model(
                 "corr": {},
             }
             for i, name in enumerate(candidates):
-                tick((len(results) + i / len(candidates)) / max(len(folds), 1), f"validating {WORDS[name]}")
+                tick(
+                    (len(results) + i / len(candidates)) / max(len(folds), 1),
+                    say("validating {m}", "{m} wird validiert", m=WORDS[name]),
+                )
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -156,33 +203,63 @@ def choose_model(
             if len(row["mae"]) == len(candidates):
                 results.append(row)
             else:
-                notes.append(f"not every model could be fitted before the cut at {cut:%Y-%m-%d}")
-    tick(1.0, "model chosen")
+                notes.append(
+                    say(
+                        "not every model could be fitted before the cut at {cut}",
+                        "nicht jedes Modell ließ sich vor dem Schnitt am {cut} anpassen",
+                        cut=cut,
+                    )
+                )
+    tick(1.0, say("model chosen", "Modell gewählt"))
     if not results:
         if fits is None:
-            raise NotReadyError("the calibration period is too short to choose a model: " + "; ".join(notes))
-        why = "The calibration period is too short or thin for a validation cut (" + "; ".join(notes) + "), so"
+            raise NotReadyError(
+                say(
+                    "the calibration period is too short to choose a model: {notes}",
+                    "der Kalibrierungszeitraum ist zu kurz, um ein Modell zu wählen: {notes}",
+                    notes=join(notes, "; "),
+                )
+            )
+        why = say(
+            "The calibration period is too short or thin for a validation cut ({notes}), so",
+            "Der Kalibrierungszeitraum ist zu kurz oder zu dünn für einen Validierungsschnitt ({notes}), daher:",
+            notes=join(notes, "; "),
+        )
         out = choose_by_likelihood(fits, why)
         out["notes"] = notes
         return out
     mean = {name: float(np.mean([r["mae"][name] for r in results])) for name in candidates}
     order = sorted(candidates, key=lambda k: mean[k])
     chosen = order[0]
-    cuts = " and ".join(r["fit_until"] for r in results)
-    ranking = ", ".join(f"{WORDS[k]} {mean[k]:.3f}" for k in order)
+    days = [pd.Timestamp(r["fit_until"]) for r in results]
+    cuts = _and([Text(date_text(d), date_text(d, "de")) for d in days])
+    ranking = join([_named(WORDS[k], mean[k], ".3f") for k in order], ", ")
     several = len(results) > 1
-    reason = (
-        f"{WORDS[chosen]} was chosen without looking at the holdout. The calibration period was cut "
-        f"{'at ' + cuts if several else 'once, at ' + cuts}; each time the models learned from the orders up to "
-        f"the cut and predicted the purchase days from the cut to {results[0]['predict_until']} of the customers "
-        f"known then. Mean absolute error per customer{', averaged over the cuts' if several else ''} (lower is "
-        f"better): {ranking}. {WORDS[chosen]} was then refitted on the whole calibration period."
+    where = say("at {c}", "am {c}", c=cuts) if several else say("once, at {c}", "einmal, am {c}", c=cuts)
+    averaged = say(", averaged over the cuts", ", gemittelt über die Schnitte") if several else ""
+    reason = say(
+        "{m} was chosen without looking at the holdout. The calibration period was cut {where}; each time the models "
+        "learned from the orders up to the cut and predicted the purchase days from the cut to {until} of the "
+        "customers known then. Mean absolute error per customer{averaged} (lower is better): {ranking}. {m} was then "
+        "refitted on the whole calibration period.",
+        "{m} wurde gewählt, ohne den Testzeitraum anzusehen. Der Kalibrierungszeitraum wurde {where} geschnitten; "
+        "jedes Mal lernten die Modelle aus den Bestellungen bis zum Schnitt und sagten die Kauftage der dann "
+        "bekannten Kunden vom Schnitt bis {until} vorher. Mittlerer absoluter Fehler pro Kunde{averaged} (niedriger "
+        "ist besser): {ranking}. {m} wurde dann auf dem ganzen Kalibrierungszeitraum neu angepasst.",
+        m=WORDS[chosen],
+        where=where,
+        until=pd.Timestamp(results[0]["predict_until"]),
+        averaged=averaged,
+        ranking=ranking,
     )
     if len(order) > 1:
         gap = (mean[order[1]] - mean[chosen]) / max(mean[order[1]], 1e-12)
         if gap < 0.01:
-            reason += (
-                f" The margin over {WORDS[order[1]]} is small ({gap:.1%}), so the two would predict much the same."
+            reason += say(
+                " The margin over {m} is small ({gap:.1%}), so the two would predict much the same.",
+                " Der Vorsprung vor {m} ist klein ({gap:.1%}), die beiden würden also fast gleich vorhersagen.",
+                m=WORDS[order[1]],
+                gap=gap,
             )
     out = {
         "chosen": chosen,

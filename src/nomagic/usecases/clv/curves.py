@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.usecases.clv.data import TIME_UNITS
+from nomagic.words import say
 
 __all__ = ["cohort_curves", "cohort_period", "frequency_recency_matrix"]
 
@@ -66,9 +67,12 @@ def frequency_recency_matrix(
         "horizon": round(float(horizon), 4),
         "p_alive": np.round(p_alive, 5).tolist(),
         "expected": np.round(expected, 5).tolist(),
-        "what": (
+        "what": say(
             "for a customer first seen T time units before the calibration end: probability of being alive and "
-            "expected purchase days in the next `horizon`, by repeat purchase days (rows) and recency (columns)"
+            "expected purchase days in the next `horizon`, by repeat purchase days (rows) and recency (columns)",
+            "für einen Kunden, der T Zeiteinheiten vor dem Kalibrierungsende zuerst kaufte: Wahrscheinlichkeit, noch "
+            "aktiv zu sein, und erwartete Kauftage im nächsten `horizon`, nach Wiederkaufstagen (Zeilen) und "
+            "recency (Spalten)",
         ),
     }
 
@@ -149,5 +153,8 @@ def cohort_curves(
         "calibration_end": cal_end.date().isoformat(),
         "dates": [g.date().isoformat() for g in grid],
         "cohorts": out,
-        "what": "cumulative repeat purchase days per customer of each cohort (by first purchase), actual and expected",
+        "what": say(
+            "cumulative repeat purchase days per customer of each cohort (by first purchase), actual and expected",
+            "kumulierte Wiederkaufstage pro Kunde jeder Kohorte (nach Erstkauf), tatsächlich und erwartet",
+        ),
     }

@@ -27,6 +27,7 @@ import pandas as pd
 from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle.tabular import parse_times
 from nomagic.warehouse.sources import read_frame
+from nomagic.words import say
 
 __all__ = ["TIME_UNITS", "read_transactions", "summary_data"]
 
@@ -45,13 +46,21 @@ def read_transactions(path, columns: list[str] | None = None) -> pd.DataFrame:
     return read_frame(path, columns)
 
 
-def _day(value, what: str) -> pd.Timestamp:
+def _day(value, what) -> pd.Timestamp:
+    """``value`` as a day; ``what`` (a Text) names it in the error."""
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise InputError(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise InputError(
+            say(
+                "{what} {value!r} is not a date (use YYYY-MM-DD)",
+                "{what} {value!r} ist kein Datum (JJJJ-MM-TT verwenden)",
+                what=what,
+                value=str(value),
+            )
+        ) from None
     if ts is pd.NaT:
-        raise InputError(f"{what} is missing")
+        raise InputError(say("{what} is missing", "{what} fehlt", what=what))
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts.normalize()
@@ -99,24 +108,54 @@ def summary_data(
     {'frequency': 1, 'recency': 2.0, 'T': 4.0, 'monetary_value': 20.0}
     """
     if time_unit not in TIME_UNITS:
-        raise InputError(f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)}")
+        raise InputError(bad_time_unit(time_unit))
     unit = TIME_UNITS[time_unit]
     where = _where(source)
-    for role, col in (("customer id", id), ("time", time), ("value", value)):
+    roles = (
+        (say("customer id", "Kunden-ID"), id),
+        (say("time", "Zeit"), time),
+        (say("value", "Wert"), value),
+    )
+    for role, col in roles:
         if col is not None and col not in transactions.columns:
             found = ", ".join(map(str, transactions.columns[:20]))
-            raise InputError(f"{where}no {role} column {col!r}; the columns are: {found}")
+            raise InputError(
+                say(
+                    "{where}no {role} column {col!r}; the columns are: {found}",
+                    "{where}keine Spalte {col!r} für {role}; die Spalten sind: {found}",
+                    where=where,
+                    role=role,
+                    col=str(col),
+                    found=found,
+                )
+            )
     notes: list[str] = []
     df = pd.DataFrame({"id": transactions[id], "t": parse_times(transactions[time], time, source)})
     blank_id = df["id"].isna() | (df["id"].astype("string").str.strip() == "").fillna(True)
     if blank_id.any():
         raise InputError(
-            f"{where}column {id!r} is blank in {int(blank_id.sum())} row(s) (first in data row "
-            f"{int(np.argmax(blank_id.to_numpy())) + 1}); every order needs its customer"
+            say(
+                "{where}column {col!r} is blank in {n:,} row(s) (first in data row {row}); every order needs its customer",
+                "{where}Spalte {col!r} ist in {n:,} Zeile(n) leer (zuerst in Datenzeile {row}); jede Bestellung braucht "
+                "ihren Kunden",
+                where=where,
+                col=str(id),
+                n=int(blank_id.sum()),
+                row=int(np.argmax(blank_id.to_numpy())) + 1,
+            )
         )
     if df["t"].isna().any():
+        blank_t = df["t"].isna().to_numpy()
         raise InputError(
-            f"{where}column {time!r} is blank in {int(df['t'].isna().sum())} row(s); every order needs a time"
+            say(
+                "{where}column {col!r} is blank in {n:,} row(s) (first in data row {row}); every order needs a time",
+                "{where}Spalte {col!r} ist in {n:,} Zeile(n) leer (zuerst in Datenzeile {row}); jede Bestellung braucht "
+                "eine Zeit",
+                where=where,
+                col=str(time),
+                n=int(blank_t.sum()),
+                row=int(np.argmax(blank_t)) + 1,
+            )
         )
     if value is not None:
         v = (
@@ -130,54 +169,106 @@ def summary_data(
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
-                f"{where}column {value!r} has {int(bad.sum())} value(s) that are not numbers "
-                f"(first in data row {i + 1}: {transactions[value].iloc[i]!r})"
+                say(
+                    "{where}column {col!r} has {n:,} value(s) that are not numbers (first in data row {row}: {bad!r})",
+                    "{where}Spalte {col!r} hat {n:,} Wert(e), die keine Zahlen sind (zuerst in Datenzeile {row}: {bad!r})",
+                    where=where,
+                    col=str(value),
+                    n=int(bad.sum()),
+                    row=i + 1,
+                    bad=str(transactions[value].iloc[i]),
+                )
             )
         df["v"] = v.fillna(0.0).to_numpy()
         neg = df["v"] < 0
         if neg.any():
             notes.append(
-                f"{int(neg.sum())} order(s) have a negative value (returns?); they count as purchases but not as spend"
+                say(
+                    "{n:,} order(s) have a negative value (returns?); they count as purchases but not as spend",
+                    "{n:,} Bestellung(en) haben einen negativen Wert (Retouren?); sie zählen als Käufe, aber nicht als "
+                    "Ausgaben",
+                    n=int(neg.sum()),
+                )
             )
     else:
         df["v"] = np.nan
     if df.empty:
-        raise NotReadyError(f"{where}there are no orders")
-    now = _day(today if today is not None else datetime.now(UTC).replace(tzinfo=None), "today") + pd.Timedelta(days=1)
+        raise NotReadyError(say("{where}there are no orders", "{where}es gibt keine Bestellungen", where=where))
+    today = today if today is not None else datetime.now(UTC).replace(tzinfo=None)
+    now = _day(today, say("today", "heute")) + pd.Timedelta(days=1)
     future = df["t"] >= now
     if future.any():
         i = int(np.argmax(future.to_numpy()))
         raise InputError(
-            f"{where}{int(future.sum())} order(s) lie in the future (first in data row {i + 1}: {df['t'].iloc[i]}); "
-            f"check column {time!r} (day/month order? time zone?)"
+            say(
+                "{where}{n:,} order(s) lie in the future (first in data row {row}: {when}); check column {col!r} "
+                "(day/month order? time zone?)",
+                "{where}{n:,} Bestellung(en) liegen in der Zukunft (zuerst in Datenzeile {row}: {when}); Spalte {col!r} "
+                "prüfen (Reihenfolge Tag/Monat? Zeitzone?)",
+                where=where,
+                n=int(future.sum()),
+                row=i + 1,
+                when=df["t"].iloc[i],
+                col=str(time),
+            )
         )
     df["day"] = df["t"].dt.normalize()
     first_day, last_day = df["day"].min(), df["day"].max()
-    cal_end = _day(calibration_end, "calibration end") if calibration_end is not None else last_day
-    obs_end = _day(observation_end, "observation end") if observation_end is not None else None
+    cal_end = (
+        _day(calibration_end, say("calibration end", "Kalibrierungsende")) if calibration_end is not None else last_day
+    )
+    obs_end = _day(observation_end, say("observation end", "Beobachtungsende")) if observation_end is not None else None
     if cal_end < first_day:
         raise InputError(
-            f"{where}the calibration end {cal_end:%Y-%m-%d} is before the first order ({first_day:%Y-%m-%d})"
+            say(
+                "{where}the calibration end {cal} is before the first order ({first})",
+                "{where}das Kalibrierungsende {cal} liegt vor der ersten Bestellung ({first})",
+                where=where,
+                cal=cal_end,
+                first=first_day,
+            )
         )
     if obs_end is not None:
         if obs_end <= cal_end:
             raise InputError(
-                f"the observation end {obs_end:%Y-%m-%d} must come after the calibration end {cal_end:%Y-%m-%d}"
+                say(
+                    "the observation end {obs} must come after the calibration end {cal}",
+                    "das Beobachtungsende {obs} muss nach dem Kalibrierungsende {cal} liegen",
+                    obs=obs_end,
+                    cal=cal_end,
+                )
             )
         if cal_end >= last_day:
             raise NotReadyError(
-                f"{where}no orders after the calibration end {cal_end:%Y-%m-%d} (the last is on {last_day:%Y-%m-%d}): "
-                "nothing to check the predictions against; choose an earlier calibration end"
+                say(
+                    "{where}no orders after the calibration end {cal} (the last is on {last}): nothing to check the "
+                    "predictions against; choose an earlier calibration end",
+                    "{where}keine Bestellungen nach dem Kalibrierungsende {cal} (die letzte am {last}): nichts, woran "
+                    "sich die Vorhersagen prüfen lassen; ein früheres Kalibrierungsende wählen",
+                    where=where,
+                    cal=cal_end,
+                    last=last_day,
+                )
             )
         if obs_end > last_day:
             notes.append(
-                f"the holdout runs to {obs_end:%Y-%m-%d} but the last order is on {last_day:%Y-%m-%d}: if the data "
-                "stops early, the holdout counts are too low"
+                say(
+                    "the holdout runs to {obs} but the last order is on {last}: if the data stops early, the holdout "
+                    "counts are too low",
+                    "der Testzeitraum reicht bis {obs}, die letzte Bestellung ist aber vom {last}: enden die Daten "
+                    "zu früh, sind die Zahlen im Testzeitraum zu niedrig",
+                    obs=obs_end,
+                    last=last_day,
+                )
             )
     zero_orders = int((df["v"] == 0).sum()) if value is not None else 0
     if zero_orders:
         notes.append(
-            f"{zero_orders} order(s) have a value of 0; they count as purchases but not as spend in the spend model"
+            say(
+                "{n:,} order(s) have a value of 0; they count as purchases but not as spend in the spend model",
+                "{n:,} Bestellung(en) haben den Wert 0; sie zählen als Käufe, im Ausgabenmodell aber nicht als Ausgaben",
+                n=zero_orders,
+            )
         )
     # one row per customer-day
     days = df.groupby(["id", "day"], sort=True, observed=True).agg(v=("v", "sum"), n=("v", "size")).reset_index()
@@ -185,7 +276,13 @@ def summary_data(
         days["v"] = np.nan
     repeated = int((days["n"] > 1).sum())
     if repeated:
-        notes.append(f"{repeated} customer-day(s) hold several orders; each day counts as one purchase (values summed)")
+        notes.append(
+            say(
+                "{n:,} customer-day(s) hold several orders; each day counts as one purchase (values summed)",
+                "{n:,} Kundentag(e) enthalten mehrere Bestellungen; jeder Tag zählt als ein Kauf (Werte addiert)",
+                n=repeated,
+            )
+        )
     cal = days[days["day"] <= cal_end]
     first = cal.groupby("id", sort=True)["day"].min()
     g = cal.groupby("id", sort=True)
@@ -214,19 +311,31 @@ def summary_data(
         holdout_length = (obs_end - cal_end).days / unit
         if new_in_holdout:
             notes.append(
-                f"{new_in_holdout} customer(s) first bought in the holdout period; the models predict only customers known at "
-                "the calibration end, so they are left out"
+                say(
+                    "{n:,} customer(s) first bought in the holdout period; the models predict only customers known at "
+                    "the calibration end, so they are left out",
+                    "{n:,} Kunde(n) kauften erstmals im Testzeitraum; die Modelle sagen nur Kunden vorher, die am "
+                    "Kalibrierungsende bekannt sind, daher bleiben sie außen vor",
+                    n=new_in_holdout,
+                )
             )
     repeaters = int((out["frequency"] > 0).sum())
     if repeaters < min_repeat_buyers:
         raise NotReadyError(
-            f"{where}only {repeaters} customer(s) bought again within the calibration period (to "
-            f"{cal_end:%Y-%m-%d}); the models need at least {min_repeat_buyers} repeat buyers: use a later calibration end "
-            "or more history"
+            say(
+                "{where}only {n:,} customer(s) bought again within the calibration period (to {cal}); the models need "
+                "at least {need} repeat buyers: use a later calibration end or more history",
+                "{where}nur {n:,} Kunde(n) kauften im Kalibrierungszeitraum (bis {cal}) erneut; die Modelle brauchen "
+                "mindestens {need} Wiederkäufer: ein späteres Kalibrierungsende oder mehr Historie verwenden",
+                where=where,
+                n=repeaters,
+                cal=cal_end,
+                need=min_repeat_buyers,
+            )
         )
     singles = int((out["frequency"] == 0).sum())
     if singles == len(out):
-        notes.append("no customer bought twice")
+        notes.append(say("no customer bought twice", "kein Kunde hat zweimal gekauft"))
     out.attrs.update(
         {
             "time_unit": time_unit,
@@ -248,7 +357,17 @@ def summary_data(
     return out
 
 
+def bad_time_unit(time_unit) -> str:
+    """The error for a time unit that is neither days nor weeks."""
+    return say(
+        "time unit {unit!r} is not one of {units}",
+        "Zeiteinheit {unit!r} ist keine von {units}",
+        unit=str(time_unit),
+        units=", ".join(TIME_UNITS),
+    )
+
+
 def warn_all(summary: pd.DataFrame) -> None:
     """Issue the summary's notes as Python warnings (for library users who do not read ``attrs``)."""
     for note in summary.attrs.get("warnings", []):
-        warnings.warn(note, UserWarning, stacklevel=2)
+        warnings.warn(str(note), UserWarning, stacklevel=2)

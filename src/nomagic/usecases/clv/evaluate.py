@@ -47,6 +47,7 @@ from nomagic.usecases.clv.choice import AUTO, choose_by_likelihood, choose_model
 from nomagic.usecases.clv.curves import cohort_curves, frequency_recency_matrix
 from nomagic.usecases.clv.data import TIME_UNITS, parse_times, summary_data
 from nomagic.usecases.clv.models import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
+from nomagic.words import Text, number, say
 
 __all__ = [
     "METRICS",
@@ -66,12 +67,33 @@ Progress = Callable[[float, str], None]
 
 #: name -> (higher is better, plain description)
 METRICS: dict[str, tuple[bool, str]] = {
-    "holdout_mae": (False, "mean absolute error of holdout purchases per customer"),
-    "holdout_corr": (True, "correlation of predicted and actual holdout purchases per customer"),
-    "holdout_rmse": (False, "root mean squared error of holdout purchases per customer"),
+    "holdout_mae": (
+        False,
+        say(
+            "mean absolute error of holdout purchases per customer",
+            "mittlerer absoluter Fehler der Käufe im Testzeitraum pro Kunde",
+        ),
+    ),
+    "holdout_corr": (
+        True,
+        say(
+            "correlation of predicted and actual holdout purchases per customer",
+            "Korrelation von vorhergesagten und tatsächlichen Käufen im Testzeitraum pro Kunde",
+        ),
+    ),
+    "holdout_rmse": (
+        False,
+        say(
+            "root mean squared error of holdout purchases per customer",
+            "Wurzel des mittleren quadratischen Fehlers der Käufe im Testzeitraum pro Kunde",
+        ),
+    ),
     "holdout_total_error": (
         False,
-        "summed prediction minus actual total, share of the actual total (closer to 0 is better)",
+        say(
+            "summed prediction minus actual total, share of the actual total (closer to 0 is better)",
+            "Summe der Vorhersagen minus tatsächliche Summe, als Anteil der tatsächlichen Summe (näher an 0 ist besser)",
+        ),
     ),
 }
 PRIMARY = "holdout_mae"
@@ -81,6 +103,23 @@ MODELS = {"bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel, "pareto_nbd": P
 MODEL_WORDS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD"}
 #: what ``model=`` accepts: ``auto`` (choose without the holdout) or one model by name
 MODEL_CHOICES = (AUTO, *MODELS)
+UNIT_WORDS = {"weeks": say("weeks", "Wochen"), "days": say("days", "Tage")}
+
+
+def unknown_model(model) -> str:
+    """The error for a model name that is not one of :data:`MODEL_CHOICES`."""
+    return say(
+        "unknown model {m!r}; choose one of {known}",
+        "unbekanntes Modell {m!r}; eines von {known} wählen",
+        m=str(model),
+        known=", ".join(MODEL_CHOICES),
+    )
+
+
+def message(exc: BaseException):
+    """An exception's or a warning's message, a Text where it was raised with one (so it keeps its German)."""
+    args = getattr(exc, "args", ())
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else str(exc)
 
 
 class PastRateBaseline:
@@ -101,7 +140,10 @@ class PastRateBaseline:
         return rate * np.asarray(t, dtype=float)
 
     def describe(self) -> str:
-        return "each customer repeats their past rate (repeat purchases / time since the first purchase)"
+        return say(
+            "each customer repeats their past rate (repeat purchases / time since the first purchase)",
+            "jeder Kunde kauft weiter in seiner bisherigen Rate (Wiederkäufe / Zeit seit dem ersten Kauf)",
+        )
 
     def to_dict(self) -> dict:
         """What the registry stores: the rule has no parameters."""
@@ -258,45 +300,94 @@ def _params(models: dict, chosen: str) -> dict:
     return out
 
 
-def _f(x, pct: bool = False) -> str:
+def _f(x, pct: bool = False) -> Text:
+    """A number as the explanation writes it, in both languages ("n/a" for a missing one)."""
     if x is None:
-        return "n/a"
-    return f"{x:+.1%}" if pct else f"{x:.3f}"
+        return say("n/a", "k. A.")
+    spec = "+.1%" if pct else ".3f"
+    return Text(number(x, spec), number(x, spec, "de"))
 
 
-def _explain(metrics: dict, n: int, split: dict, model_words: str, verdict: str) -> str:
+def _neg(x):
+    return None if x is None else -x
+
+
+def _explain(metrics: dict, n: int, split: dict, model_words: str, verdict: str) -> Text:
     mod, base, imp = (metrics[k][PRIMARY] for k in ("model", "baseline", "improvement"))
     corr = {k: metrics[k]["holdout_corr"] for k in ("model", "baseline")}
     tot = {k: metrics[k]["holdout_total_error"]["value"] for k in ("model", "baseline")}
-    head = (
-        f"Compared on {n:,} customers known on {split['calibration_end']}, predicting their purchase days from "
-        f"{split['holdout_start']} to {split['observation_end']} ({split['holdout_length']:.4g} {split['time_unit']}): "
-        f"{model_words} is off by {_f(mod['value'])} purchases per customer on average (95% CI {_f(mod['ci'][0])}-"
-        f"{_f(mod['ci'][1])}), the past-rate baseline by {_f(base['value'])} (95% CI {_f(base['ci'][0])}-"
-        f"{_f(base['ci'][1])}; lower is better)."
+    head = say(
+        "Compared on {n:,} customers known on {cal}, predicting their purchase days from {start} to {end} "
+        "({length:.4g} {unit}): {model} is off by {m} purchases per customer on average (95% CI {mlo}-{mhi}), the "
+        "past-rate baseline by {b} (95% CI {blo}-{bhi}; lower is better).",
+        "Verglichen an {n:,} Kunden, die am {cal} bekannt waren, mit Vorhersage ihrer Kauftage vom {start} bis {end} "
+        "({length:.4g} {unit}): {model} liegt im Mittel um {m} Käufe pro Kunde daneben (95-%-KI {mlo} bis {mhi}), "
+        "die Baseline der bisherigen Kaufrate um {b} (95-%-KI {blo} bis {bhi}; niedriger ist besser).",
+        n=n,
+        cal=pd.Timestamp(split["calibration_end"]),
+        start=pd.Timestamp(split["holdout_start"]),
+        end=pd.Timestamp(split["observation_end"]),
+        length=float(split["holdout_length"]),
+        unit=UNIT_WORDS.get(split["time_unit"], split["time_unit"]),
+        model=model_words,
+        m=_f(mod["value"]),
+        mlo=_f(mod["ci"][0]),
+        mhi=_f(mod["ci"][1]),
+        b=_f(base["value"]),
+        blo=_f(base["ci"][0]),
+        bhi=_f(base["ci"][1]),
     )
     lo, hi = imp["ci"]
     if verdict == PROMOTED:
-        tail = (
-            f" The model is better by {_f(imp['value'])} purchases per customer (95% CI {_f(lo)} to {_f(hi)}), so it is "
-            "promoted."
+        tail = say(
+            " The model is better by {imp} purchases per customer (95% CI {lo} to {hi}), so it is promoted.",
+            " Das Modell ist um {imp} Käufe pro Kunde besser (95-%-KI {lo} bis {hi}) und wird daher übernommen.",
+            imp=_f(imp["value"]),
+            lo=_f(lo),
+            hi=_f(hi),
         )
     elif hi is not None and hi < 0:
-        tail = (
-            f" The model is worse than the baseline by {_f(-imp['value'])} (95% CI {_f(-hi)} to {_f(-lo)}); use the "
-            "baseline, the model is not promoted."
+        tail = say(
+            " The model is worse than the baseline by {imp} (95% CI {lo} to {hi}); use the baseline, the model is not "
+            "promoted.",
+            " Das Modell ist um {imp} schlechter als die Baseline (95-%-KI {lo} bis {hi}); die Baseline verwenden, das "
+            "Modell wird nicht übernommen.",
+            imp=_f(_neg(imp["value"])),
+            lo=_f(_neg(hi)),
+            hi=_f(_neg(lo)),
         )
     else:
-        tail = (
-            f" The model is not clearly better: its improvement of {_f(imp['value'])} could be zero or less (95% CI "
-            f"{_f(lo)} to {_f(hi)}), so it is not promoted."
+        tail = say(
+            " The model is not clearly better: its improvement of {imp} could be zero or less (95% CI {lo} to {hi}), "
+            "so it is not promoted.",
+            " Das Modell ist nicht eindeutig besser: seine Verbesserung um {imp} könnte null oder kleiner sein "
+            "(95-%-KI {lo} bis {hi}), daher wird es nicht übernommen.",
+            imp=_f(imp["value"]),
+            lo=_f(lo),
+            hi=_f(hi),
         )
-    extra = (
-        f" Correlation with the actual purchases: {_f(corr['model']['value'])} for the model, "
-        f"{_f(corr['baseline']['value'])} for the baseline. Summed over all customers the model predicts "
-        f"{_f(tot['model'], True)} against the actual total, the baseline {_f(tot['baseline'], True)}."
+    extra = say(
+        " Correlation with the actual purchases: {cm} for the model, {cb} for the baseline. Summed over all customers "
+        "the model predicts {tm} against the actual total, the baseline {tb}.",
+        " Korrelation mit den tatsächlichen Käufen: {cm} beim Modell, {cb} bei der Baseline. Über alle Kunden "
+        "summiert sagt das Modell {tm} gegenüber der tatsächlichen Summe vorher, die Baseline {tb}.",
+        cm=_f(corr["model"]["value"]),
+        cb=_f(corr["baseline"]["value"]),
+        tm=_f(tot["model"], True),
+        tb=_f(tot["baseline"], True),
     )
     return head + tail + extra
+
+
+def _fitting(model_words: str) -> Text:
+    return say("fitting {m}", "{m} wird angepasst", m=model_words)
+
+
+def asked_for(model_words: str, model: str) -> Text:
+    """The model choice's reason when the user named the model."""
+    return say(
+        "{words} was asked for (model={m!r}).", "{words} wurde verlangt (model={m!r}).", words=model_words, m=model
+    )
 
 
 def evaluate_summary(
@@ -319,9 +410,15 @@ def evaluate_summary(
     """
     tick = progress or (lambda f, m: None)
     if "frequency_holdout" not in summary.columns:
-        raise NotReadyError("the summary has no holdout columns: give an observation end after the calibration end")
+        raise NotReadyError(
+            say(
+                "the summary has no holdout columns: give an observation end after the calibration end",
+                "die Zusammenfassung hat keine Spalten für den Testzeitraum: ein Beobachtungsende nach dem "
+                "Kalibrierungsende angeben",
+            )
+        )
     if model not in MODEL_CHOICES:
-        raise NotReadyError(f"unknown model {model!r}; choose one of {', '.join(MODEL_CHOICES)}")
+        raise NotReadyError(unknown_model(model))
     requested = model
     if model == AUTO and choice is not None:
         model = choice["chosen"]
@@ -341,18 +438,22 @@ def evaluate_summary(
     else:
         names = [model] + ([m for m in MODELS if m != model] if alternatives else [])
     for i, name in enumerate(names):
-        tick(0.1 + 0.5 * i / len(names), f"fitting {MODEL_WORDS[name]}")
+        tick(0.1 + 0.5 * i / len(names), _fitting(MODEL_WORDS[name]))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             m = MODELS[name](penalizer=penalizer).fit(x, tx, TT)
         for w in caught:
-            notes.append(f"{MODEL_WORDS[name]}: {w.message}")
+            notes.append(MODEL_WORDS[name] + ": " + message(w.message))
         models[name] = m
         preds[name] = m.conditional_expected_purchases(length, x, tx, TT)
     if model == AUTO:
         choice = choose_by_likelihood(
             {k: models[k] for k in MODELS},
-            "Only the per-customer summary was given (no transactions to cut a validation period from), so",
+            say(
+                "Only the per-customer summary was given (no transactions to cut a validation period from), so",
+                "Nur die Zusammenfassung pro Kunde lag vor (keine Transaktionen, aus denen sich ein "
+                "Validierungszeitraum schneiden ließe), daher:",
+            ),
         )
         model = choice["chosen"]
         names = [model] + [m for m in names if m != model]
@@ -360,17 +461,17 @@ def evaluate_summary(
         choice = {
             "chosen": model,
             "method": "asked for",
-            "reason": f"{MODEL_WORDS[model]} was asked for (model={model!r}).",
+            "reason": asked_for(MODEL_WORDS[model], model),
         }
     choice = {**choice, "requested": requested}
     base = PastRateBaseline().fit(x, tx, TT).conditional_expected_purchases(length, x, tx, TT)
-    tick(0.65, "bootstrap intervals")
+    tick(0.65, say("bootstrap intervals", "Bootstrap-Intervalle"))
     metrics = bootstrap_metrics(actual, preds[model], base, n_boot=n_boot, seed=seed)
     # spend
     gg = None
     spend: dict = {}
     if "monetary_value" in summary.columns and (summary["spend_days"] > 0).sum() >= 10:
-        tick(0.85, "fitting Gamma-Gamma")
+        tick(0.85, _fitting("Gamma-Gamma"))
         xs = summary["spend_days"].to_numpy(float)
         mv = summary["monetary_value"].to_numpy(float)
         corr = spend_frequency_correlation(xs, mv)
@@ -378,15 +479,21 @@ def evaluate_summary(
         spend["customers"] = int(((xs > 0) & (mv > 0)).sum())
         if np.isfinite(corr) and abs(corr) > GG_CORR_WARN:
             notes.append(
-                f"spend per purchase and purchase frequency are correlated ({corr:.2f}): the Gamma-Gamma model assumes "
-                "they are independent, so its spend predictions are biased for frequent (or rare) buyers"
+                say(
+                    "spend per purchase and purchase frequency are correlated ({corr:.2f}): the Gamma-Gamma model "
+                    "assumes they are independent, so its spend predictions are biased for frequent (or rare) buyers",
+                    "Ausgaben pro Kauf und Kaufhäufigkeit sind korreliert ({corr:.2f}): das Gamma-Gamma-Modell nimmt "
+                    "an, dass sie unabhängig sind, seine Ausgabenvorhersagen sind also für häufige (oder seltene) "
+                    "Käufer verzerrt",
+                    corr=corr,
+                )
             )
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 gg = GammaGammaModel(penalizer=penalizer).fit(xs, mv)
             for w in caught:
-                notes.append(f"Gamma-Gamma: {w.message}")
+                notes.append("Gamma-Gamma: " + message(w.message))
             models["gamma_gamma"] = gg
             hold_mv = summary["monetary_value_holdout"].to_numpy(float)
             both = (mv > 0) & (hold_mv > 0)
@@ -395,11 +502,19 @@ def evaluate_summary(
                 spend["holdout_customers"] = int(both.sum())
                 spend["model_mae"] = _num(np.mean(np.abs(pred_spend - hold_mv[both])))
                 spend["baseline_mae"] = _num(np.mean(np.abs(mv[both] - hold_mv[both])))
-                spend["baseline"] = "each customer's own mean spend per repeat purchase in the calibration period"
+                spend["baseline"] = say(
+                    "each customer's own mean spend per repeat purchase in the calibration period",
+                    "die eigenen mittleren Ausgaben jedes Kunden pro Wiederkauf im Kalibrierungszeitraum",
+                )
         except NotReadyError as exc:
-            notes.append(f"Gamma-Gamma not fitted: {exc}")
+            notes.append(say("Gamma-Gamma not fitted: {why}", "Gamma-Gamma nicht angepasst: {why}", why=message(exc)))
     elif "monetary_value" in summary.columns:
-        notes.append("fewer than 10 customers with repeat spend: the spend model was not fitted")
+        notes.append(
+            say(
+                "fewer than 10 customers with repeat spend: the spend model was not fitted",
+                "weniger als 10 Kunden mit Ausgaben bei Wiederkäufen: das Ausgabenmodell wurde nicht angepasst",
+            )
+        )
     imp = metrics["improvement"][PRIMARY]
     verdict = PROMOTED if imp["ci"][0] is not None and imp["ci"][0] > 0 else NOT_BETTER
     cal_end = attrs["calibration_end"]
@@ -459,7 +574,7 @@ def evaluate_summary(
     customers["predicted_holdout"] = preds[model]
     customers["baseline_holdout"] = base
     customers["p_alive"] = models[model].probability_alive(x, tx, TT)
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     return ClvEvaluation(record=record, customers=customers, by_frequency=table, models=models)
 
 
@@ -488,7 +603,7 @@ def evaluate(
     verdict *not ready* and the reason, rather than an error.
     """
     tick = progress or (lambda f, m: None)
-    tick(0.0, "summarising orders per customer")
+    tick(0.0, say("summarising orders per customer", "Bestellungen pro Kunde werden zusammengefasst"))
     if observation_end is None and len(transactions):
         observation_end = (
             parse_times(transactions[time], time, source).max().normalize() if time in transactions.columns else None
@@ -499,14 +614,20 @@ def evaluate(
             transactions, id, time, value, calibration_end, observation_end, time_unit, source=source, today=today
         )
     except NotReadyError as exc:
-        return ClvEvaluation(record=not_ready_record(str(exc), data))
+        return ClvEvaluation(record=not_ready_record(message(exc), data))
     if data["fingerprint"] is None:
         data["fingerprint"] = fingerprint_frame(summary.reset_index()[["frequency", "recency", "T"]])
     data["customers"] = int(len(summary))
     try:
         choice = None
         if model == AUTO:
-            tick(0.05, "choosing the model inside the calibration period")
+            tick(
+                0.05,
+                say(
+                    "choosing the model inside the calibration period",
+                    "das Modell wird im Kalibrierungszeitraum gewählt",
+                ),
+            )
             choice = _choose(transactions, id, time, summary, penalizer, source, today)
         ev = evaluate_summary(
             summary,
@@ -520,7 +641,7 @@ def evaluate(
             progress=tick,
         )
     except NotReadyError as exc:
-        return ClvEvaluation(record=not_ready_record(str(exc), data))
+        return ClvEvaluation(record=not_ready_record(message(exc), data))
     add_curves(ev, transactions, id, time, summary)
     return ev
 
@@ -584,12 +705,15 @@ def tracking_curve(transactions: pd.DataFrame, id: str, time: str, summary: pd.D
         "actual": [int(a) for a in actual],
         "model": [round(e, 2) for e in expected],
         "calibration_end": cal_end.date().isoformat(),
-        "what": "cumulative repeat purchase days of the customers known at the calibration end",
+        "what": say(
+            "cumulative repeat purchase days of the customers known at the calibration end",
+            "kumulierte Wiederkaufstage der am Kalibrierungsende bekannten Kunden",
+        ),
     }
 
 
 def not_ready_record(reason: str, data: dict | None = None) -> dict:
-    """A record with the verdict *not ready* and the reason in plain words."""
+    """A record with the verdict *not ready* and the reason in plain words (a Text keeps its German)."""
     return make_record(
         use_case="clv",
         data=data or {},
@@ -597,5 +721,5 @@ def not_ready_record(reason: str, data: dict | None = None) -> dict:
         primary_metric=PRIMARY,
         metrics={},
         verdict=NOT_READY,
-        explanation=f"Not evaluated: {reason}",
+        explanation=say("Not evaluated: {why}", "Nicht bewertet: {why}", why=reason),
     )

@@ -51,6 +51,7 @@ from scipy import optimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from nomagic.errors import InputError, NotReadyError
+from nomagic.words import join, say
 
 __all__ = [
     "BetaGeoModel",
@@ -95,7 +96,7 @@ def _as_float(name: str, v) -> np.ndarray:
     try:
         arr = np.asarray(v, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be numbers") from None
+        raise InputError(say("{name} must be numbers", "{name} muss aus Zahlen bestehen", name=name)) from None
     return arr
 
 
@@ -104,40 +105,91 @@ def _check_rfm(frequency, recency, T, weights=None) -> tuple[np.ndarray, np.ndar
     tx = _as_float("recency", recency)
     TT = _as_float("T", T)
     if not (x.size == tx.size == TT.size):
-        raise InputError(f"frequency ({x.size}), recency ({tx.size}) and T ({TT.size}) differ in length")
+        raise InputError(
+            say(
+                "frequency ({a}), recency ({b}) and T ({c}) differ in length",
+                "frequency ({a}), recency ({b}) und T ({c}) sind unterschiedlich lang",
+                a=x.size,
+                b=tx.size,
+                c=TT.size,
+            )
+        )
     if x.size == 0:
-        raise NotReadyError("no customers to fit")
+        raise NotReadyError(say("no customers to fit", "keine Kunden zum Anpassen"))
     w = np.ones_like(x) if weights is None else _as_float("weights", weights)
     if w.size != x.size:
-        raise InputError(f"weights ({w.size}) and frequency ({x.size}) differ in length")
+        raise InputError(_lengths("weights", w.size, "frequency", x.size))
     for name, arr in (("frequency", x), ("recency", tx), ("T", TT), ("weights", w)):
         bad = ~np.isfinite(arr)
         if bad.any():
             raise InputError(
-                f"{name} is blank or infinite in {int(bad.sum())} customer(s) (first at position {int(np.argmax(bad))})"
+                say(
+                    "{name} is blank or infinite in {n:,} customer(s) (first at position {i})",
+                    "{name} ist bei {n:,} Kunde(n) leer oder unendlich (zuerst an Position {i})",
+                    name=name,
+                    n=int(bad.sum()),
+                    i=int(np.argmax(bad)),
+                )
             )
         neg = arr < 0
         if neg.any():
             raise InputError(
-                f"{name} is negative in {int(neg.sum())} customer(s) (first at position {int(np.argmax(neg))})"
+                say(
+                    "{name} is negative in {n:,} customer(s) (first at position {i})",
+                    "{name} ist bei {n:,} Kunde(n) negativ (zuerst an Position {i})",
+                    name=name,
+                    n=int(neg.sum()),
+                    i=int(np.argmax(neg)),
+                )
             )
     if np.any(x != np.round(x)):
-        raise InputError("frequency must be whole numbers (the count of repeat purchase days)")
+        raise InputError(
+            say(
+                "frequency must be whole numbers (the count of repeat purchase days)",
+                "frequency muss ganzzahlig sein (die Anzahl der Wiederkaufstage)",
+            )
+        )
     late = tx > TT * (1 + 1e-9) + 1e-12
     if late.any():
         i = int(np.argmax(late))
         raise InputError(
-            f"recency is larger than T for {int(late.sum())} customer(s) (first at position {i}: recency {tx[i]:g}, "
-            f"T {TT[i]:g}); recency is the time from the first to the last purchase, T from the first purchase to "
-            "the end of the calibration period"
+            say(
+                "recency is larger than T for {n:,} customer(s) (first at position {i}: recency {tx:g}, T {T:g}); "
+                "recency is the time from the first to the last purchase, T from the first purchase to the end of the "
+                "calibration period",
+                "recency ist bei {n:,} Kunde(n) größer als T (zuerst an Position {i}: recency {tx:g}, T {T:g}); "
+                "recency ist die Zeit vom ersten bis zum letzten Kauf, T die vom ersten Kauf bis zum Ende des "
+                "Kalibrierungszeitraums",
+                n=int(late.sum()),
+                i=i,
+                tx=float(tx[i]),
+                T=float(TT[i]),
+            )
         )
     odd = (x == 0) & (tx > 0)
     if odd.any():
         raise InputError(
-            f"{int(odd.sum())} customer(s) have no repeat purchase (frequency 0) but a recency above 0 "
-            f"(first at position {int(np.argmax(odd))}); recency must be 0 for them"
+            say(
+                "{n:,} customer(s) have no repeat purchase (frequency 0) but a recency above 0 (first at position {i}); "
+                "recency must be 0 for them",
+                "{n:,} Kunde(n) ohne Wiederkauf (frequency 0) haben eine recency über 0 (zuerst an Position {i}); "
+                "recency muss für sie 0 sein",
+                n=int(odd.sum()),
+                i=int(np.argmax(odd)),
+            )
         )
     return x, np.minimum(tx, TT), TT, w
+
+
+def _lengths(a: str, na: int, b: str, nb: int) -> str:
+    return say(
+        "{a} ({na}) and {b} ({nb}) differ in length",
+        "{a} ({na}) und {b} ({nb}) sind unterschiedlich lang",
+        a=a,
+        na=na,
+        b=b,
+        nb=nb,
+    )
 
 
 def _compress(x, tx, T, w) -> _Data:
@@ -165,7 +217,14 @@ def _compress(x, tx, T, w) -> _Data:
 def _positive_param(name: str, value) -> float:
     v = float(value)
     if not np.isfinite(v) or v <= 0:
-        raise InputError(f"parameter {name} must be a positive number, not {value!r}")
+        raise InputError(
+            say(
+                "parameter {name} must be a positive number, not {value!r}",
+                "Parameter {name} muss eine positive Zahl sein, nicht {value!r}",
+                name=name,
+                value=str(value),
+            )
+        )
     return v
 
 
@@ -194,7 +253,14 @@ class _BaseModel:
     def set_params(self, **params) -> _BaseModel:
         for k, v in params.items():
             if k not in self.get_params():
-                raise InputError(f"unknown hyperparameter {k!r} of {type(self).__name__}")
+                raise InputError(
+                    say(
+                        "unknown hyperparameter {k!r} of {m}",
+                        "unbekannter Hyperparameter {k!r} von {m}",
+                        k=str(k),
+                        m=type(self).__name__,
+                    )
+                )
             setattr(self, k, v)
         return self
 
@@ -303,15 +369,40 @@ class _BaseModel:
         if not self.converged_:
             why = []
             if at_bound:
-                why.append("a parameter reached its limit (1e-8 or 1e8), so the data cannot pin it down")
+                why.append(
+                    say(
+                        "a parameter reached its limit (1e-8 or 1e8), so the data cannot pin it down",
+                        "ein Parameter erreichte seine Grenze (1e-8 oder 1e8), die Daten legen ihn also nicht fest",
+                    )
+                )
             if not finite_cov:
-                why.append("the curvature is flat in some direction, so the standard errors are unknown")
+                why.append(
+                    say(
+                        "the curvature is flat in some direction, so the standard errors are unknown",
+                        "die Krümmung ist in einer Richtung flach, die Standardfehler sind also unbekannt",
+                    )
+                )
             if not (res.success or gnorm < 1e-6):
-                why.append(f"the optimiser stopped early (gradient {gnorm:.2g})")
+                why.append(
+                    say(
+                        "the optimiser stopped early (gradient {g:.2g})",
+                        "der Optimierer hielt zu früh an (Gradient {g:.2g})",
+                        g=gnorm,
+                    )
+                )
+            # the warning's message is a Text: callers that catch it keep the German (w.message.args[0])
             warnings.warn(
-                f"{type(self).__name__} did not converge cleanly: {'; '.join(why)}. Treat its parameters with care "
-                "(more customers or a longer calibration period help; a small penalizer stabilises the fit)",
-                RuntimeWarning,
+                RuntimeWarning(
+                    say(
+                        "{m} did not converge cleanly: {why}. Treat its parameters with care (more customers or a "
+                        "longer calibration period help; a small penalizer stabilises the fit)",
+                        "{m} konvergierte nicht sauber: {why}. Seine Parameter mit Vorsicht behandeln (mehr Kunden "
+                        "oder ein längerer Kalibrierungszeitraum helfen; ein kleiner penalizer stabilisiert die "
+                        "Anpassung)",
+                        m=type(self).__name__,
+                        why=join(why, "; "),
+                    )
+                ),
                 stacklevel=3,
             )
         return self
@@ -319,7 +410,13 @@ class _BaseModel:
     def _theta(self, params: dict | None = None) -> np.ndarray:
         if params is None:
             if not hasattr(self, "params_"):
-                raise InputError(f"{type(self).__name__} is not fitted yet: call fit(...) first")
+                raise InputError(
+                    say(
+                        "{m} is not fitted yet: call fit(...) first",
+                        "{m} ist noch nicht angepasst: zuerst fit(...) aufrufen",
+                        m=type(self).__name__,
+                    )
+                )
             params = self.params_
         return np.array([params[k] for k in self._names], dtype=float)
 
@@ -402,16 +499,28 @@ class _TransactionModel(_BaseModel):
         x, tx, TT, w = _check_rfm(frequency, recency, T, weights)
         keep = w > 0
         if not keep.any():
-            raise NotReadyError("all weights are zero: no customers to fit")
+            raise NotReadyError(
+                say("all weights are zero: no customers to fit", "alle Gewichte sind 0: keine Kunden zum Anpassen")
+            )
         x, tx, TT, w = x[keep], tx[keep], TT[keep], w[keep]
         repeat = float(w[x > 0].sum())
         if repeat < 2:
             raise NotReadyError(
-                f"only {repeat:g} customer(s) bought more than once: a transaction model needs repeat buyers "
-                "(use a longer calibration period or more customers)"
+                say(
+                    "only {n:g} customer(s) bought more than once: a transaction model needs repeat buyers (use a "
+                    "longer calibration period or more customers)",
+                    "nur {n:g} Kunde(n) kauften mehr als einmal: ein Kaufmodell braucht Wiederkäufer (einen längeren "
+                    "Kalibrierungszeitraum oder mehr Kunden verwenden)",
+                    n=repeat,
+                )
             )
         if not np.any(TT > 0):
-            raise NotReadyError("every customer's T is 0: the calibration period must end after the first purchases")
+            raise NotReadyError(
+                say(
+                    "every customer's T is 0: the calibration period must end after the first purchases",
+                    "T ist bei jedem Kunden 0: der Kalibrierungszeitraum muss nach den ersten Käufen enden",
+                )
+            )
         data = _compress(x, tx, TT, w)
         return self._fit(data)
 
@@ -836,22 +945,33 @@ class GammaGammaModel(_BaseModel):
         x = _as_float("frequency", frequency)
         mv = _as_float("monetary_value", monetary_value)
         if x.size != mv.size:
-            raise InputError(f"frequency ({x.size}) and monetary_value ({mv.size}) differ in length")
+            raise InputError(_lengths("frequency", x.size, "monetary_value", mv.size))
         w = np.ones_like(x) if weights is None else _as_float("weights", weights)
         if w.size != x.size:
-            raise InputError(f"weights ({w.size}) and frequency ({x.size}) differ in length")
+            raise InputError(_lengths("weights", w.size, "frequency", x.size))
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))):
-            raise InputError("frequency and weights must not be blank")
+            raise InputError(
+                say("frequency and weights must not be blank", "frequency und weights dürfen nicht leer sein")
+            )
         if np.any(mv < 0):
             raise InputError(
-                f"monetary_value is negative for {int((mv < 0).sum())} customer(s): spend must be >= 0 (leave returns out)"
+                say(
+                    "monetary_value is negative for {n:,} customer(s): spend must be >= 0 (leave returns out)",
+                    "monetary_value ist bei {n:,} Kunde(n) negativ: Ausgaben müssen >= 0 sein (Retouren weglassen)",
+                    n=int((mv < 0).sum()),
+                )
             )
         keep = (x > 0) & np.isfinite(mv) & (mv > 0) & (w > 0)
         self.n_excluded_ = int((~keep).sum())
         if keep.sum() < 10:
             raise NotReadyError(
-                f"only {int(keep.sum())} customer(s) with a repeat purchase of positive value: the spend model needs "
-                "at least 10 (better hundreds)"
+                say(
+                    "only {n:,} customer(s) with a repeat purchase of positive value: the spend model needs at least 10 "
+                    "(better hundreds)",
+                    "nur {n:,} Kunde(n) mit einem Wiederkauf von positivem Wert: das Ausgabenmodell braucht mindestens 10 "
+                    "(besser Hunderte)",
+                    n=int(keep.sum()),
+                )
             )
         data = _SpendData(x[keep], mv[keep], w[keep])
         super()._fit(data)
@@ -859,8 +979,14 @@ class GammaGammaModel(_BaseModel):
         self.population_mean_spend_ = float(p * v / (q - 1)) if q > 1 else float("inf")
         if q <= 1:
             warnings.warn(
-                "the Gamma-Gamma fit has q <= 1, so the mean spend is undefined: spend is too heavy-tailed for this model",
-                RuntimeWarning,
+                RuntimeWarning(
+                    say(
+                        "the Gamma-Gamma fit has q <= 1, so the mean spend is undefined: spend is too heavy-tailed "
+                        "for this model",
+                        "die Gamma-Gamma-Anpassung hat q <= 1, die mittleren Ausgaben sind also undefiniert: die "
+                        "Ausgaben sind für dieses Modell zu schwer verteilt",
+                    )
+                ),
                 stacklevel=2,
             )
         return self

@@ -31,19 +31,50 @@ from nomagic.usecases.clv.choice import AUTO, choose_model
 from nomagic.usecases.clv.data import TIME_UNITS, summary_data
 from nomagic.usecases.clv.evaluate import (
     MODEL_CHOICES,
+    MODEL_WORDS,
     MODELS,
     ClvEvaluation,
     PastRateBaseline,
     add_curves,
+    asked_for,
     evaluate_summary,
+    message,
     not_ready_record,
+    unknown_model,
 )
 from nomagic.usecases.clv.models import GammaGammaModel
 from nomagic.usecases.clv.value import customer_lifetime_value
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 SCORES_TABLE = "clv_scores"
+#: what the CLV scores cannot tell (the card and the report show them next to the verdict)
+LIMITATIONS = (
+    say(
+        "Expected orders and CLV are averages over customers with the same history, not promises about one customer: "
+        "one customer's next orders are close to a coin toss.",
+        "Erwartete Bestellungen und CLV sind Mittelwerte über Kunden mit derselben Historie, keine Zusagen über einen "
+        "Kunden: die nächsten Bestellungen eines einzelnen Kunden sind fast ein Münzwurf.",
+    ),
+    say(
+        "The interval of the CLV reflects the uncertainty of the model's parameters only; what one customer will "
+        "actually spend varies much more.",
+        "Das Intervall des CLV spiegelt nur die Unsicherheit der Modellparameter; was ein einzelner Kunde wirklich "
+        "ausgibt, schwankt viel stärker.",
+    ),
+    say(
+        "The models assume customers buy at a steady rate until they leave for good: seasonality, subscriptions and "
+        "campaigns that change buying habits are not in them.",
+        "Die Modelle nehmen an, dass Kunden in gleichmäßiger Rate kaufen, bis sie endgültig gehen: Saisonalität, "
+        "Abonnements und Kampagnen, die das Kaufverhalten ändern, sind nicht enthalten.",
+    ),
+    say(
+        "CLV is revenue per order as recorded (no margin, returns or costs): multiply by the margin for profit.",
+        "CLV ist der erfasste Umsatz pro Bestellung (ohne Marge, Retouren oder Kosten): für den Gewinn mit der Marge "
+        "multiplizieren.",
+    ),
+)
 SCORE_COLUMNS = (
     "customer_id",
     "as_of",
@@ -75,8 +106,14 @@ def customer_days(wh, as_of=None) -> pd.DataFrame:
     days = t.group_by([t.customer_id, t.day]).aggregate(revenue=t.value.sum(), orders=t.count())
     df = days.execute()
     if df.empty:
+        if as_of is None:
+            raise NotReadyError(say("the orders table has no orders", "die Tabelle orders hat keine Bestellungen"))
         raise NotReadyError(
-            "the orders table has no orders" + (f" up to {pd.Timestamp(as_of):%Y-%m-%d}" if as_of else "")
+            say(
+                "the orders table has no orders up to {day}",
+                "die Tabelle orders hat keine Bestellungen bis {day}",
+                day=pd.Timestamp(as_of),
+            )
         )
     df["customer_id"] = df["customer_id"].astype(str)
     return df
@@ -96,10 +133,12 @@ class Clv:
     """
 
     name: ClassVar[str] = "clv"
-    title: ClassVar[str] = "Customer lifetime value"
-    question: ClassVar[str] = (
-        "How many more orders will each customer place, are they still with us, and what are they worth?"
+    title: ClassVar[str] = say("Customer lifetime value", "Kundenwert (CLV)")
+    question: ClassVar[str] = say(
+        "How many more orders will each customer place, are they still with us, and what are they worth?",
+        "Wie viele Bestellungen wird jeder Kunde noch aufgeben, ist er noch aktiv, und was ist er wert?",
     )
+    limitations: ClassVar[tuple[str, ...]] = LIMITATIONS
     primary_metric: ClassVar[str] = "holdout_mae"
     requires: ClassVar[Requirements] = Requirements(
         tables={"orders": ["customer_id", "ordered_at", "revenue"]},
@@ -107,7 +146,10 @@ class Clv:
         min_units=100,
         units="orders.customer_id",
         history_tables=("orders",),
-        description="orders of at least 100 customers over at least 180 days, with repeat buyers",
+        description=say(
+            "orders of at least 100 customers over at least 180 days, with repeat buyers",
+            "Bestellungen von mindestens 100 Kunden über mindestens 180 Tage, mit Wiederkäufern",
+        ),
     )
 
     def __init__(
@@ -124,7 +166,7 @@ class Clv:
         penalizer: float = 0.0,
     ):
         if model not in MODEL_CHOICES:
-            raise NotReadyError(f"unknown model {model!r}; choose one of {', '.join(MODEL_CHOICES)}")
+            raise NotReadyError(unknown_model(model))
         self.model_name = model
         self.time_unit = time_unit
         self.holdout_days = holdout_days
@@ -156,7 +198,12 @@ class Clv:
         """A fresh purchase model: ``name``, or the configured one (``auto`` needs :meth:`choose` first)."""
         name = name or self.model_name
         if name == AUTO:
-            raise NotReadyError("model 'auto' is chosen from the data: call choose(...) first")
+            raise NotReadyError(
+                say(
+                    "model 'auto' is chosen from the data: call choose(...) first",
+                    "das Modell 'auto' wird aus den Daten gewählt: zuerst choose(...) aufrufen",
+                )
+            )
         return MODELS[name](penalizer=self.penalizer)
 
     def choose(self, days: pd.DataFrame, calibration_end, fits: dict | None = None) -> dict:
@@ -165,7 +212,7 @@ class Clv:
             return {
                 "chosen": self.model_name,
                 "method": "asked for",
-                "reason": f"model={self.model_name!r} was asked for.",
+                "reason": asked_for(MODEL_WORDS[self.model_name], self.model_name),
             }
         return choose_model(
             days, "customer_id", "day", calibration_end, self.time_unit, penalizer=self.penalizer, fits=fits
@@ -184,8 +231,14 @@ class Clv:
         span = (last - first).days
         if span < self.requires.min_history_days:
             raise NotReadyError(
-                f"the orders span {span} days ({first:%Y-%m-%d} to {last:%Y-%m-%d}); CLV needs at least "
-                f"{self.requires.min_history_days:.0f}"
+                say(
+                    "the orders span {span:,} days ({first} to {last}); CLV needs at least {need:,.0f}",
+                    "die Bestellungen umfassen {span:,} Tage ({first} bis {last}); CLV braucht mindestens {need:,.0f}",
+                    span=span,
+                    first=first,
+                    last=last,
+                    need=self.requires.min_history_days,
+                )
             )
         hold = self.holdout_days or int(min(365, max(28, span // 3)))
         return last - pd.Timedelta(days=hold), last
@@ -223,7 +276,7 @@ class Clv:
             add_curves(ev, days, "customer_id", "day", summary)
             return ev
         except NotReadyError as exc:
-            return ClvEvaluation(record=not_ready_record(str(exc), data))
+            return ClvEvaluation(record=not_ready_record(message(exc), data))
 
     def train(self, wh, *, progress: Progress | None = None, source: str | None = None) -> Any:
         """Evaluate (the record) and fit the final models on all the data; returns a lifecycle ``TrainResult``."""
@@ -241,14 +294,14 @@ class Clv:
     def score(self, wh, as_of=None, *, progress: Progress | None = None) -> pd.DataFrame:
         """Scores for every customer known at ``as_of`` (default: the last order day); see :data:`SCORE_COLUMNS`."""
         tick = progress or (lambda f, m: None)
-        tick(0.0, "reading orders")
+        tick(0.0, say("reading orders", "Bestellungen werden gelesen"))
         days = customer_days(wh, as_of)
         summary = summary_data(days, "customer_id", "day", "revenue", as_of, None, self.time_unit, source="orders")
         as_of_day = pd.Timestamp(summary.attrs["calibration_end"])
         x = summary["frequency"].to_numpy(float)
         tx = summary["recency"].to_numpy(float)
         TT = summary["T"].to_numpy(float)
-        tick(0.1, "choosing the purchase model")
+        tick(0.1, say("choosing the purchase model", "das Kaufmodell wird gewählt"))
         name = self.model_name
         if name == AUTO:
             try:
@@ -256,9 +309,9 @@ class Clv:
             except NotReadyError:  # too short for a validation cut: the likelihood decides
                 fits = {k: self.model(k).fit(x, tx, TT) for k in MODELS}
                 name = max(fits, key=lambda k: fits[k].log_likelihood_)
-        tick(0.2, "fitting the purchase model")
+        tick(0.2, say("fitting the purchase model", "das Kaufmodell wird angepasst"))
         model = self.model(name).fit(x, tx, TT)
-        tick(0.4, "fitting the spend model")
+        tick(0.4, say("fitting the spend model", "das Ausgabenmodell wird angepasst"))
         spend = GammaGammaModel(penalizer=self.penalizer).fit(summary["spend_days"], summary["monetary_value"])
         unit = TIME_UNITS[self.time_unit]
         out = pd.DataFrame({"customer_id": summary.index.astype(str), "as_of": as_of_day})
@@ -268,7 +321,7 @@ class Clv:
         out["p_alive"] = model.probability_alive(x, tx, TT)
         out["expected_orders_90d"] = model.conditional_expected_purchases(90 / unit, x, tx, TT)
         out["expected_orders_365d"] = model.conditional_expected_purchases(365 / unit, x, tx, TT)
-        tick(0.6, "CLV with intervals")
+        tick(0.6, say("CLV with intervals", "CLV mit Intervallen"))
         clv = customer_lifetime_value(
             model,
             spend,
@@ -289,7 +342,7 @@ class Clv:
         out["model"] = name
         out.attrs["params"] = {"transactions": model.params_, "spend": spend.params_}
         out.attrs["warnings"] = list(summary.attrs.get("warnings", []))
-        tick(1.0, "done")
+        tick(1.0, say("done", "fertig"))
         return out.reset_index(drop=True)
 
     def write_scores(

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
-from nomagic.usecases.clv.data import TIME_UNITS
+from nomagic.usecases.clv.data import TIME_UNITS, bad_time_unit
 from nomagic.usecases.clv.models import GammaGammaModel, _check_rfm, _compress
+from nomagic.words import say
 
 __all__ = ["DAYS_PER_MONTH", "customer_lifetime_value", "discounted_purchases"]
 
@@ -39,11 +40,16 @@ def discounted_purchases(
 ) -> np.ndarray:
     """Expected purchases in each of the next ``months`` months, discounted, summed per customer."""
     if time_unit not in TIME_UNITS:
-        raise InputError(f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)}")
+        raise InputError(bad_time_unit(time_unit))
     if months < 1:
-        raise InputError("months must be at least 1")
+        raise InputError(say("months must be at least 1", "months muss mindestens 1 sein"))
     if discount_rate < 0:
-        raise InputError("the discount rate must be >= 0 (e.g. 0.01 for 1% a month)")
+        raise InputError(
+            say(
+                "the discount rate must be >= 0 (e.g. 0.01 for 1% a month)",
+                "der Diskontsatz muss >= 0 sein (z. B. 0,01 für 1 % im Monat)",
+            )
+        )
     x, tx, TT, w = _check_rfm(frequency, recency, T)
     data = _compress(x, tx, TT, w)
     month = DAYS_PER_MONTH / TIME_UNITS[time_unit]
@@ -95,7 +101,12 @@ def customer_lifetime_value(
     mv = np.nan_to_num(np.asarray(monetary_value, dtype=float).ravel(), nan=0.0)
     xs = x if spend_frequency is None else np.asarray(spend_frequency, dtype=float).ravel()
     if not (mv.size == xs.size == x.size):
-        raise InputError("monetary_value and spend_frequency must have one value per customer")
+        raise InputError(
+            say(
+                "monetary_value and spend_frequency must have one value per customer",
+                "monetary_value und spend_frequency brauchen je einen Wert pro Kunde",
+            )
+        )
     kw = {"months": months, "discount_rate": discount_rate, "time_unit": time_unit}
     dp = discounted_purchases(transaction_model, x, tx, TT, **kw)
     spend = spend_model.conditional_expected_spend(xs, mv)

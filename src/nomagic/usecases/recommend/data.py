@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from nomagic.errors import InputError
 from nomagic.warehouse.sources import read_frame
+from nomagic.words import say
 
 __all__ = ["Interactions", "Split", "read_interactions", "temporal_split", "to_seconds"]
 
@@ -35,8 +36,18 @@ def to_seconds(s: pd.Series, column: str = "time") -> np.ndarray:
         return num.to_numpy(dtype=float)
     dt = pd.to_datetime(s, errors="coerce", utc=True, format="mixed")
     if dt.isna().any():
-        bad = int(dt.isna().idxmax()) if dt.isna().any() else -1
-        raise InputError(f"column {column!r}: {s.iloc[bad] if bad >= 0 else ''!r} is neither a number nor a date")
+        i = int(np.argmax(dt.isna().to_numpy()))  # a position, not an index label
+        raise InputError(
+            say(
+                "column {col!r}, data row {row}: {value!r} is neither a number nor a date ({n:,} such row(s))",
+                "Spalte {col!r}, Datenzeile {row}: {value!r} ist weder eine Zahl noch ein Datum ({n:,} solche "
+                "Zeile(n))",
+                col=str(column),
+                row=i + 1,
+                value=str(s.iloc[i]),
+                n=int(dt.isna().sum()),
+            )
+        )
     return (dt - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
 
 
@@ -55,7 +66,14 @@ class Interactions:
         """Encode a frame; ``item_ids`` fixes the catalogue (items outside it are an error)."""
         for col in (user, item) + ((time,) if time else ()):
             if col not in df.columns:
-                raise InputError(f"no column {col!r}; the table has: {', '.join(map(str, df.columns[:20]))}")
+                raise InputError(
+                    say(
+                        "no column {col!r}; the table has: {cols}",
+                        "keine Spalte {col!r}; die Tabelle hat: {cols}",
+                        col=str(col),
+                        cols=", ".join(map(str, df.columns[:20])),
+                    )
+                )
         d = df[[c for c in (user, item, time) if c]].dropna()
         u_codes, u_ids = pd.factorize(d[user].astype(str), sort=True)
         if item_ids is None:
@@ -65,7 +83,16 @@ class Interactions:
             i_ids = np.asarray(item_ids).astype(str)
             i_codes = pd.Index(i_ids).get_indexer(d[item].astype(str))
             if (i_codes < 0).any():
-                raise InputError(f"{int((i_codes < 0).sum())} interactions name items outside the catalogue")
+                first = int(np.argmax(i_codes < 0))
+                raise InputError(
+                    say(
+                        "{n:,} interactions name items outside the catalogue (first: {item!r} in column {col!r})",
+                        "{n:,} Interaktionen nennen Artikel außerhalb des Katalogs (zuerst: {item!r} in Spalte {col!r})",
+                        n=int((i_codes < 0).sum()),
+                        item=str(d[item].iloc[first]),
+                        col=str(item),
+                    )
+                )
         t = to_seconds(d[time], time) if time else np.zeros(len(d))
         return cls(u_codes.astype(np.int64), np.asarray(i_codes, dtype=np.int64), t, np.asarray(u_ids), i_ids)
 

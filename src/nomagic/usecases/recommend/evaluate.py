@@ -31,6 +31,7 @@ from nomagic.lifecycle.record import fingerprint_frame, make_record
 from nomagic.usecases.recommend.data import Interactions, Split, temporal_split
 from nomagic.usecases.recommend.metrics import bootstrap, ndcg_at_k, user_metrics
 from nomagic.usecases.recommend.models import EASE, ItemKNN, Popularity, RecencyBlend, blend_scores, top_n
+from nomagic.words import Text, number, say
 
 __all__ = [
     "GRID",
@@ -50,12 +51,36 @@ PRIMARY = "ndcg@10"
 KS = (10, 20)
 #: name -> (higher is better, words)
 METRICS: dict[str, tuple[bool, str]] = {
-    "ndcg@10": (True, "NDCG@10: held-out items near the top of the 10 recommended, 1 = all at the top"),
-    "recall@10": (True, "Recall@10: share of the held-out items among the 10 recommended"),
-    "coverage@10": (True, "share of the catalogue recommended to at least one user"),
-    "novelty@10": (True, "mean self-information of recommended items (higher = less obvious)"),
-    "ndcg@20": (True, "NDCG@20"),
-    "recall@20": (True, "Recall@20"),
+    "ndcg@10": (
+        True,
+        say(
+            "NDCG@10: held-out items near the top of the 10 recommended, 1 = all at the top",
+            "NDCG@10: zurückgehaltene Artikel weit oben unter den 10 empfohlenen, 1 = alle ganz oben",
+        ),
+    ),
+    "recall@10": (
+        True,
+        say(
+            "Recall@10: share of the held-out items among the 10 recommended",
+            "Recall@10: Anteil der zurückgehaltenen Artikel unter den 10 empfohlenen",
+        ),
+    ),
+    "coverage@10": (
+        True,
+        say(
+            "share of the catalogue recommended to at least one user",
+            "Anteil des Katalogs, der mindestens einem Nutzer empfohlen wird",
+        ),
+    ),
+    "novelty@10": (
+        True,
+        say(
+            "mean self-information of recommended items (higher = less obvious)",
+            "mittlerer Informationsgehalt der empfohlenen Artikel (höher = weniger naheliegend)",
+        ),
+    ),
+    "ndcg@20": (True, Text("NDCG@20", "NDCG@20")),
+    "recall@20": (True, Text("Recall@20", "Recall@20")),
 }
 #: half-lives as shares of the training span (None = no decay)
 HALF_LIVES = (None, 0.1, 0.2, 0.4)
@@ -88,7 +113,13 @@ def make_model(kind: str, params: dict):
     elif kind == "popularity":
         return Popularity()
     else:
-        raise InputError(f"unknown recommender {kind!r}; use ease, item_knn or popularity")
+        raise InputError(
+            say(
+                "unknown recommender {kind!r}; use ease, item_knn or popularity",
+                "unbekannter Recommender {kind!r}; ease, item_knn oder popularity verwenden",
+                kind=str(kind),
+            )
+        )
     w = params.get("recent") or 0.0
     return RecencyBlend(m, w) if w > 0 else m
 
@@ -189,7 +220,10 @@ def tune(
     span = _span(train) or 1.0
     folds = [f for f in (temporal_split(train, q) for q in qs) if len(f.test_users) >= MIN_TEST_USERS]
     info = {
-        "rule": "the test split rule inside the training period, at several cutoffs",
+        "rule": say(
+            "the test split rule inside the training period, at several cutoffs",
+            "die Regel der Testaufteilung innerhalb des Trainingszeitraums, an mehreren Stichtagen",
+        ),
         "folds": [
             {"quantile": f.quantile, "cutoff": f.cutoff, "users": int(len(f.test_users)), "interactions": len(f.train)}
             for f in folds
@@ -208,7 +242,7 @@ def tune(
             per_fold.append(_fold_scores(kind, entries, f, span))
             done += 1
             if progress:
-                progress(done / total, f"tuning {kind}")
+                progress(done / total, say("tuning {kind}", "{kind} wird abgestimmt", kind=kind))
         means = np.array([[v.mean() for v in fold] for fold in per_fold]).mean(axis=0)
         top = int(means.argmax())
         pooled = np.concatenate([fold[top] for fold in per_fold])
@@ -240,22 +274,35 @@ class RecommendEvaluation:
         return self.record["verdict"]
 
 
-def _words(kind: str, params: dict) -> str:
+def _words(kind: str, params: dict) -> Text:
     m = make_model(kind, {k: v for k, v in params.items() if k not in _BLEND_KEYS}).describe()
     h = params.get("half_life")
-    m += f", time-decayed weights (half-life {h:g} of the training span)" if h else ""
+    if h:
+        m += say(
+            ", time-decayed weights (half-life {h:g} of the training span)",
+            ", zeitlich abklingende Gewichte (Halbwertszeit {h:g} der Trainingsspanne)",
+            h=h,
+        )
     w = params.get("recent") or 0.0
     if w > 0:
-        m += (
-            f", blended with recent popularity (weight {w:g}, half-life "
-            f"{params.get('recent_half_life') or 0.02:g} of the training span)"
+        m += say(
+            ", blended with recent popularity (weight {w:g}, half-life {h:g} of the training span)",
+            ", gemischt mit aktueller Popularität (Gewicht {w:g}, Halbwertszeit {h:g} der Trainingsspanne)",
+            w=w,
+            h=params.get("recent_half_life") or 0.02,
         )
     return m
 
 
-def _f(m: dict) -> str:
+def _f(m: dict) -> Text:
+    """``value [low, high]`` in both languages' number formats."""
     lo, hi = m["ci"]
-    return f"{m['value']:.3f} [{lo:.3f}, {hi:.3f}]" if lo is not None else f"{m['value']:.3f}"
+
+    def text(lang: str) -> str:
+        v = number(m["value"], ".3f", lang)
+        return v if lo is None else f"{v} [{number(lo, '.3f', lang)}, {number(hi, '.3f', lang)}]"
+
+    return Text(text("en"), text("de"))
 
 
 def evaluate_split(
@@ -283,8 +330,11 @@ def evaluate_split(
         "test_interactions": int(split.test.nnz),
         "users": tr.n_users,
         "items": tr.n_items,
-        "ranking": "full catalogue, the user's train items excluded",
-        "validation": "same rule inside the training period",
+        "ranking": say(
+            "full catalogue, the user's train items excluded",
+            "ganzer Katalog, ohne die Artikel des Nutzers aus dem Training",
+        ),
+        "validation": say("same rule inside the training period", "dieselbe Regel innerhalb des Trainingszeitraums"),
     }
     if len(users) < MIN_TEST_USERS:
         rec = make_record(
@@ -294,13 +344,18 @@ def evaluate_split(
             primary_metric=PRIMARY,
             metrics={},
             verdict=NOT_READY,
-            explanation=f"only {len(users)} users have later interactions to predict; at least {MIN_TEST_USERS} needed",
+            explanation=say(
+                "only {n:,} users have later interactions to predict; at least {need} needed",
+                "nur {n:,} Nutzer haben spätere Interaktionen zum Vorhersagen; mindestens {need} nötig",
+                n=len(users),
+                need=MIN_TEST_USERS,
+            ),
         )
         return RecommendEvaluation(rec)
     tuned = tune(tr, kinds, progress=lambda f, m: tick(0.7 * f, m), grid=grid)
     chosen = max(kinds, key=lambda k: tuned[k]["validation_ndcg@10"] or -1.0)
     params = tuned[chosen]["params"]
-    tick(0.72, f"fitting {chosen}")
+    tick(0.72, say("fitting {kind}", "{kind} wird angepasst", kind=chosen))
     t0 = time.perf_counter()
     model = fit_model(chosen, params, tr)
     fit_s = time.perf_counter() - t0
@@ -313,7 +368,7 @@ def evaluate_split(
     share = np.where(share > 0, share, 1.0 / (tr.n_users + 1))
     T = split.test[users]
     um, ub = user_metrics(rec_m, T, share, KS), user_metrics(rec_b, T, share, KS)
-    tick(0.8, "bootstrap intervals")
+    tick(0.8, say("bootstrap intervals", "Bootstrap-Intervalle"))
     metrics = bootstrap(um, ub, rec_m, rec_b, tr.n_items, KS, n_boot=n_boot, seed=seed)
     alternatives = {}
     for kind in kinds:
@@ -328,19 +383,28 @@ def evaluate_split(
     verdict = PROMOTED if imp["ci"][0] is not None and imp["ci"][0] > 0 else NOT_BETTER
     words = _words(chosen, params)
     mm, bb = metrics["model"][PRIMARY], metrics["baseline"][PRIMARY]
+    values = {"words": words, "n": len(users), "mm": _f(mm), "bb": _f(bb), "imp": _f(imp)}
     if verdict == PROMOTED:
-        expl = (
-            f"{words} beats popularity on the later interactions of {len(users):,} users: NDCG@10 {_f(mm)} against "
-            f"{_f(bb)}, an improvement of {_f(imp)} (95% interval above zero), so it is promoted."
+        expl = say(
+            "{words} beats popularity on the later interactions of {n:,} users: NDCG@10 {mm} against {bb}, an "
+            "improvement of {imp} (95% interval above zero), so it is promoted.",
+            "{words} schlägt die Popularität bei den späteren Interaktionen von {n:,} Nutzern: NDCG@10 {mm} gegenüber "
+            "{bb}, eine Verbesserung um {imp} (95-%-Intervall über null), daher wird es übernommen.",
+            **values,
         )
     else:
-        expl = (
-            f"{words} is not surely better than recommending the most popular items: NDCG@10 {_f(mm)} against "
-            f"{_f(bb)}, improvement {_f(imp)} (the interval reaches zero or below); keep the popularity list."
+        expl = say(
+            "{words} is not surely better than recommending the most popular items: NDCG@10 {mm} against {bb}, "
+            "improvement {imp} (the interval reaches zero or below); keep the popularity list.",
+            "{words} ist nicht sicher besser, als die beliebtesten Artikel zu empfehlen: NDCG@10 {mm} gegenüber {bb}, "
+            "Verbesserung {imp} (das Intervall reicht bis null oder darunter); die Popularitätsliste beibehalten.",
+            **values,
         )
-    expl += (
+    expl += say(
         " Model and hyperparameters were chosen on validation splits at several cutoffs inside the training period;"
-        " the test period was used once."
+        " the test period was used once.",
+        " Modell und Hyperparameter wurden auf Validierungsaufteilungen an mehreren Stichtagen innerhalb des "
+        "Trainingszeitraums gewählt; der Testzeitraum wurde einmal verwendet.",
     )
     record = make_record(
         use_case="recommend",
@@ -352,7 +416,13 @@ def evaluate_split(
         explanation=expl,
         params={"model": chosen, **params},
         model={"kind": chosen, "words": words, "fit_seconds": fit_s},
-        baseline={"kind": "popularity", "words": "the most popular items (users with an interaction), same for all"},
+        baseline={
+            "kind": "popularity",
+            "words": say(
+                "the most popular items (users with an interaction), same for all",
+                "die beliebtesten Artikel (Nutzer mit einer Interaktion), für alle gleich",
+            ),
+        },
         tuning=tuned,
         alternatives=alternatives,
         bootstrap={"resamples": n_boot, "seed": seed, "unit": "user"},
@@ -389,7 +459,14 @@ def evaluate(
     if test is not None:
         for col in (user, item, time_col):
             if col not in test.columns:
-                raise InputError(f"the test table has no column {col!r}")
+                raise InputError(
+                    say(
+                        "the test table has no column {col!r}; it has: {cols}",
+                        "die Testtabelle hat keine Spalte {col!r}; sie hat: {cols}",
+                        col=str(col),
+                        cols=", ".join(map(str, test.columns[:20])),
+                    )
+                )
         both = pd.concat([df[[user, item, time_col]], test[[user, item, time_col]]], ignore_index=True)
         mask = np.r_[np.zeros(len(df), bool), np.ones(len(test), bool)]
     else:

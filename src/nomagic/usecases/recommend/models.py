@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from nomagic.words import Text, number, say
+
 __all__ = ["EASE", "ItemKNN", "Popularity", "RecencyBlend", "blend_scores", "top_n"]
 
 #: above this many items the dense item x item models refuse (memory: 8 * items**2 bytes)
@@ -32,8 +34,15 @@ def _check_size(n: int, what: str) -> None:
         from nomagic.errors import InputError
 
         raise InputError(
-            f"{what} keeps a dense {n:,} x {n:,} item matrix; keep to items with interactions "
-            f"(at most {MAX_DENSE_ITEMS:,}) or use the popularity model"
+            say(
+                "{what} keeps a dense {n:,} x {n:,} item matrix; keep to items with interactions (at most {most:,}) "
+                "or use the popularity model",
+                "{what} hält eine dichte Artikelmatrix mit {n:,} x {n:,} Einträgen; auf Artikel mit Interaktionen "
+                "beschränken (höchstens {most:,}) oder das Popularitätsmodell verwenden",
+                what=what,
+                n=n,
+                most=MAX_DENSE_ITEMS,
+            )
         )
 
 
@@ -51,7 +60,7 @@ class Popularity:
         return np.broadcast_to(self.popularity_, (rows.shape[0], self.n_items_)).astype(np.float32)
 
     def describe(self) -> str:
-        return "popularity"
+        return say("popularity", "Popularität")
 
 
 class ItemKNN:
@@ -86,7 +95,9 @@ class ItemKNN:
         return self.similarity_
 
     def describe(self) -> str:
-        return f"item-kNN (k = {self.k}, shrinkage = {self.shrink:g})"
+        return say(
+            "item-kNN (k = {k}, shrinkage = {s:g})", "Item-kNN (k = {k}, Shrinkage = {s:g})", k=self.k, s=self.shrink
+        )
 
 
 class EASE:
@@ -114,7 +125,7 @@ class EASE:
         return np.asarray(rows @ self.weights_, dtype=np.float32)
 
     def describe(self) -> str:
-        return f"EASE (lambda = {self.lam:g})"
+        return Text(f"EASE (lambda = {number(self.lam, 'g')})", f"EASE (lambda = {number(self.lam, 'g', 'de')})")
 
 
 def blend_scores(S: np.ndarray, recent: np.ndarray, weight: float) -> np.ndarray:
@@ -160,7 +171,13 @@ class RecencyBlend:
         if not 0.0 <= self.weight <= 1.0:
             from nomagic.errors import InputError
 
-            raise InputError(f"the recency weight must be between 0 and 1, not {self.weight}")
+            raise InputError(
+                say(
+                    "the recency weight must be between 0 and 1, not {w}",
+                    "das Gewicht der Aktualität muss zwischen 0 und 1 liegen, nicht {w}",
+                    w=self.weight,
+                )
+            )
         self.model.fit(X)
         R = X if recent is None else recent
         pop = np.asarray(R.sum(axis=0), dtype=float).ravel() if sp.issparse(R) else np.asarray(R, float).ravel()
@@ -175,7 +192,12 @@ class RecencyBlend:
         return self.model.weights_
 
     def describe(self) -> str:
-        return f"{self.model.describe()} blended with recent popularity (weight {self.weight:g})"
+        return say(
+            "{m} blended with recent popularity (weight {w:g})",
+            "{m}, gemischt mit aktueller Popularität (Gewicht {w:g})",
+            m=self.model.describe(),
+            w=self.weight,
+        )
 
 
 def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,8 @@ candidates: no model runs at request time. Rules:
   products without interactions get content similarity (TF-IDF of name, description, category) to the
   customer's items.
 
-Every item comes with a reason: "because you bought X", "popular in Y", "similar to X".
+Every item comes with a reason in English and German (a :class:`~nomagic.words.Text`): "because you bought X",
+"popular in Y", "similar to X you bought", with the product's name where the catalogue has one.
 
 Examples
 --------
@@ -28,6 +29,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from nomagic.words import Text, say
 
 __all__ = ["Recommender", "content_similarity"]
 
@@ -64,6 +67,8 @@ class Recommender:
     categories : category per item position (for diversity).
     in_stock : bool per item position.
     no_consent : customer ids that must not be profiled.
+    names : product id -> its name (a Text with the German name, or a plain name), used in the reasons;
+        products without a name are named by their id.
     """
 
     def __init__(
@@ -85,7 +90,10 @@ class Recommender:
         max_per_category: int | None = None,
         blocked: Iterable = (),
         boosted: dict | None = None,
+        names: dict | None = None,
     ):
+        self.names = dict(names or {})
+        self._said: dict = {}  # reason Texts, made once per (kind, product): a table of millions reuses them
         self.item_ids = np.asarray(list(item_ids), dtype=object)
         self.index_ = {u: i for i, u in enumerate(user_ids)}
         self.top_items = np.asarray(top_items, dtype=np.int32)
@@ -162,18 +170,31 @@ class Recommender:
             )
         return out
 
-    def _reason(self, row: int, j: int) -> str:
+    def _reason(self, row: int, j: int) -> Text:
         if self.reasons is None or self.reasons[row, j] < 0:
-            return "recommended for you"
+            return say("recommended for you", "für Sie empfohlen")
         other = self.item_ids[self.reasons[row, j]]
-        if self.reason_kinds is not None and self.reason_kinds[row, j] == 1:
-            return f"similar to {other} you bought"
-        return f"because you bought {other}"
+        similar = self.reason_kinds is not None and self.reason_kinds[row, j] == 1
+        key = (similar, other)
+        if key not in self._said:
+            name = self.names.get(other) or other
+            if similar:
+                self._said[key] = say("similar to {p} you bought", "ähnlich wie Ihr Kauf: {p}", p=name)
+            else:
+                self._said[key] = say("because you bought {p}", "passend zu Ihrem Kauf: {p}", p=name)
+        return self._said[key]
+
+    def _where(self, seg) -> Text:
+        if seg is None:
+            return say("popular overall", "insgesamt beliebt")
+        if self.segment_label == "country":
+            return say("popular in country {seg}", "beliebt bei Kunden aus {seg}", seg=seg)
+        return say("popular in {label} {seg}", "beliebt bei {label} {seg}", label=self.segment_label, seg=seg)
 
     def _cold(self, customer_id, n: int) -> list[dict]:
         seg = self.segment_of.get(customer_id)
         lst = self.segment_popular.get(seg) if seg is not None else None
-        where = f"popular in {self.segment_label} {seg}" if lst is not None else "popular overall"
+        where = self._where(seg if lst is not None else None)
         lst = self.popular if lst is None else lst
         sel = self._pick(lst, -np.arange(len(lst), dtype=np.float32), n)
         return [{"product_id": self.item_ids[lst[j]], "score": float(-j), "reason": where} for j in sel]

@@ -28,6 +28,7 @@ from nomagic.usecases.recommend.evaluate import _matrix, evaluate_split, fit_mod
 from nomagic.usecases.recommend.models import top_n
 from nomagic.usecases.recommend.online import Recommender, content_similarity
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import Text, in_lang, say
 
 __all__ = ["SCORES_TABLE", "Recommend", "build_recommender", "purchases"]
 
@@ -125,12 +126,14 @@ def build_recommender(
                 users = np.flatnonzero(code == g)
                 cnt = np.asarray((X[users] > 0).sum(axis=0)).ravel() if users.size else pop_counts
                 seg_pop[g] = np.lexsort((-pop_counts, -cnt)).astype(np.int32)
+    names = None
     if products is not None:
         p = products.set_index(products["product_id"].astype(str)).reindex(x.item_ids)
         if "category" in p.columns:
             cats = p["category"].fillna("").to_numpy()
         if "in_stock" in p.columns:
             in_stock = p["in_stock"].fillna(False).astype(bool).to_numpy()
+        names = product_names(products)
     return Recommender(
         x.user_ids,
         tops,
@@ -148,7 +151,25 @@ def build_recommender(
         max_per_category=max_per_category,
         blocked=blocked,
         boosted=boosted,
+        names=names,
     )
+
+
+def product_names(products: pd.DataFrame) -> dict[str, Text]:
+    """Product id -> its name in English and German (``name_de`` where the catalogue has it), for the reasons."""
+    if "name" not in products.columns:
+        return {}
+    en = products["name"]
+    de = (
+        products["name_de"].where(products["name_de"].notna() & (products["name_de"] != ""), en)
+        if "name_de" in products.columns
+        else en
+    )
+    return {
+        str(i): Text(str(a), str(b))
+        for i, a, b in zip(products["product_id"], en, de, strict=True)
+        if isinstance(a, str) and a.strip()
+    }
 
 
 class Recommend:
@@ -167,6 +188,29 @@ class Recommend:
     """
 
     name: ClassVar[str] = "recommend"
+    title: ClassVar[str] = say("Recommendations", "Empfehlungen")
+    question: ClassVar[str] = say(
+        "Which products will each customer buy next?", "Welche Produkte wird jeder Kunde als Nächstes kaufen?"
+    )
+    #: what the recommendations cannot tell, in plain words
+    limitations: ClassVar[tuple[str, ...]] = (
+        say(
+            "Recommendations are judged on what customers bought later, not on what a recommendation made them buy: "
+            "an A/B test measures the extra sales.",
+            "Empfehlungen werden daran gemessen, was Kunden später kauften, nicht daran, was eine Empfehlung sie "
+            "kaufen ließ: den Mehrumsatz misst ein A/B-Test.",
+        ),
+        say(
+            "Only customers who allow profiling get personal recommendations; new customers get what is popular in "
+            "their segment.",
+            "Nur Kunden, die Profiling erlauben, bekommen persönliche Empfehlungen; neue Kunden bekommen, was in "
+            "ihrem Segment beliebt ist.",
+        ),
+        say(
+            "New products without sales are recommended by the similarity of their texts only.",
+            "Neue Produkte ohne Verkäufe werden nur nach der Ähnlichkeit ihrer Texte empfohlen.",
+        ),
+    )
     requires: ClassVar[Requirements] = Requirements(
         tables={
             "orders": ("order_id", "customer_id", "ordered_at"),
@@ -199,7 +243,12 @@ class Recommend:
     def _interactions(self, wh, as_of=None, items=None) -> tuple[pd.DataFrame, Interactions]:
         df = purchases(wh, as_of)
         if df.empty:
-            raise NotReadyError("no purchases in the warehouse (orders joined to order_lines); load or simulate some")
+            raise NotReadyError(
+                say(
+                    "no purchases in the warehouse (orders joined to order_lines); load or simulate some",
+                    "keine Käufe im Warehouse (orders verbunden mit order_lines); welche laden oder simulieren",
+                )
+            )
         return df, Interactions.from_frame(df, "customer_id", "product_id", "time", item_ids=items)
 
     def evaluate(self, wh, as_of=None, n_boot: int = 1000, seed: int = 0, progress: Progress | None = None):
@@ -220,9 +269,9 @@ class Recommend:
         tuned = tune(sub, self.kinds, progress=lambda f, m: tick(0.6 * f, m), grid=self.grid)
         kind = max(self.kinds, key=lambda k: tuned[k]["validation_ndcg@10"] or -1.0)
         params = tuned[kind]["params"]
-        tick(0.65, f"fitting {kind}")
+        tick(0.65, say("fitting {kind}", "{kind} wird angepasst", kind=kind))
         model = fit_model(kind, params, x)
-        tick(0.75, "precomputing top-N")
+        tick(0.75, say("precomputing top-N", "Top-N wird vorberechnet"))
         rec = build_recommender(
             x,
             model,
@@ -241,7 +290,8 @@ class Recommend:
         return rec
 
     def write_scores(self, wh, as_of=None, table: str = SCORES_TABLE, progress: Progress | None = None) -> pd.DataFrame:
-        """Top-``n`` per customer with consent into ``table`` (customer_id, rank, product_id, score, reason)."""
+        """Top-``n`` per customer with consent into ``table`` (customer_id, rank, product_id, score, reason,
+        reason_de: the reason in English and in German)."""
         rec = self.fit(wh, as_of, progress)
         customers = wh.table("customers").execute()
         ids = customers["customer_id"].astype(str)
@@ -250,10 +300,11 @@ class Recommend:
         rows = []
         for cid in ids:
             for r, o in enumerate(rec.recommend(cid, self.n), start=1):
-                rows.append((cid, r, o["product_id"], o["score"], o["reason"]))
-        out = pd.DataFrame(rows, columns=["customer_id", "rank", "product_id", "score", "reason"])
+                why = o["reason"]
+                rows.append((cid, r, o["product_id"], o["score"], str(why), in_lang(why, "de")))
+        out = pd.DataFrame(rows, columns=["customer_id", "rank", "product_id", "score", "reason", "reason_de"])
         if progress:
-            progress(0.95, f"writing {table}")
+            progress(0.95, say("writing {table}", "{table} wird geschrieben", table=table))
         wh.write(table, out)
         out.attrs["model"] = rec.model_
         return out
