@@ -26,6 +26,7 @@ import pandas as pd
 
 from nomagic.errors import InputError
 from nomagic.usecases.bandits.policies import Decision
+from nomagic.words import say
 
 COLUMNS = ("decision_id", "occurred_at", "use_case", "unit_id", "action", "propensity", "model_version", "reward")
 
@@ -49,20 +50,37 @@ def decisions_frame(
     if isinstance(decisions, pd.DataFrame):
         missing = {"action", "propensity"} - set(decisions.columns)
         if missing:
-            raise InputError(f"the decisions lack the column(s) {', '.join(sorted(missing))}")
+            raise InputError(
+                say(
+                    "the decisions lack the column(s) {cols}",
+                    "Den Entscheidungen fehlt/fehlen die Spalte(n) {cols}",
+                    cols=", ".join(sorted(missing)),
+                )
+            )
         actions = decisions["action"].tolist()
         props = decisions["propensity"].to_numpy(float)
     else:
         decisions = list(decisions)
         if not all(isinstance(d, Decision) for d in decisions):
-            raise InputError("give a list of Decision objects (from a policy's decide()) or a frame")
+            raise InputError(
+                say(
+                    "give a list of Decision objects (from a policy's decide()) or a frame",
+                    "Eine Liste von Decision-Objekten (aus decide() einer Strategie) oder einen DataFrame angeben",
+                )
+            )
         actions = [d.action for d in decisions]
         props = np.array([d.propensity for d in decisions], dtype=float)
     n = len(actions)
     if n and (np.isnan(props).any() or (props <= 0).any() or (props > 1).any()):
         i = int(np.flatnonzero(np.isnan(props) | (props <= 0) | (props > 1))[0])
         raise InputError(
-            f"decision {i + 1} has propensity {props[i]}; every logged decision needs a probability in (0, 1]"
+            say(
+                "decision {i} has propensity {p}; every logged decision needs a probability in (0, 1]",
+                "Entscheidung {i} hat die Propensity {p}; jede protokollierte Entscheidung braucht eine "
+                "Wahrscheinlichkeit in (0, 1]",
+                i=i + 1,
+                p=float(props[i]),
+            )
         )
     now = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
     when = pd.to_datetime(pd.Series([now] * n if occurred_at is None else list(np.broadcast_to(occurred_at, n))))
@@ -70,10 +88,12 @@ def decisions_frame(
         when = when.dt.tz_convert("UTC").dt.tz_localize(None)
     units = [None] * n if unit_ids is None else [None if u is None else str(u) for u in unit_ids]
     if len(units) != n:
-        raise InputError(f"{len(units)} unit ids for {n} decisions")
+        raise InputError(
+            say("{k} unit ids for {n} decisions", "{k} Einheiten-IDs für {n} Entscheidungen", k=len(units), n=n)
+        )
     r = np.full(n, np.nan) if rewards is None else np.asarray(rewards, dtype=float).ravel()
     if r.size != n:
-        raise InputError(f"{r.size} rewards for {n} decisions")
+        raise InputError(say("{k} rewards for {n} decisions", "{k} Belohnungen für {n} Entscheidungen", k=r.size, n=n))
     ids = [f"D-{uuid.uuid4().hex}" for _ in range(n)] if decision_ids is None else [str(x) for x in decision_ids]
     return pd.DataFrame(
         {
@@ -103,7 +123,14 @@ def log_decisions(wh, decisions, *, use_case: str, model_version: str, table: st
                 df[name] = pd.Series([None] * len(df), dtype=object)
         extra = [c for c in df.columns if c not in schema.names]
         if extra:
-            raise InputError(f"the table {table!r} lacks the column(s) {', '.join(extra)}")
+            raise InputError(
+                say(
+                    "the table {t!r} lacks the column(s) {cols}",
+                    "Der Tabelle {t!r} fehlt/fehlen die Spalte(n) {cols}",
+                    t=table,
+                    cols=", ".join(extra),
+                )
+            )
         import ibis
 
         df = df[list(schema.names)]

@@ -39,13 +39,14 @@ from scipy import sparse
 
 from nomagic.errors import InputError
 from nomagic.lifecycle.metrics import METRICS
+from nomagic.words import Text, join, say
 
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 NAMES = {
-    "ips": "inverse propensity scoring (IPS)",
-    "snips": "self-normalised IPS",
-    "dm": "direct method (reward model)",
-    "dr": "doubly robust",
+    "ips": say("inverse propensity scoring (IPS)", "Inverse Propensity Scoring (IPS)"),
+    "snips": say("self-normalised IPS", "selbstnormalisiertes IPS (SNIPS)"),
+    "dm": say("direct method (reward model)", "direkte Methode (Belohnungsmodell)"),
+    "dr": say("doubly robust", "doppelt robust"),
 }
 REWARD_MODELS = ("arm", "logistic", "ridge", "lightgbm")
 
@@ -67,9 +68,16 @@ class Columns:
     row_offset: int = 1  # number of the first row (2 for a CSV line with a header)
     row_word: str = "row"
 
-    def where(self, i: int, col: str) -> str:
-        place = f"{self.row_word} {int(i) + self.row_offset}, column {col!r}"
-        return f"{self.source}, {place}" if self.source else place
+    def where(self, i: int, col: str) -> Text:
+        # German says Zeile for both a file's line and a table's row
+        place = say(
+            "{word} {n}, column {col!r}",
+            "Zeile {n}, Spalte {col!r}",
+            word=self.row_word,
+            n=int(i) + self.row_offset,
+            col=col,
+        )
+        return self.source + ", " + place if self.source else place
 
 
 def check_logs(actions, propensities, rewards, *, columns: Columns | None = None):
@@ -83,44 +91,86 @@ def check_logs(actions, propensities, rewards, *, columns: Columns | None = None
     acts = np.asarray(pd.Series(list(actions) if not isinstance(actions, pd.Series) else actions, dtype=object))
     n = acts.size
     if n == 0:
-        raise InputError(f"{c.source + ': ' if c.source else ''}no logged decisions to evaluate")
+        raise InputError(
+            (c.source + ": " if c.source else "")
+            + say("no logged decisions to evaluate", "keine protokollierten Entscheidungen zu bewerten")
+        )
     p = pd.to_numeric(pd.Series(np.asarray(propensities, dtype=object).ravel()), errors="coerce").to_numpy(float)
     r = pd.to_numeric(pd.Series(np.asarray(rewards, dtype=object).ravel()), errors="coerce").to_numpy(float)
     if p.size != n or r.size != n:
-        raise InputError(f"{n} actions, {p.size} propensities and {r.size} rewards: they must be the same rows")
+        raise InputError(
+            say(
+                "{n} actions, {p} propensities and {r} rewards: they must be the same rows",
+                "{n} Aktionen, {p} Propensities und {r} Belohnungen: Es müssen dieselben Zeilen sein",
+                n=n,
+                p=p.size,
+                r=r.size,
+            )
+        )
     missing_a = pd.isna(acts)
     if missing_a.any():
         i = int(np.flatnonzero(missing_a)[0])
-        raise InputError(f"{c.where(i, c.action)}: the action is missing; every logged decision needs its action")
+        raise InputError(
+            say(
+                "{where}: the action is missing; every logged decision needs its action",
+                "{where}: Die Aktion fehlt; jede protokollierte Entscheidung braucht ihre Aktion",
+                where=c.where(i, c.action),
+            )
+        )
     bad = np.isnan(p)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{c.where(i, c.propensity)}: the propensity is missing or not a number "
-            f"({int(bad.sum()):,} rows); off-policy evaluation needs the probability with which every logged "
-            "action was chosen — log it at decision time"
+            say(
+                "{where}: the propensity is missing or not a number ({k:,} rows); off-policy evaluation needs the "
+                "probability with which every logged action was chosen — log it at decision time",
+                "{where}: Die Propensity fehlt oder ist keine Zahl ({k:,} Zeilen); die Off-Policy-Bewertung braucht "
+                "die Wahrscheinlichkeit, mit der jede protokollierte Aktion gewählt wurde — sie beim Entscheiden "
+                "protokollieren",
+                where=c.where(i, c.propensity),
+                k=int(bad.sum()),
+            )
         )
     zero = p <= 0
     if zero.any():
         i = int(np.flatnonzero(zero)[0])
         raise InputError(
-            f"{c.where(i, c.propensity)}: the propensity is {p[i]:g} ({int(zero.sum()):,} rows at 0 or below); "
-            "an action logged with probability 0 cannot be re-weighted. Log the real probability, and keep an "
-            "exploration floor so that no action's probability reaches 0"
+            say(
+                "{where}: the propensity is {p:g} ({k:,} rows at 0 or below); an action logged with probability 0 "
+                "cannot be re-weighted. Log the real probability, and keep an exploration floor so that no action's "
+                "probability reaches 0",
+                "{where}: Die Propensity ist {p:g} ({k:,} Zeilen bei 0 oder darunter); eine mit Wahrscheinlichkeit 0 "
+                "protokollierte Aktion lässt sich nicht umgewichten. Die echte Wahrscheinlichkeit protokollieren und "
+                "eine Mindest-Exploration behalten, damit keine Aktion die Wahrscheinlichkeit 0 erreicht",
+                where=c.where(i, c.propensity),
+                p=p[i],
+                k=int(zero.sum()),
+            )
         )
     big = p > 1
     if big.any():
         i = int(np.flatnonzero(big)[0])
         raise InputError(
-            f"{c.where(i, c.propensity)}: the propensity is {p[i]:g}; a probability cannot exceed 1 "
-            "(is it a percentage? divide by 100)"
+            say(
+                "{where}: the propensity is {p:g}; a probability cannot exceed 1 (is it a percentage? divide by 100)",
+                "{where}: Die Propensity ist {p:g}; eine Wahrscheinlichkeit kann 1 nicht übersteigen (ein "
+                "Prozentwert? durch 100 teilen)",
+                where=c.where(i, c.propensity),
+                p=p[i],
+            )
         )
     nan_r = np.isnan(r)
     if nan_r.any():
         i = int(np.flatnonzero(nan_r)[0])
         raise InputError(
-            f"{c.where(i, c.reward)}: the reward is missing or not a number ({int(nan_r.sum()):,} rows); "
-            "leave out decisions whose outcome is not known yet"
+            say(
+                "{where}: the reward is missing or not a number ({k:,} rows); leave out decisions whose outcome is "
+                "not known yet",
+                "{where}: Die Belohnung fehlt oder ist keine Zahl ({k:,} Zeilen); Entscheidungen, deren Ergebnis "
+                "noch nicht feststeht, weglassen",
+                where=c.where(i, c.reward),
+                k=int(nan_r.sum()),
+            )
         )
     return acts, p, r
 
@@ -147,7 +197,14 @@ def policy_matrix(target, arms: list, n: int, contexts=None) -> np.ndarray:
         return out
     if isinstance(target, pd.DataFrame):
         if len(target) != n:
-            raise InputError(f"the new policy has {len(target):,} rows but there are {n:,} logged decisions")
+            raise InputError(
+                say(
+                    "the new policy has {k:,} rows but there are {n:,} logged decisions",
+                    "Die neue Strategie hat {k:,} Zeilen, es gibt aber {n:,} protokollierte Entscheidungen",
+                    k=len(target),
+                    n=n,
+                )
+            )
         out = np.zeros((n, K))
         for col in target.columns:
             key = _match(col, pos)
@@ -160,7 +217,16 @@ def policy_matrix(target, arms: list, n: int, contexts=None) -> np.ndarray:
         return _normalised(out)
     if isinstance(target, np.ndarray) and target.ndim == 2:
         if target.shape != (n, K):
-            raise InputError(f"the new policy's matrix is {target.shape}, expected ({n}, {K}) for arms {arms}")
+            raise InputError(
+                say(
+                    "the new policy's matrix is {shape}, expected ({n}, {k}) for arms {arms}",
+                    "Die Matrix der neuen Strategie hat die Form {shape}, erwartet ({n}, {k}) für die Arme {arms}",
+                    shape=str(target.shape),
+                    n=n,
+                    k=K,
+                    arms=str(arms),
+                )
+            )
         return _normalised(target.astype(float))
     if isinstance(target, dict):
         out = np.zeros((n, K))
@@ -191,25 +257,54 @@ def _match(a, pos: dict):
 
 def _never(action, share: float) -> None:
     raise InputError(
-        f"the new policy chooses action {action!r} (in {share:.0%} of its decisions), which the logs never took; "
-        "its reward cannot be estimated from these logs. Test that action for real first (give it a small "
-        "exploration share), or evaluate a policy that only uses logged actions"
+        say(
+            "the new policy chooses action {a!r} (in {share:.0%} of its decisions), which the logs never took; its "
+            "reward cannot be estimated from these logs. Test that action for real first (give it a small "
+            "exploration share), or evaluate a policy that only uses logged actions",
+            "Die neue Strategie wählt die Aktion {a!r} (in {share:.0%} ihrer Entscheidungen), die in den Protokollen "
+            "nie vorkommt; ihre Belohnung lässt sich aus diesen Protokollen nicht schätzen. Die Aktion zuerst echt "
+            "testen (mit einem kleinen Explorationsanteil) oder eine Strategie bewerten, die nur protokollierte "
+            "Aktionen nutzt",
+            a=action,
+            share=share,
+        )
     )
 
 
 def _normalised(P: np.ndarray) -> np.ndarray:
     if np.isnan(P).any():
         i = int(np.flatnonzero(np.isnan(P).any(axis=1))[0])
-        raise InputError(f"the new policy's probabilities are missing in row {i + 1}")
+        raise InputError(
+            say(
+                "the new policy's probabilities are missing in row {i}",
+                "Die Wahrscheinlichkeiten der neuen Strategie fehlen in Zeile {i}",
+                i=i + 1,
+            )
+        )
     if (P < 0).any():
-        raise InputError("the new policy has negative probabilities")
+        raise InputError(
+            say("the new policy has negative probabilities", "Die neue Strategie hat negative Wahrscheinlichkeiten")
+        )
     s = P.sum(axis=1)
     if (s <= 0).any():
         i = int(np.flatnonzero(s <= 0)[0])
-        raise InputError(f"the new policy gives no action any probability in row {i + 1}")
+        raise InputError(
+            say(
+                "the new policy gives no action any probability in row {i}",
+                "Die neue Strategie gibt in Zeile {i} keiner Aktion eine Wahrscheinlichkeit",
+                i=i + 1,
+            )
+        )
     if np.abs(s - 1).max() > 1e-6:
         i = int(np.argmax(np.abs(s - 1)))
-        raise InputError(f"the new policy's probabilities sum to {s[i]:.4f}, not 1, in row {i + 1}")
+        raise InputError(
+            say(
+                "the new policy's probabilities sum to {s:.4f}, not 1, in row {i}",
+                "Die Wahrscheinlichkeiten der neuen Strategie ergeben in Zeile {i} zusammen {s:.4f}, nicht 1",
+                s=s[i],
+                i=i + 1,
+            )
+        )
     return P / s[:, None]
 
 
@@ -354,29 +449,67 @@ class OPEResult:
             return "worse"
         return "not surely better"
 
-    def explanation(self, *, what: str = "the new policy", per: str = "decision") -> str:
+    def explanation(self, *, what=None, per=None) -> Text:
+        """The estimate in plain words, English and German; ``what`` and ``per`` are Texts (or plain names)."""
+        what = what if what is not None else say("the new policy", "die neue Strategie")
+        per = per if per is not None else say("decision", "Entscheidung")
         est, imp = self.estimates[self.primary], self.improvement[self.primary]
-        lvl = f"{self.level:.0%}"
+        pct = round(100 * self.level)  # "95% CI" / "95-%-KI"
         d = self.diagnostics
-        head = (
-            f"Judged on {d['rows']:,} logged decisions without running it: {what} would earn "
-            f"{_f(est['value'])} {self.reward_name} per {per} ({NAMES[self.primary]}, {lvl} CI {_ci(est)}) against "
-            f"{_f(self.logged['value'])} for the logged policy ({lvl} CI {_ci(self.logged)}): a difference of "
-            f"{imp['value']:+.4f} ({lvl} CI {_ci(imp, signed=True)})."
+        head = say(
+            "Judged on {rows:,} logged decisions without running it: {what} would earn {est} {reward} per {per} "
+            "({name}, {pct}% CI {ci}) against {logged} for the logged policy ({pct}% CI {ci_logged}): a difference of "
+            "{diff} ({pct}% CI {ci_diff}).",
+            "Bewertet an {rows:,} protokollierten Entscheidungen, ohne sie auszuführen: {what} würde {est} {reward} pro "
+            "{per} erzielen ({name}, {pct}-%-KI {ci}), gegenüber {logged} für die protokollierte Strategie ({pct}-%-KI "
+            "{ci_logged}): ein Unterschied von {diff} ({pct}-%-KI {ci_diff}).",
+            rows=d["rows"],
+            what=what,
+            est=_f(est["value"]),
+            reward=self.reward_name,
+            per=per,
+            name=NAMES[self.primary],
+            pct=pct,
+            ci=_ci(est),
+            logged=_f(self.logged["value"]),
+            ci_logged=_ci(self.logged),
+            diff=_f(imp["value"], signed=True),
+            ci_diff=_ci(imp, signed=True),
         )
-        v = self.verdict_words()
         tail = {
-            "better": f" It is better than the logged policy, {lvl} sure.",
-            "worse": f" It is worse than the logged policy, {lvl} sure.",
-            "not surely better": " We cannot say it is better: the interval of the difference includes zero.",
-            "cannot tell": " The interval could not be computed.",
-        }[v]
-        others = ", ".join(f"{k.upper()} {_f(self.estimates[k]['value'])}" for k in self.estimates if k != self.primary)
-        ess = (
-            f" The logs hold the information of about {d['effective_sample_size']:,.0f} decisions of the new "
-            f"policy (effective sample size)."
+            "better": say(
+                " It is better than the logged policy, {lvl:.0%} sure.",
+                " Die neue Strategie ist besser als die protokollierte, mit {lvl:.0%} Sicherheit.",
+                lvl=self.level,
+            ),
+            "worse": say(
+                " It is worse than the logged policy, {lvl:.0%} sure.",
+                " Die neue Strategie ist schlechter als die protokollierte, mit {lvl:.0%} Sicherheit.",
+                lvl=self.level,
+            ),
+            "not surely better": say(
+                " We cannot say it is better: the interval of the difference includes zero.",
+                " Dass die neue Strategie besser ist, lässt sich nicht sagen: Das Intervall des Unterschieds enthält die Null.",
+            ),
+            "cannot tell": say(" The interval could not be computed.", " Das Intervall ließ sich nicht berechnen."),
+        }[self.verdict_words()]
+        others = join(
+            [
+                say("{k} {v}", "{k} {v}", k=k.upper(), v=_f(self.estimates[k]["value"]))
+                for k in self.estimates
+                if k != self.primary
+            ],
+            ", ",
         )
-        return head + tail + (f" Other estimators: {others}." if others else "") + ess
+        ess = say(
+            " The logs hold the information of about {ess:,.0f} decisions of the new policy (effective sample size).",
+            " Die Protokolle enthalten die Information von etwa {ess:,.0f} Entscheidungen der neuen Strategie "
+            "(effektive Stichprobengröße).",
+            ess=d["effective_sample_size"],
+        )
+        if others:
+            ess = say(" Other estimators: {o}.", " Andere Schätzer: {o}.", o=others) + ess
+        return head + tail + ess
 
     def metrics(self) -> dict:
         """``{"model": ..., "baseline": ..., "improvement": ...}`` with metric names ``value_<estimator>``."""
@@ -399,15 +532,22 @@ class OPEResult:
         }
 
 
-def _f(x) -> str:
-    return "n/a" if x is None else f"{x:.4f}"
+_NA = Text("n/a", "k. A.")
 
 
-def _ci(m: dict, signed: bool = False) -> str:
+def _f(x, signed: bool = False) -> Text:
+    if x is None:
+        return _NA
+    return say("{x:+.4f}", "{x:+.4f}", x=x) if signed else say("{x:.4f}", "{x:.4f}", x=x)
+
+
+def _ci(m: dict, signed: bool = False) -> Text:
     lo, hi = m["ci"]
     if lo is None:
-        return "n/a"
-    return f"{lo:+.4f} to {hi:+.4f}" if signed else f"{lo:.4f} to {hi:.4f}"
+        return _NA
+    if signed:
+        return say("{lo:+.4f} to {hi:+.4f}", "{lo:+.4f} bis {hi:+.4f}", lo=lo, hi=hi)
+    return say("{lo:.4f} to {hi:.4f}", "{lo:.4f} bis {hi:.4f}", lo=lo, hi=hi)
 
 
 def _num(x) -> float | None:
@@ -456,11 +596,32 @@ def off_policy_value(
     estimators = tuple(estimators)
     unknown = set(estimators) - set(ESTIMATORS)
     if unknown or not estimators:
-        raise InputError(f"unknown estimator(s) {sorted(unknown)}; choose from {', '.join(ESTIMATORS)}")
+        raise InputError(
+            say(
+                "unknown estimator(s) {u}; choose from {c}",
+                "Unbekannte(r) Schätzer {u}; zur Wahl stehen {c}",
+                u=str(sorted(unknown)),
+                c=", ".join(ESTIMATORS),
+            )
+        )
     if primary not in estimators:
-        raise InputError(f"the primary estimator {primary!r} is not among {estimators}")
+        raise InputError(
+            say(
+                "the primary estimator {p!r} is not among {e}",
+                "Der Hauptschätzer {p!r} ist nicht unter {e}",
+                p=primary,
+                e=str(estimators),
+            )
+        )
     if reward_model not in REWARD_MODELS:
-        raise InputError(f"unknown reward model {reward_model!r}; choose from {', '.join(REWARD_MODELS)}")
+        raise InputError(
+            say(
+                "unknown reward model {m!r}; choose from {c}",
+                "Unbekanntes Belohnungsmodell {m!r}; zur Wahl stehen {c}",
+                m=reward_model,
+                c=", ".join(REWARD_MODELS),
+            )
+        )
     n = acts.size
     arms = sorted(pd.unique(acts), key=str)
     pos = {a: j for j, a in enumerate(arms)}
@@ -472,11 +633,30 @@ def off_policy_value(
         if X.ndim == 1:
             X = X[:, None]
         if X.shape[0] != n:
-            raise InputError(f"{X.shape[0]:,} contexts for {n:,} logged decisions")
+            raise InputError(
+                say(
+                    "{k:,} contexts for {n:,} logged decisions",
+                    "{k:,} Kontexte für {n:,} protokollierte Entscheidungen",
+                    k=X.shape[0],
+                    n=n,
+                )
+            )
         if np.isnan(X).any():
-            raise InputError(f"the contexts are missing in row {int(np.flatnonzero(np.isnan(X).any(axis=1))[0]) + 1}")
+            raise InputError(
+                say(
+                    "the contexts are missing in row {i}",
+                    "Die Kontexte fehlen in Zeile {i}",
+                    i=int(np.flatnonzero(np.isnan(X).any(axis=1))[0]) + 1,
+                )
+            )
     if reward_model != "arm" and X is None:
-        raise InputError(f"the {reward_model} reward model needs contexts (features of each decision)")
+        raise InputError(
+            say(
+                "the {m} reward model needs contexts (features of each decision)",
+                "Das Belohnungsmodell {m} braucht Kontexte (Merkmale jeder Entscheidung)",
+                m=reward_model,
+            )
+        )
     P = policy_matrix(target, arms, n, X)
     w = P[np.arange(n), idx] / p
     warnings = []
@@ -484,8 +664,15 @@ def off_policy_value(
         mass = P[:, j].mean()
         if mass > 0 and (idx == j).sum() < 10:
             warnings.append(
-                f"the new policy gives action {a!r} {mass:.0%} of its decisions but the logs hold only "
-                f"{int((idx == j).sum())} decision(s) with it; its estimate is fragile"
+                say(
+                    "the new policy gives action {a!r} {mass:.0%} of its decisions but the logs hold only {k} "
+                    "decision(s) with it; its estimate is fragile",
+                    "Die neue Strategie gibt der Aktion {a!r} {mass:.0%} ihrer Entscheidungen, die Protokolle enthalten "
+                    "aber nur {k} Entscheidung(en) mit ihr; ihre Schätzung ist wackelig",
+                    a=a,
+                    mass=mass,
+                    k=int((idx == j).sum()),
+                )
             )
 
     # columns whose bootstrap-weighted sums give every estimator
@@ -600,13 +787,24 @@ def off_policy_value(
     }
     if abs(w.mean() - 1) > 0.1 and n >= 1000:
         warnings.append(
-            f"the importance weights average {w.mean():.2f}, not about 1: the logged propensities may be wrong "
-            "(SNIPS is the safer estimate)"
+            say(
+                "the importance weights average {m:.2f}, not about 1: the logged propensities may be wrong "
+                "(SNIPS is the safer estimate)",
+                "Die Importance-Gewichte liegen im Mittel bei {m:.2f}, nicht bei etwa 1: Die protokollierten "
+                "Propensities könnten falsch sein (SNIPS ist die sicherere Schätzung)",
+                m=w.mean(),
+            )
         )
     if ess < 0.05 * n:
         warnings.append(
-            f"few logged decisions resemble the new policy's (effective sample size {ess:,.0f} of {n:,}); "
-            "the estimates are noisy"
+            say(
+                "few logged decisions resemble the new policy's (effective sample size {ess:,.0f} of {n:,}); the "
+                "estimates are noisy",
+                "Wenige protokollierte Entscheidungen ähneln denen der neuen Strategie (effektive Stichprobengröße "
+                "{ess:,.0f} von {n:,}); die Schätzungen sind unsicher",
+                ess=ess,
+                n=n,
+            )
         )
     return OPEResult(
         estimates=estimates,

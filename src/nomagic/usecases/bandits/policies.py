@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 #: the default uniform exploration share of Thompson sampling, UCB1, LinUCB and linear Thompson sampling
 #: (every arm's propensity stays at or above ``DEFAULT_EXPLORATION / n_arms``); see docs/bandits.md
@@ -55,14 +56,22 @@ class Decision:
 def _arms(arms) -> list:
     if isinstance(arms, (int, np.integer)):
         if arms < 2:
-            raise InputError(f"a bandit needs at least 2 arms, got {arms}")
+            raise InputError(_too_few(arms))
         return list(range(int(arms)))
     arms = list(arms)
     if len(arms) < 2:
-        raise InputError(f"a bandit needs at least 2 arms, got {arms}")
+        raise InputError(_too_few(arms))
     if len(set(arms)) != len(arms):
-        raise InputError(f"the arms must be distinct, got {arms}")
+        raise InputError(
+            say("the arms must be distinct, got {a}", "Die Arme müssen verschieden sein, nicht {a}", a=str(arms))
+        )
     return arms
+
+
+def _too_few(arms):
+    return say(
+        "a bandit needs at least 2 arms, got {a}", "Ein Bandit braucht mindestens 2 Arme, nicht {a}", a=str(arms)
+    )
 
 
 class _Bandit:
@@ -80,8 +89,13 @@ class _Bandit:
         self.arms_ = _arms(self.arms)
         if not 0.0 < self.exploration <= 1.0:
             raise InputError(
-                f"exploration must be in (0, 1], got {self.exploration}: a share of 0 lets propensities "
-                "reach zero, and decisions with propensity zero cannot be evaluated afterwards"
+                say(
+                    "exploration must be in (0, 1], got {e}: a share of 0 lets propensities reach zero, and decisions "
+                    "with propensity zero cannot be evaluated afterwards",
+                    "Die Exploration muss in (0, 1] liegen, nicht {e}: Bei einem Anteil von 0 können Propensities null "
+                    "werden, und Entscheidungen mit Propensity null lassen sich danach nicht bewerten",
+                    e=self.exploration,
+                )
             )
         self.index_ = {a: i for i, a in enumerate(self.arms_)}
         self.rng_ = np.random.default_rng(self.seed)
@@ -109,7 +123,14 @@ class _Bandit:
         try:
             return self.index_[action]
         except (KeyError, TypeError):
-            raise InputError(f"unknown arm {action!r}; the arms are {self.arms_}") from None
+            raise InputError(
+                say(
+                    "unknown arm {a!r}; the arms are {arms}",
+                    "Unbekannter Arm {a!r}; die Arme sind {arms}",
+                    a=action,
+                    arms=str(self.arms_),
+                )
+            ) from None
 
     # -- learning -------------------------------------------------------------------------
     def fit(self, actions, rewards, contexts=None):
@@ -123,9 +144,17 @@ class _Bandit:
         actions = list(actions)
         rewards = np.asarray(rewards, dtype=float).ravel()
         if len(actions) != rewards.size:
-            raise InputError(f"{len(actions)} actions but {rewards.size} rewards")
+            raise InputError(
+                say("{a} actions but {r} rewards", "{a} Aktionen, aber {r} Belohnungen", a=len(actions), r=rewards.size)
+            )
         if np.isnan(rewards).any():
-            raise InputError(f"reward missing in row {int(np.flatnonzero(np.isnan(rewards))[0]) + 1}")
+            raise InputError(
+                say(
+                    "reward missing in row {i}",
+                    "Belohnung fehlt in Zeile {i}",
+                    i=int(np.flatnonzero(np.isnan(rewards))[0]) + 1,
+                )
+            )
         idx = np.array([self._idx(a) for a in actions], dtype=np.int64)
         X = self._contexts(contexts, len(actions)) if self.contextual else None
         self._learn(idx, rewards, X)
@@ -227,7 +256,12 @@ class ThompsonSampling(_Bandit):
 
     def _learn(self, idx, rewards, X) -> None:
         if ((rewards < 0) | (rewards > 1)).any():
-            raise InputError("Beta-Bernoulli Thompson sampling needs rewards between 0 and 1 (yes/no)")
+            raise InputError(
+                say(
+                    "Beta-Bernoulli Thompson sampling needs rewards between 0 and 1 (yes/no)",
+                    "Beta-Bernoulli-Thompson-Sampling braucht Belohnungen zwischen 0 und 1 (ja/nein)",
+                )
+            )
         K = len(self.arms_)
         self.successes_ += np.bincount(idx, weights=rewards, minlength=K)
         self.failures_ += np.bincount(idx, weights=1.0 - rewards, minlength=K)
@@ -343,12 +377,18 @@ class _Linear(_Bandit):
 
     def _contexts(self, contexts, n: int | None = None) -> np.ndarray:
         if contexts is None:
-            raise InputError(f"{type(self).__name__} is contextual: give the context (features) of each decision")
+            raise InputError(
+                say(
+                    "{p} is contextual: give the context (features) of each decision",
+                    "{p} ist kontextabhängig: den Kontext (die Merkmale) jeder Entscheidung angeben",
+                    p=type(self).__name__,
+                )
+            )
         X = np.asarray(contexts, dtype=float)
         if X.ndim == 1:
             X = X[None, :]
         if np.isnan(X).any():
-            raise InputError("the contexts contain blanks (NaN)")
+            raise InputError(say("the contexts contain blanks (NaN)", "Die Kontexte enthalten Lücken (NaN)"))
         if self.fit_intercept:
             X = np.hstack([np.ones((X.shape[0], 1)), X])
         if self.n_features_ is None:
@@ -359,7 +399,12 @@ class _Linear(_Bandit):
             self.b_ = np.zeros((K, d))
         elif X.shape[1] != self.n_features_:
             raise InputError(
-                f"expected {self.n_features_ - self.fit_intercept} context features, got {X.shape[1] - self.fit_intercept}"
+                say(
+                    "expected {e} context features, got {g}",
+                    "{e} Kontextmerkmale erwartet, {g} erhalten",
+                    e=self.n_features_ - self.fit_intercept,
+                    g=X.shape[1] - self.fit_intercept,
+                )
             )
         return X
 

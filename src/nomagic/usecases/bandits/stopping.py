@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nomagic.errors import InputError
+from nomagic.words import Text, say
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class StopDecision:
     threshold: float
     confidence: float
     relative: bool
-    message: str
+    message: Text  # English as str, German in .de
     means: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -86,16 +87,40 @@ def stopping_rule(
     s = np.asarray(successes, dtype=float).ravel()
     n = np.asarray(trials, dtype=float).ravel()
     if s.shape != n.shape or s.size < 2:
-        raise InputError("give successes and trials for at least two variants, in the same order")
+        raise InputError(
+            say(
+                "give successes and trials for at least two variants, in the same order",
+                "Erfolge und Versuche für mindestens zwei Varianten angeben, in derselben Reihenfolge",
+            )
+        )
     if (s < 0).any() or (n < s).any() or np.isnan(s).any() or np.isnan(n).any():
-        raise InputError("successes must be between 0 and the number of trials for every variant")
+        raise InputError(
+            say(
+                "successes must be between 0 and the number of trials for every variant",
+                "Die Erfolge müssen für jede Variante zwischen 0 und der Zahl der Versuche liegen",
+            )
+        )
     if not 0 < confidence < 1:
-        raise InputError(f"confidence must be between 0 and 1, got {confidence}")
+        raise InputError(
+            say(
+                "confidence must be between 0 and 1, got {c}",
+                "Die Sicherheit (confidence) muss zwischen 0 und 1 liegen, nicht {c}",
+                c=confidence,
+            )
+        )
     if threshold < 0:
-        raise InputError(f"threshold must be at least 0, got {threshold}")
+        raise InputError(
+            say(
+                "threshold must be at least 0, got {t}",
+                "Die Schwelle (threshold) muss mindestens 0 sein, nicht {t}",
+                t=threshold,
+            )
+        )
     names = list(arms) if arms is not None else list(range(s.size))
     if len(names) != s.size:
-        raise InputError(f"{len(names)} variant names for {s.size} variants")
+        raise InputError(
+            say("{k} variant names for {n} variants", "{k} Variantennamen für {n} Varianten", k=len(names), n=s.size)
+        )
     rng = np.random.default_rng(seed)
     a, b = prior
     draws = rng.beta(a + s, b + n - s, size=(n_draws, s.size))
@@ -108,26 +133,20 @@ def stopping_rule(
     loss = float(gap.mean())
     enough = bool(n.min() >= min_trials)
     stop = enough and remaining <= threshold
-    unit = (lambda x: f"{x:.1%}") if relative else (lambda x: f"{x * 100:.2f} percentage points")
     name = names[lead]
-    rates = s / np.maximum(n, 1)
-    if stop:
-        msg = (
-            f"Stop: send variant {name} (observed rate {rates[lead]:.2%}). We are {confidence:.0%} sure that no "
-            f"other variant is more than {unit(threshold)} better (at most {unit(max(remaining, 0.0))} better, "
-            f"{confidence:.0%} sure); {name} is the best with probability {prob_best[lead]:.0%}."
-        )
-    elif not enough:
-        msg = (
-            f"Keep testing: every variant needs at least {min_trials:,} trials before the test may stop "
-            f"(the fewest so far: {int(n.min()):,})."
-        )
-    else:
-        msg = (
-            f"Keep testing: variant {name} leads (observed rate {rates[lead]:.2%}, best with probability "
-            f"{prob_best[lead]:.0%}), but another variant could still be up to {unit(remaining)} better "
-            f"({confidence:.0%} sure); we stop when that is at most {unit(threshold)}."
-        )
+    msg = _message(
+        stop=stop,
+        enough=enough,
+        name=name,
+        rate=float(s[lead] / max(n[lead], 1)),
+        prob=float(prob_best[lead]),
+        remaining=remaining,
+        threshold=threshold,
+        confidence=confidence,
+        relative=relative,
+        min_trials=min_trials,
+        fewest=int(n.min()),
+    )
     return StopDecision(
         stop=stop,
         best=name,
@@ -139,6 +158,55 @@ def stopping_rule(
         relative=relative,
         message=msg,
         means={k: float(v) for k, v in zip(names, (a + s) / (a + b + n), strict=True)},
+    )
+
+
+def _amount(x: float, relative: bool) -> Text:
+    """A gap between rates: relative (1.0 %) or in percentage points."""
+    if relative:
+        return say("{x:.1%}", "{x:.1%}", x=x)
+    return say("{x:.2f} percentage points", "{x:.2f} Prozentpunkte", x=x * 100)
+
+
+def _message(*, stop, enough, name, rate, prob, remaining, threshold, confidence, relative, min_trials, fewest) -> Text:
+    """The decision in plain words, English and German."""
+    thr, rem = _amount(threshold, relative), _amount(max(remaining, 0.0), relative)
+    if stop:
+        return say(
+            "Stop: send variant {name} (observed rate {rate:.2%}). We are {conf:.0%} sure that no other variant is "
+            "more than {thr} better (at most {rem} better, {conf:.0%} sure); {name} is the best with probability "
+            "{prob:.0%}.",
+            "Test beenden: Variante {name} senden (beobachtete Rate {rate:.2%}). Mit {conf:.0%} Sicherheit ist keine "
+            "andere Variante um mehr als {thr} besser (höchstens {rem}); {name} ist mit {prob:.0%} Wahrscheinlichkeit "
+            "die beste.",
+            name=name,
+            rate=rate,
+            conf=confidence,
+            thr=thr,
+            rem=rem,
+            prob=prob,
+        )
+    if not enough:
+        return say(
+            "Keep testing: every variant needs at least {m:,} trials before the test may stop "
+            "(the fewest so far: {f:,}).",
+            "Weiter testen: Jede Variante braucht mindestens {m:,} Versuche, bevor der Test enden darf "
+            "(die Variante mit den wenigsten hat bisher {f:,}).",
+            m=min_trials,
+            f=fewest,
+        )
+    return say(
+        "Keep testing: variant {name} leads (observed rate {rate:.2%}, best with probability {prob:.0%}), but another "
+        "variant could still be up to {rem} better ({conf:.0%} sure); we stop when that is at most {thr}.",
+        "Weiter testen: Variante {name} führt (beobachtete Rate {rate:.2%}, mit {prob:.0%} Wahrscheinlichkeit die "
+        "beste), aber eine andere Variante könnte noch bis zu {rem} besser sein (mit {conf:.0%} Sicherheit); der Test "
+        "endet, sobald es höchstens {thr} sind.",
+        name=name,
+        rate=rate,
+        prob=prob,
+        rem=_amount(remaining, relative),
+        conf=confidence,
+        thr=thr,
     )
 
 

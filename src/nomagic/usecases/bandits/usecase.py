@@ -32,16 +32,25 @@ from nomagic.usecases.bandits.ope import POLICY_METRICS, off_policy_value
 from nomagic.usecases.bandits.policies import DEFAULT_EXPLORATION, ThompsonSampling
 from nomagic.usecases.bandits.stopping import stopping_rule
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 
 REWARDS = {"opened": "opened_at", "clicked": "clicked_at"}
+REWARD_WORDS = {"opened": say("opens", "Öffnungen"), "clicked": say("clicks", "Klicks")}
 
 
 def sends(wh, reward: str = "opened") -> pd.DataFrame:
     """The sent messages: message, campaign, time, variant, propensity given that something was sent, reward."""
     if reward not in REWARDS:
-        raise NotReadyError(f"unknown reward {reward!r}; choose {', '.join(REWARDS)}")
+        raise NotReadyError(
+            say(
+                "unknown reward {r!r}; choose {c}",
+                "Unbekannte Belohnung {r!r}; zur Wahl stehen {c}",
+                r=reward,
+                c=", ".join(REWARDS),
+            )
+        )
     m = wh.table("messages")
     col = REWARDS[reward]
     ctrl = m.filter(m.in_control.fill_null(False)).group_by(m.campaign_id).aggregate(control_p=m.propensity.max())
@@ -60,7 +69,12 @@ def sends(wh, reward: str = "opened") -> pd.DataFrame:
         .execute()
     )
     if df.empty:
-        raise NotReadyError("the messages table holds no sent messages with a variant")
+        raise NotReadyError(
+            say(
+                "the messages table holds no sent messages with a variant",
+                "Die Tabelle messages enthält keine versendeten Nachrichten mit einer Variante",
+            )
+        )
     df["control_p"] = df["control_p"].fillna(0.0)
     df["propensity"] = df["propensity"] / (1.0 - df["control_p"])
     return df
@@ -82,9 +96,10 @@ class Bandits:
     """
 
     name: ClassVar[str] = "bandits"
-    title: ClassVar[str] = "Subject lines (bandit)"
-    question: ClassVar[str] = (
-        "Would a Thompson-sampling bandit have chosen better e-mail subject lines than the random A/B/C split?"
+    title: ClassVar[str] = say("Subject lines (bandit)", "Betreffzeilen (Bandit)")
+    question: ClassVar[str] = say(
+        "Would a Thompson-sampling bandit have chosen better e-mail subject lines than the random A/B/C split?",
+        "Hätte ein Thompson-Sampling-Bandit bessere E-Mail-Betreffzeilen gewählt als die zufällige A/B/C-Aufteilung?",
     )
     primary_metric: ClassVar[str] = "value_dr"
     requires: ClassVar[Requirements] = Requirements(
@@ -95,7 +110,10 @@ class Bandits:
         min_units=1,
         units="messages.campaign_id",
         history_tables=("messages",),
-        description="randomised subject-line tests: sends with their variant and its propensity",
+        description=say(
+            "randomised subject-line tests: sends with their variant and its propensity",
+            "randomisierte Betreffzeilen-Tests: Sendungen mit ihrer Variante und deren Propensity",
+        ),
     )
 
     def __init__(
@@ -168,7 +186,7 @@ class Bandits:
                 }
             )
             evals.append(ev)
-            tick(0.1 + 0.3 * (j + 1) / len(groups), "learning per campaign")
+            tick(0.1 + 0.3 * (j + 1) / len(groups), say("learning per campaign", "Lernen je Kampagne"))
         out = pd.concat(evals, ignore_index=True)
         pi_cols = [c for c in out.columns if c.startswith("pi_")]
         out[pi_cols] = out[pi_cols].fillna(0.0)
@@ -184,15 +202,26 @@ class Bandits:
             "rows": None,
             "tables": ["messages"],
         }
-        tick(0.0, "reading the sends")
+        tick(0.0, say("reading the sends", "Sendungen lesen"))
         try:
             df = self.dataset(wh)
             if df.empty:
                 raise NotReadyError(
-                    f"no campaign has at least two subject-line variants and {self.min_sends} sends whose outcome is known"
+                    say(
+                        "no campaign has at least two subject-line variants and {k} sends whose outcome is known",
+                        "Keine Kampagne hat mindestens zwei Betreffzeilen-Varianten und {k} Sendungen mit bekanntem "
+                        "Ergebnis",
+                        k=self.min_sends,
+                    )
                 )
             if df["campaign_id"].nunique() < 1 or len(df) < 200:
-                raise NotReadyError(f"only {len(df)} usable sends; the evaluation needs at least 200")
+                raise NotReadyError(
+                    say(
+                        "only {n:,} usable sends; the evaluation needs at least 200",
+                        "Nur {n:,} verwendbare Sendungen; die Bewertung braucht mindestens 200",
+                        n=len(df),
+                    )
+                )
         except NotReadyError as exc:
             return make_record(
                 use_case=self.name,
@@ -201,7 +230,7 @@ class Bandits:
                 primary_metric=self.primary_metric,
                 metrics={},
                 verdict="not ready",
-                explanation=str(exc),
+                explanation=exc.args[0] if exc.args else str(exc),  # the Text, with its German
                 question=self.question,
             )
         data.update(
@@ -214,7 +243,10 @@ class Bandits:
         ev, per = self._policy(df, tick)
         arms = sorted(ev["variant"].unique())
         target = pd.DataFrame({a: ev[f"pi_{a}"].to_numpy() for a in arms})
-        tick(0.45, "off-policy evaluation with bootstrap intervals")
+        tick(
+            0.45,
+            say("off-policy evaluation with bootstrap intervals", "Off-Policy-Bewertung mit Bootstrap-Intervallen"),
+        )
         res = off_policy_value(
             ev["variant"],
             ev["propensity"],
@@ -224,18 +256,26 @@ class Bandits:
             reward_model="arm",
             n_boot=self.n_boot,
             seed=self.seed,
-            reward_name="opens" if self.reward == "opened" else "clicks",
+            reward_name=REWARD_WORDS[self.reward],
         )
-        tick(0.95, "the verdict")
+        tick(0.95, say("the verdict", "das Urteil"))
         verdict = "promoted" if res.better else "not better than baseline"
         stops = sum(p["stop"] for p in per)
-        what = (
-            f"Thompson sampling learning from the first {self.learn_share:.0%} of each campaign's sends "
-            f"({len(per)} campaigns)"
+        what = say(
+            "Thompson sampling learning from the first {share:.0%} of each campaign's sends ({n} campaigns)",
+            "Thompson Sampling mit Lernen aus den ersten {share:.0%} der Sendungen jeder Kampagne ({n} Kampagnen)",
+            share=self.learn_share,
+            n=len(per),
         )
-        explanation = res.explanation(what=what, per="e-mail sent") + (
-            f" After the learning part, the stopping rule ({self.confidence:.0%} sure that no variant is more than "
-            f"{self.threshold:.0%} better) would already have ended {stops} of {len(per)} tests."
+        explanation = res.explanation(what=what, per=say("e-mail sent", "versendeter E-Mail")) + say(
+            " After the learning part, the stopping rule ({conf:.0%} sure that no variant is more than {thr:.0%} "
+            "better) would already have ended {stops} of {n} tests.",
+            " Nach dem Lernteil hätte die Stoppregel (mit {conf:.0%} Sicherheit ist keine Variante um mehr als "
+            "{thr:.0%} besser) bereits {stops} von {n} Tests beendet.",
+            conf=self.confidence,
+            thr=self.threshold,
+            stops=stops,
+            n=len(per),
         )
         split = {
             "kind": "within-campaign-time",
@@ -243,9 +283,11 @@ class Bandits:
             "campaigns": len(per),
             "learn_rows": int(sum(p["learn_sends"] for p in per)),
             "test_rows": int(len(ev)),
-            "description": (
+            "description": say(
                 "in every campaign the earliest sends teach the bandit; the later sends, logged by the random "
-                "A/B/C split, judge it off-policy"
+                "A/B/C split, judge it off-policy",
+                "In jeder Kampagne lernt der Bandit aus den frühesten Sendungen; die späteren, von der zufälligen "
+                "A/B/C-Aufteilung protokollierten Sendungen bewerten ihn off-policy",
             ),
         }
         return make_record(
@@ -261,12 +303,23 @@ class Bandits:
             model={
                 "kind": "thompson_sampling",
                 "description": [
-                    f"Beta-Bernoulli Thompson sampling per campaign, exploration {self.exploration:.0%}, reward "
-                    f"{self.reward}"
+                    say(
+                        "Beta-Bernoulli Thompson sampling per campaign, exploration {e:.0%}, reward {r}",
+                        "Beta-Bernoulli-Thompson-Sampling je Kampagne, Exploration {e:.0%}, Belohnung {r}",
+                        e=self.exploration,
+                        r=REWARD_WORDS.get(self.reward, self.reward),
+                    )
                 ],
                 "campaigns": per,
             },
-            baseline={"description": ["the logged policy: variants drawn at random (the A/B/C split)"]},
+            baseline={
+                "description": [
+                    say(
+                        "the logged policy: variants drawn at random (the A/B/C split)",
+                        "die protokollierte Strategie: zufällig gezogene Varianten (die A/B/C-Aufteilung)",
+                    )
+                ]
+            },
             off_policy=res.to_dict(),
             warnings=res.warnings,
             seconds=round(time.perf_counter() - t0, 2),

@@ -30,6 +30,7 @@ import pandas as pd
 from nomagic.errors import InputError
 from nomagic.lifecycle.tabular import parse_times
 from nomagic.usecases.features import MACHINE_OPEN_SECONDS
+from nomagic.words import say
 
 COLUMNS = ("customer_id", "sent_at", "opened_at", "clicked_at")
 _TRUE = {"1", "1.0", "true", "yes", "y", "t", "ja", "wahr", "x"}
@@ -77,13 +78,27 @@ def send_log(
     for col in (id, sent, opened, clicked, segment):
         if col is not None and col not in df.columns:
             raise InputError(
-                f"{_where(source)}no column {col!r}; the table has: {', '.join(map(str, df.columns[:20]))}"
+                say(
+                    "{where}no column {col!r}; the table has: {cols}",
+                    "{where}keine Spalte {col!r}; die Tabelle hat: {cols}",
+                    where=_where(source),
+                    col=col,
+                    cols=", ".join(map(str, df.columns[:20])),
+                )
             )
     ids = df[id]
     blank = ids.isna() | (ids.astype("string").str.strip() == "")
     if blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])
-        raise InputError(f"{_where(source)}column {id!r}, data row {i + 1}: the customer id is blank")
+        raise InputError(
+            say(
+                "{where}column {col!r}, data row {row}: the customer id is blank",
+                "{where}Spalte {col!r}, Datenzeile {row}: Die Kunden-ID ist leer",
+                where=_where(source),
+                col=id,
+                row=i + 1,
+            )
+        )
     out = pd.DataFrame({"customer_id": ids.astype(str).str.strip().to_numpy()})
     out["sent_at"] = parse_times(df[sent], sent, source, blank_ok=False).to_numpy()
     out.attrs["open_times"] = True
@@ -105,14 +120,26 @@ def send_log(
             if early.any():
                 i = int(np.flatnonzero(early)[0])
                 raise InputError(
-                    f"{_where(source)}column {col!r}, data row {i + 1}: {df[col].iloc[i]!r} is before the send "
-                    f"({df[sent].iloc[i]!r} in {sent!r}); check the columns"
+                    say(
+                        "{where}column {col!r}, data row {row}: {value!r} is before the send ({sent_value!r} in "
+                        "{sent!r}); check the columns",
+                        "{where}Spalte {col!r}, Datenzeile {row}: {value!r} liegt vor dem Versand ({sent_value!r} in "
+                        "{sent!r}); die Spalten prüfen",
+                        where=_where(source),
+                        col=col,
+                        row=i + 1,
+                        value=df[col].iloc[i],
+                        sent_value=df[sent].iloc[i],
+                        sent=sent,
+                    )
                 )
     if clicked is not None:  # a click without an open: the open was not tracked (images off); count it
         out["opened"] = out["opened"] | out["clicked"]
     out["segment"] = df[segment].astype(str).to_numpy() if segment else "all"
     if out.empty:
-        raise InputError(f"{_where(source)}the table has no rows")
+        raise InputError(
+            say("{where}the table has no rows", "{where}Die Tabelle hat keine Zeilen", where=_where(source))
+        )
     return out
 
 

@@ -30,7 +30,8 @@ import pandas as pd
 from nomagic.lifecycle.gate import NOT_READY, gate
 from nomagic.lifecycle.record import fingerprint_frame, make_record
 from nomagic.usecases.sendtime.data import MachineFilter
-from nomagic.usecases.sendtime.model import SendTimeModel
+from nomagic.usecases.sendtime.model import WEEKDAY_NAMES_DE, SendTimeModel
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 
@@ -136,7 +137,14 @@ def split_by_time(log: pd.DataFrame, test_share: float = 0.25, cutoff=None) -> p
     return (start + (end - start) * (1 - test_share)).ceil("D")
 
 
-def not_ready_record(reason: str, data: dict, warnings: list | None = None) -> dict:
+QUESTION = say(
+    "At what hour should each customer get our e-mails?",
+    "Zu welcher Stunde soll jeder Kunde unsere E-Mails bekommen?",
+)
+
+
+def not_ready_record(reason, data: dict, warnings: list | None = None) -> dict:
+    """``reason``: a Text (or a plain English string)."""
     return make_record(
         use_case="sendtime",
         data=data,
@@ -144,7 +152,7 @@ def not_ready_record(reason: str, data: dict, warnings: list | None = None) -> d
         primary_metric="open_rate",
         metrics={},
         verdict=NOT_READY,
-        explanation=f"Not ready: {reason}",
+        explanation=say("Not ready: {r}", "Nicht bereit: {r}", r=reason),
         warnings=warnings or None,
     )
 
@@ -173,7 +181,7 @@ def evaluate_log(
     machine = machine or MachineFilter()
     model = model or SendTimeModel()
     log = log.sort_values("sent_at", kind="mergesort").reset_index(drop=True)
-    warnings: list[str] = []
+    warnings: list[Text] = []
     data = {
         "source": source,
         "fingerprint": fingerprint
@@ -185,10 +193,14 @@ def evaluate_log(
     }
     if not log.attrs.get("open_times", True):
         warnings.append(
-            "opens are yes/no flags, not times: machine opens (privacy proxies, scanners) cannot be filtered by "
-            "their delay; give the open time to filter them"
+            say(
+                "opens are yes/no flags, not times: machine opens (privacy proxies, scanners) cannot be filtered by "
+                "their delay; give the open time to filter them",
+                "Öffnungen sind Ja/Nein-Kennzeichen, keine Zeitpunkte: Maschinen-Öffnungen (Privacy-Proxys, Scanner) "
+                "lassen sich nicht an ihrer Verzögerung erkennen; für diesen Filter den Öffnungszeitpunkt angeben",
+            )
         )
-    tick(0.05, "filtering machine opens")
+    tick(0.05, say("filtering machine opens", "Maschinen-Öffnungen herausfiltern"))
     cut = split_by_time(log, test_share, cutoff)
     train_raw = log[log["sent_at"] < cut]
     test_raw = log[log["sent_at"] >= cut]
@@ -213,8 +225,14 @@ def evaluate_log(
     if len(train) < MIN_TRAIN_SENDS:
         return SendTimeEvaluation(
             not_ready_record(
-                f"only {len(train):,} sends before the cutoff {cut:%Y-%m-%d}; send-time needs at least "
-                f"{MIN_TRAIN_SENDS:,} to learn from",
+                say(
+                    "only {n:,} sends before the cutoff {cut}; send-time needs at least {k:,} to learn from",
+                    "nur {n:,} Sendungen vor dem Stichtag {cut}; die Versandzeit-Optimierung braucht mindestens {k:,} "
+                    "zum Lernen",
+                    n=len(train),
+                    cut=cut,
+                    k=MIN_TRAIN_SENDS,
+                ),
                 data,
                 warnings,
             )
@@ -224,21 +242,31 @@ def evaluate_log(
     if used.size < 2:
         return SendTimeEvaluation(
             not_ready_record(
-                "every held-out send went out at the same hour, so the open rate at any other hour cannot be "
-                "estimated; send at random hours for a while (an experiment) to learn send times",
+                say(
+                    "every held-out send went out at the same hour, so the open rate at any other hour cannot be "
+                    "estimated; send at random hours for a while (an experiment) to learn send times",
+                    "alle zurückgehaltenen Sendungen gingen zur selben Stunde hinaus, die Öffnungsrate zu jeder anderen "
+                    "Stunde lässt sich also nicht schätzen; eine Zeit lang zu zufälligen Stunden senden (ein "
+                    "Experiment), um Versandzeiten zu lernen",
+                ),
                 data,
                 warnings,
             )
         )
     if used.max() / used.min() > 3:
         warnings.append(
-            "the send hours of the held-out sends are far from evenly spread (the most used hour has "
-            f"{used.max() / used.min():.1f}x the sends of the least used); the estimate assumes the hour did not "
-            "depend on the customer"
+            say(
+                "the send hours of the held-out sends are far from evenly spread (the most used hour has {x:.1f}x "
+                "the sends of the least used); the estimate assumes the hour did not depend on the customer",
+                "Die Versandstunden der zurückgehaltenen Sendungen sind alles andere als gleich verteilt (die "
+                "häufigste Stunde hat das {x:.1f}-Fache der Sendungen der seltensten); die Schätzung setzt voraus, "
+                "dass die Stunde nicht vom Kunden abhing",
+                x=used.max() / used.min(),
+            )
         )
-    tick(0.2, "learning each customer's hours")
+    tick(0.2, say("learning each customer's hours", "die Stunden jedes Kunden lernen"))
     model.fit(train)
-    tick(0.5, "judging on the later sends")
+    tick(0.5, say("judging on the later sends", "an den späteren Sendungen beurteilen"))
     cust = test["customer_id"].to_numpy(str)
     seg = test["segment"].to_numpy(str) if "segment" in test else None
     actual = test["sent_at"].dt.hour.to_numpy()
@@ -255,36 +283,64 @@ def evaluate_log(
     if min(matched.values()) < MIN_MATCHED:
         return SendTimeEvaluation(
             not_ready_record(
-                f"only {min(matched.values()):,} held-out sends went out at the hour a policy would have chosen; "
-                f"at least {MIN_MATCHED} are needed for an estimate (more sends, a longer period, or "
-                "--tolerance 1)",
+                say(
+                    "only {n:,} held-out sends went out at the hour a policy would have chosen; at least {k} are "
+                    "needed for an estimate (more sends, a longer period, or --tolerance 1)",
+                    "nur {n:,} zurückgehaltene Sendungen gingen zu der Stunde hinaus, die eine Strategie gewählt "
+                    "hätte; für eine Schätzung sind mindestens {k} nötig (mehr Sendungen, ein längerer Zeitraum oder "
+                    "--tolerance 1)",
+                    n=min(matched.values()),
+                    k=MIN_MATCHED,
+                ),
                 data,
                 warnings,
             ),
             model=model,
         )
-    tick(0.6, "bootstrap intervals")
+    tick(0.6, say("bootstrap intervals", "Bootstrap-Intervalle"))
     metrics = bootstrap_policies(cust, y, {"model": w_model, "baseline": w_base}, n_boot=n_boot, seed=seed)
-    within = "" if tolerance_hours == 0 else f" (within {tolerance_hours} hour(s))"
-    compared_on = (
-        f"{len(test):,} sends after {cut:%Y-%m-%d} to {test['customer_id'].nunique():,} customers, using the "
-        f"{matched['model']:,} / {matched['baseline']:,} sends whose random hour matched each policy's{within}"
+    within = (
+        ""
+        if tolerance_hours == 0
+        else say(" (within {h} hour(s))", " (auf {h} Stunde(n) genau)", h=int(tolerance_hours))
     )
+    compared_on = say(
+        "{n:,} sends after {cut} to {c:,} customers, using the {m:,} / {b:,} sends whose random hour matched each "
+        "policy's{within}",
+        "{n:,} Sendungen nach dem {cut} an {c:,} Kunden, davon die {m:,} / {b:,} Sendungen, deren zufällige Stunde "
+        "zur jeweiligen Strategie passte{within}",
+        n=len(test),
+        cut=cut,
+        c=test["customer_id"].nunique(),
+        m=matched["model"],
+        b=matched["baseline"],
+        within=within,
+    )
+    hour = model.global_best_hour_
     g = gate(
         metrics,
         "open_rate",
-        model_words="sending at each customer's own best hour",
-        baseline_words=f"sending everyone at the global best hour ({model.global_best_hour_:02d}:00)",
+        model_words=say("sending at each customer's own best hour", "der Versand zur besten Stunde jedes Kunden"),
+        baseline_words=say(
+            "sending everyone at the global best hour ({h:02d}:00)",
+            "der Versand an alle zur global besten Stunde ({h:02d}:00 Uhr)",
+            h=hour,
+        ),
         compared_on=compared_on,
     )
-    tick(0.9, "writing the record")
+    tick(0.9, say("writing the record", "das Protokoll schreiben"))
     hours_chosen = pd.Series(model.best_hour(model.customers_)).value_counts().sort_index()
     test = test.assign(model_hour=chosen, baseline_hour=base, w_model=w_model, w_baseline=w_base)
     if not model.weekday_learnable_:
         days = model.params()["weekdays_tried"]
+        day = Text(days[0], WEEKDAY_NAMES_DE.get(days[0], days[0])) if days else None
         warnings.append(
-            f"every send before the cutoff went out on a {days[0] if days else 'single day'}: the best weekday "
-            "cannot be learnt from this data"
+            say(
+                "every send before the cutoff went out on a {day}: the best weekday cannot be learnt from this data",
+                "Alle Sendungen vor dem Stichtag gingen an einem {day} hinaus: Der beste Wochentag lässt sich aus "
+                "diesen Daten nicht lernen",
+                day=day or Text("single day", "einzigen Tag"),
+            )
         )
     record = make_record(
         use_case="sendtime",
@@ -295,26 +351,39 @@ def evaluate_log(
         verdict=g.verdict,
         explanation=g.explanation,
         params=model.params(),
-        question="At what hour should each customer get our e-mails?",
+        question=QUESTION,
         model={
             "description": [
-                "hierarchical favourite-hour model (customer -> segment -> global): each customer's favourite hour "
-                "has a posterior from their own opens, with the segment's favourite-hour distribution as prior "
-                f"(open-rate bump x{1 + model.amplitude_:.2f} within {model.width_} h, chosen by marginal likelihood); "
-                f"opens within {machine.machine_seconds:.0f} s of the send and customers whose opens are mostly "
-                "that fast are not counted"
+                say(
+                    "hierarchical favourite-hour model (customer -> segment -> global): each customer's favourite hour "
+                    "has a posterior from their own opens, with the segment's favourite-hour distribution as prior "
+                    "(open-rate bump x{amp:.2f} within {width} h, chosen by marginal likelihood); opens within "
+                    "{secs:.0f} s of the send and customers whose opens are mostly that fast are not counted",
+                    "hierarchisches Lieblingsstunden-Modell (Kunde -> Segment -> global): Die Lieblingsstunde jedes "
+                    "Kunden hat eine A-posteriori-Verteilung aus seinen eigenen Öffnungen, mit der "
+                    "Lieblingsstunden-Verteilung des Segments als Prior (Öffnungsraten-Anstieg x{amp:.2f} innerhalb "
+                    "von {width} h, gewählt nach marginaler Likelihood); Öffnungen binnen {secs:.0f} s nach dem Versand "
+                    "und Kunden, deren Öffnungen meist so schnell sind, zählen nicht",
+                    amp=1 + model.amplitude_,
+                    width=model.width_,
+                    secs=machine.machine_seconds,
+                )
             ],
             "kind": "beta-binomial",
             "hours_chosen": {int(h): int(n) for h, n in hours_chosen.items()},
         },
         baseline={
             "description": [
-                f"everyone at the global best hour of the training sends ({model.global_best_hour_:02d}:00)"
+                say(
+                    "everyone at the global best hour of the training sends ({h:02d}:00)",
+                    "alle zur global besten Stunde der Trainingssendungen ({h:02d}:00 Uhr)",
+                    h=hour,
+                )
             ]
         },
         scorer="model" if g.promoted else "baseline",
         warnings=warnings,
         seconds=round(_time.perf_counter() - t0, 2),
     )
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     return SendTimeEvaluation(record=record, model=model, test=test, train=train)

@@ -52,6 +52,10 @@ import pandas as pd
 HOURS = 24
 WEEKDAYS = 7
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: for sentences: the English names stay the codes in scores and params
+WEEKDAY_NAMES_DE = dict(
+    zip(WEEKDAY_NAMES, ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"), strict=True)
+)
 
 
 def kernel(bins: int, bandwidth: float) -> np.ndarray:

@@ -24,9 +24,10 @@ import pandas as pd
 from nomagic.errors import NotReadyError
 from nomagic.usecases.features import MACHINE_OPEN_SECONDS
 from nomagic.usecases.sendtime.data import MachineFilter, warehouse_log
-from nomagic.usecases.sendtime.evaluate import SendTimeEvaluation, evaluate_log, not_ready_record
+from nomagic.usecases.sendtime.evaluate import QUESTION, SendTimeEvaluation, evaluate_log, not_ready_record
 from nomagic.usecases.sendtime.model import WEEKDAY_NAMES, SendTimeModel
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 SCORES_TABLE = "sendtime_scores"
@@ -57,8 +58,8 @@ class SendTime:
     """
 
     name: ClassVar[str] = "sendtime"
-    title: ClassVar[str] = "Send-time optimisation"
-    question: ClassVar[str] = "At what hour should each customer get our e-mails?"
+    title: ClassVar[str] = say("Send-time optimisation", "Versandzeit-Optimierung")
+    question: ClassVar[str] = QUESTION
     primary_metric: ClassVar[str] = "open_rate"
     requires: ClassVar[Requirements] = Requirements(
         tables={"messages": ["customer_id", "sent_at", "opened_at", "clicked_at"]},
@@ -66,7 +67,10 @@ class SendTime:
         min_units=100,
         units="messages.customer_id",
         history_tables=("messages",),
-        description="e-mails of at least 100 customers over at least 60 days, sent at varying hours",
+        description=say(
+            "e-mails of at least 100 customers over at least 60 days, sent at varying hours",
+            "E-Mails an mindestens 100 Kunden über mindestens 60 Tage, zu wechselnden Stunden versandt",
+        ),
     )
 
     def __init__(
@@ -112,7 +116,17 @@ class SendTime:
         if as_of is not None:
             log = log[log["sent_at"] < pd.Timestamp(as_of)]
         if log.empty:
-            raise NotReadyError("the messages table has no sent e-mails" + (f" before {as_of}" if as_of else ""))
+            if as_of is not None:
+                raise NotReadyError(
+                    say(
+                        "the messages table has no sent e-mails before {d}",
+                        "Die Tabelle messages hat keine vor dem {d} versandten E-Mails",
+                        d=pd.Timestamp(as_of),
+                    )
+                )
+            raise NotReadyError(
+                say("the messages table has no sent e-mails", "Die Tabelle messages hat keine versandten E-Mails")
+            )
         return log
 
     def evaluate(self, wh, *, progress: Progress | None = None, source: str | None = None) -> SendTimeEvaluation:
@@ -120,7 +134,8 @@ class SendTime:
         try:
             log = self.dataset(wh)
         except NotReadyError as exc:
-            return SendTimeEvaluation(not_ready_record(str(exc), {"source": src, "fingerprint": None, "rows": 0}))
+            reason = exc.args[0] if exc.args else str(exc)
+            return SendTimeEvaluation(not_ready_record(reason, {"source": src, "fingerprint": None, "rows": 0}))
         ev = evaluate_log(
             log,
             test_share=self.test_share,
@@ -151,15 +166,15 @@ class SendTime:
         :data:`SCORE_COLUMNS`. When the model was not promoted, ``best_hour`` is still the model's choice and
         the record says whether to trust it; ``global_best_hour`` is in ``attrs``."""
         tick = progress or (lambda f, m: None)
-        tick(0.0, "reading messages")
+        tick(0.0, say("reading messages", "Nachrichten lesen"))
         log = self.dataset(wh, as_of)
         mf = self.machine()
         machines = mf.machine_customers(log)
         eng = mf.engagement(log, machines)
-        tick(0.3, "learning each customer's hours")
+        tick(0.3, say("learning each customer's hours", "die Stunden jedes Kunden lernen"))
         model = self.model().fit(eng)
         cust = model.customers_
-        tick(0.7, "scoring")
+        tick(0.7, say("scoring", "bewerten"))
         hour = model.best_hour(cust)
         conf, own = model.confidence(cust)
         R = model.rates(cust)
@@ -177,7 +192,7 @@ class SendTime:
         out["machine_opener"] = out["customer_id"].isin(machines)
         out["segment"] = model.segments_[model.customer_segment_]
         out.attrs["params"] = model.params()
-        tick(1.0, "done")
+        tick(1.0, say("done", "fertig"))
         return out
 
     def write_scores(self, wh, as_of=None, *, table: str = SCORES_TABLE, progress: Progress | None = None):

@@ -28,23 +28,25 @@ from nomagic.lifecycle.gate import NOT_READY, gate
 from nomagic.lifecycle.metrics import bootstrap
 from nomagic.lifecycle.record import fingerprint_frame, make_record
 from nomagic.usecases.subject_lines.features import FEATURES, features
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 LABELS = {
-    "length": "longer line",
-    "words": "more words",
-    "personalised": "personalised",
-    "urgency": "urgency words",
-    "number": "a number",
-    "percent": "a percentage",
-    "price": "a price",
-    "emoji": "an emoji",
-    "question": "a question",
-    "exclamation": "an exclamation mark",
-    "caps_words": "words in capitals",
-    "lang_de": "German",
-    "lang_en": "English",
+    "length": say("longer line", "längere Zeile"),
+    "words": say("more words", "mehr Wörter"),
+    "personalised": say("personalised", "personalisiert"),
+    "urgency": say("urgency words", "Dringlichkeitswörter"),
+    "number": say("a number", "eine Zahl"),
+    "percent": say("a percentage", "eine Prozentangabe"),
+    "price": say("a price", "ein Preis"),
+    "emoji": say("an emoji", "ein Emoji"),
+    "question": say("a question", "eine Frage"),
+    "exclamation": say("an exclamation mark", "ein Ausrufezeichen"),
+    "caps_words": say("words in capitals", "Wörter in Großbuchstaben"),
+    "lang_de": say("German", "Deutsch"),
+    "lang_en": say("English", "Englisch"),
 }
+QUESTION = say("Which subject line will more people open?", "Welche Betreffzeile öffnen mehr Menschen?")
 MIN_ROWS = 500
 MIN_LINES = 5
 _TRUE = {"1", "1.0", "true", "yes", "y", "t", "ja", "x"}
@@ -121,10 +123,22 @@ class SubjectLineModel:
         try:
             doc = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read the subject-line model {path}: {exc}") from exc
+            raise InputError(
+                say(
+                    "cannot read the subject-line model {path}: {e}",
+                    "Das Betreffzeilen-Modell {path} lässt sich nicht lesen: {e}",
+                    path=str(path),
+                    e=str(exc),
+                )
+            ) from exc
         if not isinstance(doc, dict) or doc.get("features") != list(FEATURES) or "mean_open_rate" not in doc:
             raise InputError(
-                f"{path} is not a subject-line model of this nomagic version (its features differ); train it again"
+                say(
+                    "{path} is not a subject-line model of this nomagic version (its features differ); train it again",
+                    "{path} ist kein Betreffzeilen-Modell dieser nomagic-Version (die Merkmale weichen ab); neu "
+                    "trainieren",
+                    path=str(path),
+                )
             )
         m = cls(C=float(doc.get("C", 0.3)))
         m.mean_ = float(doc["mean_open_rate"])
@@ -154,14 +168,19 @@ class SubjectLineModel:
         out = []
         for i in np.argsort(-np.abs(coef)):
             name, c = FEATURES[i], float(coef[i])
+            label = LABELS.get(name, Text(name))
+            if c > 0:
+                summary = say("{label} -> opens up", "{label} -> mehr Öffnungen", label=label)
+            else:
+                summary = say("{label} -> opens down", "{label} -> weniger Öffnungen", label=label)
             out.append(
                 {
                     "feature": name,
-                    "label": LABELS.get(name, name),
+                    "label": label,
                     "importance": round(abs(c), 4),
                     "share": round(abs(c) / total, 4),
                     "direction": "higher" if c > 0 else "lower",
-                    "summary": f"{LABELS.get(name, name)} -> opens {'up' if c > 0 else 'down'}",
+                    "summary": summary,
                     "coefficient": round(c, 4),
                 }
             )
@@ -189,7 +208,16 @@ def _opened(s: pd.Series, column: str, source: str | None) -> np.ndarray:
         bad = ~vals.isin([0.0, 1.0])
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{where}column {column!r}, data row {i + 1}: {s.iloc[i]!r} is not 0/1")
+            raise InputError(
+                say(
+                    "{where}column {col!r}, data row {row}: {v!r} is not 0/1",
+                    "{where}Spalte {col!r}, Datenzeile {row}: {v!r} ist nicht 0/1",
+                    where=where,
+                    col=column,
+                    row=i + 1,
+                    v=s.iloc[i],
+                )
+            )
         return vals.to_numpy() > 0
     text = pd.Series(s).astype("string").str.strip().str.lower().fillna("")
     flag = text.isin(_TRUE | _FALSE)
@@ -198,13 +226,29 @@ def _opened(s: pd.Series, column: str, source: str | None) -> np.ndarray:
     if flag.mean() >= 0.5:  # a yes/no column with a stray value
         i = int(np.flatnonzero(~flag.to_numpy())[0])
         raise InputError(
-            f"{where}column {column!r}, data row {i + 1}: {s.iloc[i]!r} is not a yes/no value (0/1, true/false, yes/no)"
+            say(
+                "{where}column {col!r}, data row {row}: {v!r} is not a yes/no value (0/1, true/false, yes/no)",
+                "{where}Spalte {col!r}, Datenzeile {row}: {v!r} ist kein Ja/Nein-Wert (0/1, true/false, yes/no)",
+                where=where,
+                col=column,
+                row=i + 1,
+                v=s.iloc[i],
+            )
         )
     t = pd.to_datetime(text.replace("", pd.NA), errors="coerce", format="mixed")
     bad = t.isna() & (text != "")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{where}column {column!r}, data row {i + 1}: {s.iloc[i]!r} is neither 0/1 nor an open time")
+        raise InputError(
+            say(
+                "{where}column {col!r}, data row {row}: {v!r} is neither 0/1 nor an open time",
+                "{where}Spalte {col!r}, Datenzeile {row}: {v!r} ist weder 0/1 noch ein Öffnungszeitpunkt",
+                where=where,
+                col=column,
+                row=i + 1,
+                v=s.iloc[i],
+            )
+        )
     return t.notna().to_numpy()
 
 
@@ -215,18 +259,42 @@ def read_history(
     where = f"{source}: " if source else ""
     for col in (subject, opened, time):
         if col is not None and col not in df.columns:
-            raise InputError(f"{where}no column {col!r}; the table has: {', '.join(map(str, df.columns[:20]))}")
+            raise InputError(
+                say(
+                    "{where}no column {col!r}; the table has: {cols}",
+                    "{where}keine Spalte {col!r}; die Tabelle hat: {cols}",
+                    where=where,
+                    col=col,
+                    cols=", ".join(map(str, df.columns[:20])),
+                )
+            )
     out = pd.DataFrame({"subject": df[subject].fillna("").astype(str).to_numpy()})
     blank = out["subject"].str.strip() == ""
     if blank.all():
-        raise InputError(f"{where}column {subject!r} has no subject lines")
+        raise InputError(
+            say(
+                "{where}column {col!r} has no subject lines",
+                "{where}Die Spalte {col!r} enthält keine Betreffzeilen",
+                where=where,
+                col=subject,
+            )
+        )
     out["opened"] = _opened(df[opened], opened, source)
     if time is not None:
         t = pd.to_datetime(df[time].astype("string").str.strip(), errors="coerce", format="mixed")
         bad = t.isna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{where}column {time!r}, data row {i + 1}: {df[time].iloc[i]!r} is not a date and time")
+            raise InputError(
+                say(
+                    "{where}column {col!r}, data row {row}: {v!r} is not a date and time",
+                    "{where}Spalte {col!r}, Datenzeile {row}: {v!r} ist kein Datum mit Uhrzeit",
+                    where=where,
+                    col=time,
+                    row=i + 1,
+                    v=df[time].iloc[i],
+                )
+            )
         if getattr(t.dt, "tz", None) is not None:
             t = t.dt.tz_convert("UTC").dt.tz_localize(None)
         out["time"] = t.to_numpy()
@@ -295,7 +363,7 @@ def evaluate_subjects(
     train, test = hist[~is_test], hist[is_test]
     split.update(train_rows=int(len(train)), test_rows=int(len(test)), seed=seed)
 
-    def not_ready(reason: str) -> SubjectEvaluation:
+    def not_ready(reason: Text) -> SubjectEvaluation:
         return SubjectEvaluation(
             make_record(
                 use_case="subject_lines",
@@ -304,25 +372,41 @@ def evaluate_subjects(
                 primary_metric="brier",
                 metrics={},
                 verdict=NOT_READY,
-                explanation=f"Not ready: {reason}",
+                explanation=say("Not ready: {r}", "Nicht bereit: {r}", r=reason),
             )
         )
 
     if len(train) < MIN_ROWS or len(test) < MIN_ROWS // 4:
         return not_ready(
-            f"{len(train):,} sends to learn from and {len(test):,} to judge on; at least {MIN_ROWS:,} are needed"
+            say(
+                "{n:,} sends to learn from and {k:,} to judge on; at least {m:,} are needed",
+                "{n:,} Sendungen zum Lernen und {k:,} zum Beurteilen; mindestens {m:,} sind nötig",
+                n=len(train),
+                k=len(test),
+                m=MIN_ROWS,
+            )
         )
     if train["subject"].nunique() < MIN_LINES:
         return not_ready(
-            f"only {train['subject'].nunique()} different subject lines to learn from; at least {MIN_LINES} are needed"
+            say(
+                "only {n} different subject lines to learn from; at least {m} are needed",
+                "nur {n} verschiedene Betreffzeilen zum Lernen; mindestens {m} sind nötig",
+                n=train["subject"].nunique(),
+                m=MIN_LINES,
+            )
         )
     if train["opened"].nunique() < 2 or test["opened"].nunique() < 2:
-        return not_ready("the opens are all yes or all no, so there is nothing to predict")
-    tick(0.3, "fitting the subject-line model")
+        return not_ready(
+            say(
+                "the opens are all yes or all no, so there is nothing to predict",
+                "die Öffnungen sind alle ja oder alle nein, es gibt also nichts vorherzusagen",
+            )
+        )
+    tick(0.3, say("fitting the subject-line model", "das Betreffzeilen-Modell anpassen"))
     model = SubjectLineModel().fit(train["subject"], train["opened"])
     p_model = model.predict_open_rate(test["subject"].tolist())
     p_base = np.full(len(test), model.mean_)
-    tick(0.6, "bootstrap intervals")
+    tick(0.6, say("bootstrap intervals", "Bootstrap-Intervalle"))
     metrics = bootstrap(
         test["opened"].to_numpy(float),
         p_model,
@@ -335,9 +419,18 @@ def evaluate_subjects(
     g = gate(
         metrics,
         "brier",
-        model_words="the subject-line model",
-        baseline_words=f"the historical average open rate ({model.mean_:.3f})",
-        compared_on=f"{len(test):,} later sends with {test['subject'].nunique()} subject lines",
+        model_words=say("the subject-line model", "das Betreffzeilen-Modell"),
+        baseline_words=say(
+            "the historical average open rate ({m:.3f})",
+            "die historische durchschnittliche Öffnungsrate ({m:.3f})",
+            m=model.mean_,
+        ),
+        compared_on=say(
+            "{n:,} later sends with {k} subject lines",
+            "{n:,} späteren Sendungen mit {k} Betreffzeilen",
+            n=len(test),
+            k=test["subject"].nunique(),
+        ),
     )
     langs = features(train["subject"].unique())["lang"].value_counts().to_dict()
     record = make_record(
@@ -348,17 +441,31 @@ def evaluate_subjects(
         metrics=metrics,
         verdict=g.verdict,
         explanation=g.explanation,
-        question="Which subject line will more people open?",
+        question=QUESTION,
         model={
-            "description": [f"L2 logistic regression (C={model.C}) on {len(FEATURES)} text features"],
+            "description": [
+                say(
+                    "L2 logistic regression (C={c}) on {k} text features",
+                    "L2-regularisierte logistische Regression (C={c}) auf {k} Textmerkmalen",
+                    c=model.C,
+                    k=len(FEATURES),
+                )
+            ],
             "kind": "logistic",
             "features": list(FEATURES),
             "languages": {str(k): int(v) for k, v in langs.items()},
         },
-        baseline={"description": ["every line gets the historical average open rate"]},
+        baseline={
+            "description": [
+                say(
+                    "every line gets the historical average open rate",
+                    "jede Zeile bekommt die historische durchschnittliche Öffnungsrate",
+                )
+            ]
+        },
         drivers=model.drivers(),
         scorer="model" if g.promoted else "baseline",
         seconds=round(_time.perf_counter() - t0, 2),
     )
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     return SubjectEvaluation(record=record, model=model)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from nomagic.usecases.subject_lines.model import SubjectLineModel, evaluate_subjects, warehouse_history
+from nomagic.usecases.subject_lines.model import QUESTION, SubjectLineModel, evaluate_subjects, warehouse_history
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 
@@ -25,8 +26,8 @@ class SubjectLines:
     """Predicted open rate of subject lines from their text, judged against the historical average."""
 
     name: ClassVar[str] = "subject_lines"
-    title: ClassVar[str] = "Subject lines"
-    question: ClassVar[str] = "Which subject line will more people open?"
+    title: ClassVar[str] = say("Subject lines", "Betreffzeilen")
+    question: ClassVar[str] = QUESTION
     primary_metric: ClassVar[str] = "brier"
     requires: ClassVar[Requirements] = Requirements(
         tables={"messages": ["campaign_id", "sent_at", "variant", "opened_at"], "campaigns": ["campaign_id"]},
@@ -34,7 +35,10 @@ class SubjectLines:
         min_units=100,
         units="messages.customer_id",
         history_tables=("messages",),
-        description="e-mails with their subject lines (campaigns.subjects per variant) and opens",
+        description=say(
+            "e-mails with their subject lines (campaigns.subjects per variant) and opens",
+            "E-Mails mit ihren Betreffzeilen (campaigns.subjects je Variante) und Öffnungen",
+        ),
     )
 
     def __init__(self, *, test_share: float = 0.25, n_boot: int = 1000, seed: int = 0):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from nomagic.errors import InputError
 from nomagic.lifecycle.tabular import binary_label, is_blank, parse_times
+from nomagic.words import Text, say
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Experiment:
     treatment: np.ndarray
     label: np.ndarray
     positive: str
-    notes: list[str]
+    notes: list[Text]
     time: pd.Series | None = None
 
 
@@ -33,7 +34,12 @@ def parse_treatment(spec: str) -> tuple[str, str]:
     col, sep, value = (spec or "").partition("=")
     if not sep or not col.strip() or not value.strip():
         raise InputError(
-            f'--treatment takes COLUMN=VALUE (the treated arm), e.g. segment="Womens E-Mail"; got {spec!r}'
+            say(
+                '--treatment takes COLUMN=VALUE (the treated arm), e.g. segment="Womens E-Mail"; got {spec!r}',
+                '--treatment erwartet SPALTE=WERT (den Arm mit Treatment), z. B. segment="Womens E-Mail"; '
+                "erhalten: {spec!r}",
+                spec=spec,
+            )
         )
     return col.strip(), value.strip()
 
@@ -69,7 +75,14 @@ def prepare(
     ):
         if name is not None and name not in frame.columns:
             raise InputError(
-                f"{source}: has no column {name!r} (given as {what}); its columns are: {', '.join(map(str, frame.columns))}"
+                say(
+                    "{source}: has no column {name!r} (given as {what}); its columns are: {cols}",
+                    "{source}: hat keine Spalte {name!r} (angegeben als {what}); die Spalten sind: {cols}",
+                    source=source,
+                    name=name,
+                    what=what,
+                    cols=", ".join(map(str, frame.columns)),
+                )
             )
     arm = _text(frame[col])
     treated_v, control_v = _text(pd.Series([treated])).iloc[0], _text(pd.Series([str(control)])).iloc[0]
@@ -77,24 +90,64 @@ def prepare(
     for v, what in ((treated_v, "--treatment"), (control_v, "--control")):
         if v not in values:
             shown = ", ".join(sorted(map(str, values))[:12])
-            raise InputError(f"{source}: column {col!r} has no value {v!r} (given as {what}); its values are: {shown}")
+            raise InputError(
+                say(
+                    "{source}: column {col!r} has no value {v!r} (given as {what}); its values are: {shown}",
+                    "{source}: Die Spalte {col!r} hat keinen Wert {v!r} (angegeben als {what}); ihre Werte sind: "
+                    "{shown}",
+                    source=source,
+                    col=col,
+                    v=v,
+                    what=what,
+                    shown=shown,
+                )
+            )
     if treated_v == control_v:
-        raise InputError("--treatment and --control name the same value")
+        raise InputError(
+            say(
+                "--treatment and --control name the same value",
+                "--treatment und --control nennen denselben Wert",
+            )
+        )
     keep = arm.isin([treated_v, control_v]).to_numpy()
     notes = []
     others = int((~keep).sum())
     if others:
-        notes.append(f"{others:,} rows of other arms of {col!r} were left out")
+        notes.append(
+            say(
+                "{n:,} rows of other arms of {col!r} were left out",
+                "{n:,} Zeilen anderer Arme von {col!r} wurden ausgelassen",
+                n=others,
+                col=col,
+            )
+        )
     df = frame.loc[keep].reset_index(drop=True)
     blank = is_blank(df[label]).to_numpy()
     if blank.any():
         first = int(np.flatnonzero(keep)[np.flatnonzero(blank)[0]]) + 2  # +1 header, +1 one-based
-        raise InputError(f"{source}: row {first}, column {label!r}: the label is blank ({int(blank.sum()):,} rows)")
+        raise InputError(
+            say(
+                "{source}: row {row}, column {label!r}: the label is blank ({n:,} rows)",
+                "{source}: Zeile {row}, Spalte {label!r}: Das Label ist leer ({n:,} Zeilen)",
+                source=source,
+                row=first,
+                label=label,
+                n=int(blank.sum()),
+            )
+        )
     y, pos = binary_label(df[label], positive, column=label)
     t = (arm[keep].to_numpy() == treated_v).astype(int)
     features = [c for c in df.columns if c not in {col, label, id, time, *drop}]
     if not features:
-        raise InputError(f"{source}: no feature columns are left besides {col!r} and {label!r}")
+        raise InputError(
+            say(
+                "{source}: no feature columns are left besides {col!r} and {label!r}",
+                "{source}: Außer {col!r} und {label!r} bleiben keine Merkmalsspalten übrig",
+                source=source,
+                col=col,
+                label=label,
+            )
+        )
     X = df[features]
     _refuse_leaks(X, y, label, source)
     return Experiment(X, t, np.asarray(y, dtype=int), pos, notes, df[time] if time else None)
@@ -110,8 +163,16 @@ def _refuse_leaks(X: pd.DataFrame, y: np.ndarray, label: str, source: str) -> No
     if blockers:
         names = ", ".join(repr(s.column) for s in blockers)
         raise InputError(
-            f"{source}: column(s) {names} predict {label!r} almost alone -- an outcome recorded after the "
-            f"treatment? Leave them out with --drop (e.g. --drop {blockers[0].column})"
+            say(
+                "{source}: column(s) {names} predict {label!r} almost alone -- an outcome recorded after the "
+                "treatment? Leave them out with --drop (e.g. --drop {first})",
+                "{source}: Spalte(n) {names} sagen {label!r} fast allein vorher -- ein nach dem Treatment erfasstes "
+                "Ergebnis? Mit --drop weglassen (z. B. --drop {first})",
+                source=source,
+                names=names,
+                label=label,
+                first=str(blockers[0].column),
+            )
         )
 
 

@@ -29,10 +29,11 @@ from nomagic.lifecycle.record import make_record
 from nomagic.lifecycle.tabular import TabularPreprocessor
 from nomagic.usecases.uplift.learners import AutoUplift
 from nomagic.usecases.uplift.metrics import UPLIFT_METRICS, bootstrap_uplift, qini_curve, uplift_at
+from nomagic.words import say
 
 PRIMARY = "qini_auc"
-MODEL_WORDS = "uplift targeting"
-BASELINE_WORDS = "targeting by response propensity"
+MODEL_WORDS = say("uplift targeting", "das Uplift-Targeting")
+BASELINE_WORDS = say("targeting by response propensity", "das Targeting nach Reaktionswahrscheinlichkeit")
 
 
 class ResponseBaseline:
@@ -76,12 +77,28 @@ class UpliftEvaluation:
     test: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def check_design(t: np.ndarray, y: np.ndarray, where: str) -> None:
+def check_design(t: np.ndarray, y: np.ndarray, where) -> None:
+    """``where`` names the rows (a Text, e.g. "training rows")."""
     n_t, n_c = int(t.sum()), int((1 - t).sum())
     if n_t < 50 or n_c < 50:
-        raise NotReadyError(f"{where}: {n_t} treated and {n_c} control rows; uplift needs at least 50 of each")
+        raise NotReadyError(
+            say(
+                "{where}: {t:,} treated and {c:,} control rows; uplift needs at least 50 of each",
+                "{where}: {t:,} Zeilen mit Treatment und {c:,} Kontrollzeilen; Uplift braucht von beiden mindestens 50",
+                where=where,
+                t=n_t,
+                c=n_c,
+            )
+        )
     if y[t == 1].sum() + y[t == 0].sum() < 20:
-        raise NotReadyError(f"{where}: only {int(y.sum())} positive outcomes; uplift needs at least 20")
+        raise NotReadyError(
+            say(
+                "{where}: only {k:,} positive outcomes; uplift needs at least 20",
+                "{where}: nur {k:,} positive Ergebnisse; Uplift braucht mindestens 20",
+                where=where,
+                k=int(y.sum()),
+            )
+        )
 
 
 def policy_table(
@@ -124,17 +141,22 @@ def evaluate_frames(
     """Fit on the training rows, judge on the test rows; returns the record and the fitted models."""
     ttr, ytr = np.asarray(ttr, dtype=int), np.asarray(ytr, dtype=int)
     tte, yte = np.asarray(tte, dtype=int), np.asarray(yte, dtype=int)
-    check_design(ttr, ytr, "training rows")
-    check_design(tte, yte, "test rows")
+    check_design(ttr, ytr, say("training rows", "Trainingszeilen"))
+    check_design(tte, yte, say("test rows", "Testzeilen"))
     tick = progress or (lambda f, m: None)
-    auto = AutoUplift(seed=seed).fit(Xtr, ttr, ytr, progress=lambda f: tick(0.8 * f, "choosing the uplift learner"))
+    choosing = say("choosing the uplift learner", "Uplift-Verfahren wählen")
+    auto = AutoUplift(seed=seed).fit(Xtr, ttr, ytr, progress=lambda f: tick(0.8 * f, choosing))
     base = ResponseBaseline().fit(Xtr, ttr, ytr)
     u_model = auto.predict_uplift(Xte)
     u_base = base.predict(Xte)
-    tick(0.85, "bootstrapping the test metrics")
+    tick(0.85, say("bootstrapping the test metrics", "Bootstrap der Testmetriken"))
     metrics = bootstrap_uplift(yte, tte, {"model": u_model, "baseline": u_base}, n_boot=n_boot, seed=seed)
     g = gate(
-        metrics, PRIMARY, model_words=MODEL_WORDS, baseline_words=BASELINE_WORDS, compared_on=f"{len(yte):,} test rows"
+        metrics,
+        PRIMARY,
+        model_words=MODEL_WORDS,
+        baseline_words=BASELINE_WORDS,
+        compared_on=say("{n:,} test rows", "{n:,} Testzeilen", n=len(yte)),
     )
     sleeping = int((u_model < 0).sum())
     policy = {
@@ -147,8 +169,15 @@ def evaluate_frames(
     warnings = []
     if sleeping:
         warnings.append(
-            f"{sleeping:,} of {len(u_model):,} test rows ({sleeping / len(u_model):.0%}) have a negative predicted "
-            "effect (sleeping dogs): contacting them is expected to cost conversions; the policy leaves them out"
+            say(
+                "{k:,} of {n:,} test rows ({share:.0%}) have a negative predicted effect (sleeping dogs): contacting "
+                "them is expected to cost conversions; the policy leaves them out",
+                "{k:,} von {n:,} Testzeilen ({share:.0%}) haben einen negativen vorhergesagten Effekt (Sleeping Dogs): "
+                "Sie zu kontaktieren kostet voraussichtlich Conversions; die Strategie lässt sie aus",
+                k=sleeping,
+                n=len(u_model),
+                share=sleeping / len(u_model),
+            )
         )
     record = make_record(
         use_case="uplift",
@@ -157,7 +186,7 @@ def evaluate_frames(
         primary_metric=PRIMARY,
         metrics=metrics,
         verdict=g.verdict,
-        explanation=g.explanation + f" The learner: {auto.choice_words_}.",
+        explanation=g.explanation + say(" The learner: {w}.", " Das Uplift-Verfahren: {w}.", w=auto.choice_words_),
         model={
             "name": auto.chosen_.learner,
             "base": auto.chosen_.base,
@@ -165,18 +194,22 @@ def evaluate_frames(
             "candidates": {name: round(v, 6) for name, v in auto.scores_.items()},
             "candidate_sd": {name: round(v, 6) for name, v in auto.score_sd_.items()},
         },
-        baseline={"name": "response_propensity", "description": BASELINE_WORDS},
+        baseline={
+            "name": "response_propensity",
+            "description": say("targeting by response propensity", "Targeting nach Reaktionswahrscheinlichkeit"),
+        },
         scorer="model" if g.promoted else "baseline",
         policy=policy,
         curves={"qini": {"model": qini_curve(yte, u_model, tte), "baseline": qini_curve(yte, u_base, tte)}},
         warnings=warnings or None,
     )
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     test = pd.DataFrame({"treatment": tte, "label": yte, "uplift": u_model, "response": u_base}, index=Xte.index)
     return UpliftEvaluation(record=record, model=auto, baseline=base, test=test)
 
 
-def not_ready_record(reason: str, data: dict, split: dict | None = None) -> dict:
+def not_ready_record(reason, data: dict, split: dict | None = None) -> dict:
+    """``reason``: a Text (e.g. a NotReadyError's ``args[0]``), or a plain English string."""
     return make_record(
         use_case="uplift",
         data=data,
@@ -184,7 +217,7 @@ def not_ready_record(reason: str, data: dict, split: dict | None = None) -> dict
         primary_metric=PRIMARY,
         metrics={},
         verdict=NOT_READY,
-        explanation=f"Not ready: {reason}.",
+        explanation=say("Not ready: {r}.", "Nicht bereit: {r}.", r=reason),
     )
 
 

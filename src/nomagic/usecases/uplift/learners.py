@@ -32,18 +32,19 @@ from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle.models import _threads, sigmoid, single_blas
 from nomagic.lifecycle.tabular import TabularPreprocessor
 from nomagic.usecases.uplift.metrics import qini_auc
+from nomagic.words import Text, join, say
 
 LEARNERS = ("s", "s_additive", "t", "x", "transformed", "class")
 BASES = ("logistic", "lightgbm")
 LEARNER_WORDS = {
-    "s": "S-learner",
-    "s_additive": "S-learner without interactions",
-    "t": "T-learner (two models)",
-    "x": "X-learner",
-    "transformed": "transformed-outcome model",
-    "class": "class-transformation model",
+    "s": say("S-learner", "S-Learner"),
+    "s_additive": say("S-learner without interactions", "S-Learner ohne Wechselwirkungen"),
+    "t": say("T-learner (two models)", "T-Learner (zwei Modelle)"),
+    "x": say("X-learner", "X-Learner"),
+    "transformed": say("transformed-outcome model", "Modell mit transformiertem Ergebnis"),
+    "class": say("class-transformation model", "Klassentransformations-Modell"),
 }
-BASE_WORDS = {"logistic": "logistic regression", "lightgbm": "LightGBM"}
+BASE_WORDS = {"logistic": say("logistic regression", "logistischer Regression"), "lightgbm": Text("LightGBM")}
 
 _LGBM = {
     "objective": "binary",
@@ -150,16 +151,47 @@ class UpliftModel:
 
     def __post_init__(self):
         if self.learner not in LEARNERS:
-            raise InputError(f"unknown uplift learner {self.learner!r}; choose one of {', '.join(LEARNERS)}")
+            raise InputError(
+                say(
+                    "unknown uplift learner {x!r}; choose one of {c}",
+                    "Unbekanntes Uplift-Verfahren {x!r}; eines von {c} wählen",
+                    x=self.learner,
+                    c=", ".join(LEARNERS),
+                )
+            )
         if self.base not in BASES:
-            raise InputError(f"unknown base model {self.base!r}; choose one of {', '.join(BASES)}")
+            raise InputError(
+                say(
+                    "unknown base model {x!r}; choose one of {c}",
+                    "Unbekanntes Basismodell {x!r}; eines von {c} wählen",
+                    x=self.base,
+                    c=", ".join(BASES),
+                )
+            )
         if self.learner == "s_additive" and self.base != "logistic":
-            raise InputError("the additive S-learner needs the logistic base (trees find interactions anyway)")
+            raise InputError(
+                say(
+                    "the additive S-learner needs the logistic base (trees find interactions anyway)",
+                    "Der additive S-Learner braucht die logistische Basis (Bäume finden Wechselwirkungen ohnehin)",
+                )
+            )
 
     @property
-    def words(self) -> str:
-        strong = ", strongly regularised" if self.base == "logistic" and self.C < DEFAULT_C else ""
-        return f"{LEARNER_WORDS[self.learner]} over {BASE_WORDS[self.base]}{strong}"
+    def words(self) -> Text:
+        strong = self.base == "logistic" and self.C < DEFAULT_C
+        if strong:
+            return say(
+                "{learner} over {base}, strongly regularised",
+                "{learner} auf {base}, stark regularisiert",
+                learner=LEARNER_WORDS[self.learner],
+                base=BASE_WORDS[self.base],
+            )
+        return say(
+            "{learner} over {base}",
+            "{learner} auf {base}",
+            learner=LEARNER_WORDS[self.learner],
+            base=BASE_WORDS[self.base],
+        )
 
     @property
     def name(self) -> str:
@@ -173,7 +205,12 @@ class UpliftModel:
         t = np.asarray(treatment, dtype=int)
         y = np.asarray(y, dtype=int)
         if t.min() == t.max():
-            raise NotReadyError("uplift needs both treated and control rows in the training data")
+            raise NotReadyError(
+                say(
+                    "uplift needs both treated and control rows in the training data",
+                    "Uplift braucht in den Trainingsdaten sowohl Zeilen mit Treatment als auch Kontrollzeilen",
+                )
+            )
         self.pre_ = pre or TabularPreprocessor().fit(X)
         M = self._matrix(X)
         cat = [] if self.base == "logistic" else self.pre_.categorical_indices_
@@ -300,10 +337,11 @@ class UpliftBlend:
         return " + ".join(m.name for m in self.members)
 
     @property
-    def words(self) -> str:
+    def words(self) -> Text:
         if len(self.members) == 1:
             return self.members[0].words
-        return "the mean effect of " + ", ".join(m.words for m in self.members)
+        members = join([m.words for m in self.members], "; ")
+        return say("the mean effect of {m}", "der mittlere Effekt aus {m}", m=members)
 
     def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
         return np.mean([m.predict_uplift(X) for m in self.members], axis=0)
@@ -382,8 +420,15 @@ class AutoUplift:
         y = np.asarray(y, dtype=int)
         if len(y) < 200 or min(t.sum(), (1 - t).sum()) < 50:
             raise NotReadyError(
-                f"too few rows to learn uplift: {len(y)} rows, {int(t.sum())} treated, {int((1 - t).sum())} "
-                "control; at least 200 rows and 50 in each group are needed"
+                say(
+                    "too few rows to learn uplift: {n:,} rows, {t:,} treated, {c:,} control; at least 200 rows and 50 "
+                    "in each group are needed",
+                    "Zu wenige Zeilen, um Uplift zu lernen: {n:,} Zeilen, {t:,} mit Treatment, {c:,} Kontrolle; nötig "
+                    "sind mindestens 200 Zeilen und 50 in jeder Gruppe",
+                    n=len(y),
+                    t=int(t.sum()),
+                    c=int((1 - t).sum()),
+                )
             )
         pre = TabularPreprocessor().fit(X)
         cands = candidates(self.learners, self.bases, self.strong)
@@ -410,23 +455,45 @@ class AutoUplift:
         self.scores_ = {candidate_name(c): v for c, v in mean.items()}
         self.score_sd_ = {candidate_name(c): float(np.std(v)) for c, v in per.items()}
         self.chosen_ = UpliftBlend([UpliftModel(c[0], c[1], seed=self.seed, C=c[2]).fit(X, t, y, pre=pre) for c in top])
-        how = f"{self.n_folds}-fold cross-validated Qini" + (
-            f" (mean of {self.repeats} repeats)" if self.repeats > 1 else ""
-        )
-        scores = "; ".join(f"{mean[c]:.3f}" for c in top)
-        nxt = f"; next best {mean[order[len(top)]]:.3f}" if len(order) > len(top) else ""
-        self.choice_words_ = (
-            f"{self.chosen_.words}: the best {len(top)} of {len(cands)} candidates by {how} inside the "
-            f"training data ({scores}{nxt})"
-            if len(top) > 1
-            else f"{self.chosen_.words}, chosen by {how} inside the training data ({scores}{nxt})"
-        )
+        self.choice_words_ = self._choice_words(mean, order, top, len(cands))
         if progress:
             progress(1.0)
         return self
 
     def predict_uplift(self, X: pd.DataFrame) -> np.ndarray:
         return self.chosen_.predict_uplift(X)
+
+    def _choice_words(self, mean: dict, order: list, top: list, n_cands: int) -> Text:
+        """What was chosen and how, English and German."""
+        if self.repeats > 1:
+            how = say(
+                "{k}-fold cross-validated Qini (mean of {r} repeats)",
+                "{k}-fach kreuzvalidiertem Qini (Mittel aus {r} Wiederholungen)",
+                k=self.n_folds,
+                r=self.repeats,
+            )
+        else:
+            how = say("{k}-fold cross-validated Qini", "{k}-fach kreuzvalidiertem Qini", k=self.n_folds)
+        scores = join([say("{v:.3f}", "{v:.3f}", v=mean[c]) for c in top], "; ")
+        if len(order) > len(top):
+            scores += say("; next best {v:.3f}", "; nächstbester {v:.3f}", v=mean[order[len(top)]])
+        if len(top) > 1:
+            return say(
+                "{words}: the best {k} of {n} candidates by {how} inside the training data ({scores})",
+                "{words}: die besten {k} von {n} Kandidaten nach {how} innerhalb der Trainingsdaten ({scores})",
+                words=self.chosen_.words,
+                k=len(top),
+                n=n_cands,
+                how=how,
+                scores=scores,
+            )
+        return say(
+            "{words}, chosen by {how} inside the training data ({scores})",
+            "{words}, gewählt nach {how} innerhalb der Trainingsdaten ({scores})",
+            words=self.chosen_.words,
+            how=how,
+            scores=scores,
+        )
 
 
 def _fold_ranks(score: np.ndarray, fold: np.ndarray) -> np.ndarray:

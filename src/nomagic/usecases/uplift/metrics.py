@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 UPLIFT_METRICS = ("qini_auc", "uplift_auc", "uplift_at_30", "uplift_at_10")
 
@@ -39,13 +40,25 @@ def check_inputs(y, score, treatment) -> tuple[np.ndarray, np.ndarray, np.ndarra
     s = np.asarray(score, dtype=float)
     t = np.asarray(treatment, dtype=float)
     if not (y.shape == s.shape == t.shape) or y.ndim != 1:
-        raise InputError("labels, scores and treatment flags must be 1-d and of the same length")
+        raise InputError(
+            say(
+                "labels, scores and treatment flags must be 1-d and of the same length",
+                "Labels, Scores und Treatment-Kennzeichen müssen eindimensional und gleich lang sein",
+            )
+        )
     if not np.isin(y, (0.0, 1.0)).all() or not np.isin(t, (0.0, 1.0)).all():
-        raise InputError("labels and treatment flags must be 0/1")
+        raise InputError(
+            say("labels and treatment flags must be 0/1", "Labels und Treatment-Kennzeichen müssen 0/1 sein")
+        )
     if not np.isfinite(s).all():
-        raise InputError("uplift scores must be finite numbers")
+        raise InputError(say("uplift scores must be finite numbers", "Uplift-Scores müssen endliche Zahlen sein"))
     if t.min() == t.max():
-        raise InputError("uplift needs both treated and control rows")
+        raise InputError(
+            say(
+                "uplift needs both treated and control rows",
+                "Uplift braucht sowohl Zeilen mit Treatment als auch Kontrollzeilen",
+            )
+        )
     return y, s, t
 
 

@@ -27,6 +27,7 @@ from nomagic.usecases import features as F
 from nomagic.usecases.uplift.evaluate import UpliftEvaluation, evaluate_frames, not_ready_record
 from nomagic.usecases.uplift.learners import AutoUplift
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 SCORES_TABLE = "uplift_scores"
@@ -70,8 +71,11 @@ class Uplift:
     """Uplift targeting: the effect of an e-mail on each customer's conversion, learned from control groups."""
 
     name: ClassVar[str] = "uplift"
-    title: ClassVar[str] = "Uplift targeting"
-    question: ClassVar[str] = "Whom should the next campaign contact, so that the contact changes what they do?"
+    title: ClassVar[str] = say("Uplift targeting", "Uplift-Targeting")
+    question: ClassVar[str] = say(
+        "Whom should the next campaign contact, so that the contact changes what they do?",
+        "Wen soll die nächste Kampagne ansprechen, damit der Kontakt ihr Verhalten ändert?",
+    )
     primary_metric: ClassVar[str] = "qini_auc"
     requires: ClassVar[Requirements] = Requirements(
         tables={
@@ -83,7 +87,10 @@ class Uplift:
         min_units=200,
         units="messages.customer_id",
         history_tables=("messages",),
-        description="messages with randomised control groups over at least 120 days",
+        description=say(
+            "messages with randomised control groups over at least 120 days",
+            "Nachrichten mit randomisierten Kontrollgruppen über mindestens 120 Tage",
+        ),
     )
 
     def __init__(
@@ -143,7 +150,9 @@ class Uplift:
         months = sorted(msgs["_month"].unique())
         for i, month in enumerate(months):
             if progress:
-                progress(i / len(months), f"customer features at {pd.Timestamp(month):%Y-%m}")
+                progress(
+                    i / len(months), say("customer features at {m}", "Kundenmerkmale zum {m}", m=pd.Timestamp(month))
+                )
             feats = self.customer_frame(wh, pd.Timestamp(month))
             sub = msgs[msgs["_month"] == month].merge(feats, left_on="customer_id", right_on=F.UNIT, how="inner")
             parts.append(sub.drop(columns=[F.UNIT, "_month"]))
@@ -159,19 +168,29 @@ class Uplift:
         return out
 
     @staticmethod
-    def _left_out_words(*frames: pd.DataFrame) -> list[str]:
+    def _left_out_words(*frames: pd.DataFrame) -> list[Text]:
         new = sum(f.attrs.get("left_out", {}).get("new", 0) for f in frames)
         no_consent = sum(f.attrs.get("left_out", {}).get("no_consent", 0) for f in frames)
         out = []
         if no_consent:
             out.append(
-                f"{no_consent:,} messages to customers without profiling consent (or missing from the customers "
-                "table) were left out: they are never profiled"
+                say(
+                    "{n:,} messages to customers without profiling consent (or missing from the customers table) were "
+                    "left out: they are never profiled",
+                    "{n:,} Nachrichten an Kunden ohne Einwilligung ins Profiling (oder ohne Eintrag in der Tabelle "
+                    "customers) wurden ausgelassen: Sie werden nie profiliert",
+                    n=no_consent,
+                )
             )
         if new:
             out.append(
-                f"{new:,} messages to customers who signed up after the first day of the month of sending were left "
-                "out: the features are taken at that day, when they were not yet customers"
+                say(
+                    "{n:,} messages to customers who signed up after the first day of the month of sending were left "
+                    "out: the features are taken at that day, when they were not yet customers",
+                    "{n:,} Nachrichten an Kunden, die sich nach dem Ersten des Versandmonats angemeldet haben, wurden "
+                    "ausgelassen: Die Merkmale werden an diesem Tag erhoben, als sie noch keine Kunden waren",
+                    n=new,
+                )
             )
         return out
 
@@ -190,7 +209,7 @@ class Uplift:
         m = wh.table("messages")
         row = m.aggregate(a=m.sent_at.min(), b=m.sent_at.max()).execute().iloc[0]
         if pd.isna(row["a"]):
-            raise NotReadyError("the messages table is empty")
+            raise NotReadyError(say("the messages table is empty", "Die Tabelle messages ist leer"))
         return pd.Timestamp(row["a"]), pd.Timestamp(row["b"])
 
     def split_dates(self, wh) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
@@ -200,8 +219,14 @@ class Uplift:
         train_start = max(first.normalize(), test_start - pd.Timedelta(days=self.train_days))
         if (test_start - train_start).days < 30:
             raise NotReadyError(
-                f"the messages span {first:%Y-%m-%d} to {last:%Y-%m-%d}; uplift needs at least "
-                f"{self.test_days + self.window_days + 30} days of sends for a time split"
+                say(
+                    "the messages span {a} to {b}; uplift needs at least {d} days of sends for a time split",
+                    "Die Nachrichten reichen vom {a} bis {b}; Uplift braucht für eine zeitliche Aufteilung mindestens "
+                    "{d} Tage mit Sendungen",
+                    a=first,
+                    b=last,
+                    d=self.test_days + self.window_days + 30,
+                )
             )
         return train_start, test_start, test_end
 
@@ -218,7 +243,12 @@ class Uplift:
             train = self.frame(wh, train_start, test_start, lambda f, m: tick(0.25 * f, m))
             test = self.frame(wh, test_start, test_end, lambda f, m: tick(0.25 + 0.1 * f, m))
             if train.empty or test.empty:
-                raise NotReadyError("no messages to learn from or to test on in the split's periods")
+                raise NotReadyError(
+                    say(
+                        "no messages to learn from or to test on in the split's periods",
+                        "In den Zeiträumen der Aufteilung gibt es keine Nachrichten zum Lernen oder Testen",
+                    )
+                )
             data["rows"] = int(len(train) + len(test))
             data["fingerprint"] = fingerprint_frame(pd.concat([train, test])[["customer_id", "treatment", "label"]])
             split.update(train_rows=int(len(train)), test_rows=int(len(test)))
@@ -241,7 +271,7 @@ class Uplift:
             ev.record["warnings"] = [*(ev.record.get("warnings") or []), *self._left_out_words(train, test)]
             return ev
         except NotReadyError as exc:
-            return UpliftEvaluation(record=not_ready_record(str(exc), data, split))
+            return UpliftEvaluation(record=not_ready_record(exc.args[0] if exc.args else str(exc), data, split))
 
     def train(self, wh, *, progress: Progress | None = None, source: str | None = None) -> Any:
         """Evaluate on the time split; the record, and the model fitted on the training period."""
@@ -266,11 +296,16 @@ class Uplift:
         learn_start = max(first.normalize(), learn_end - pd.Timedelta(days=self.train_days + self.test_days))
         train = self.frame(wh, learn_start, learn_end, lambda f, m: tick(0.5 * f, m))
         if train.empty:
-            raise NotReadyError("no messages with a closed conversion window to learn from")
+            raise NotReadyError(
+                say(
+                    "no messages with a closed conversion window to learn from",
+                    "Keine Nachrichten mit abgeschlossenem Conversion-Fenster zum Lernen",
+                )
+            )
         cols = self.feature_columns(train)
-        tick(0.5, "choosing and fitting the uplift learner")
+        tick(0.5, say("choosing and fitting the uplift learner", "Uplift-Verfahren wählen und anpassen"))
         auto = AutoUplift(seed=self.seed).fit(train[cols], train["treatment"], train["label"])
-        tick(0.85, "scoring customers")
+        tick(0.85, say("scoring customers", "Kunden bewerten"))
         feats = self.customer_frame(wh, end)
         c = wh.table("customers")
         if "consent_email" in c.columns:
@@ -283,6 +318,8 @@ class Uplift:
         out["rank"] = out["uplift"].rank(ascending=False, method="first").astype(int)
         out["contact"] = (out["rank"] <= round(self.budget_share * len(out))) & (out["uplift"] > 0)
         out["sleeping_dog"] = out["uplift"] < 0
-        out["model"] = auto.chosen_.words
-        tick(1.0, "done")
-        return out.sort_values("rank").reset_index(drop=True)
+        out["model"] = str(auto.chosen_.words)  # a table column: plain English
+        tick(1.0, say("done", "fertig"))
+        out = out.sort_values("rank").reset_index(drop=True)
+        out.attrs["model_words"] = auto.chosen_.words  # the Text, for people (the column is plain English)
+        return out
