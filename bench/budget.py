@@ -24,11 +24,14 @@ Three parts, written to bench/results/budget.json:
    sides, and the fit diagnostics (nomagic: Laplace checks, and NUTS when numpyro is installed;
    PyMC-Marketing: R-hat, divergences). Target: nomagic's NUTS with R-hat < 1.01 and no divergences.
 3. ``simulated``: the demo world (10,000 customers, 730 days) over several seeds, through the use
-   case (``Budget``, weekly by default; also daily): do the true channel ROIs (``truth_media``, read
-   here only) fall inside the 90 % intervals (target >= 85 % of channels)? And does the optimiser's
+   case (``Budget``, weekly by default; also daily), whose gate judges each fit against the
+   simulator's true curves (``evidence: "truth"``; see ``nomagic.usecases.budget.evidence``): do the
+   true channel ROIs fall inside the 90 % intervals (target >= 85 % of channels)? Does the optimiser's
    split (default bounds 0.5x-2x of today, today's total) earn, under the true curves (steady daily
    spend ``x / days per period`` through the true Hill curve), >= 95 % of the true optimum under the
-   same bounds?
+   same bounds? How often does the new gate promote, against the old holdout-MAPE gate, and why
+   (coverage, ranking, decision)? Weekly, the same world is also judged on two simulated lift tests
+   (no truth): does the lift-test gate agree with the truth gate?
 """
 
 from __future__ import annotations
@@ -311,10 +314,53 @@ def part_robyn(skip_pymc: bool) -> dict:
     return out
 
 
-def part_simulated(seeds: int, periods=("week", "day")) -> dict:
+def _lift_tests(wh, rec, seed: int, per: float):
+    """Two lift tests from the true curves, as an experiment would measure them: the two largest channels,
+    spend per period moved from today's average to 1.5x, the true steady-state lift plus noise with a
+    standard error of 15 % of it (the size a region-split test of a few weeks typically gives)."""
+    from nomagic.simulate.media import true_media
+    from nomagic.usecases.budget.model import LiftTest
+
+    truth = true_media(wh)
+    a = rec["allocation"]
+    rng = np.random.default_rng(1000 + seed)
+    top = sorted(zip(a["current"], a["channels"], strict=True), reverse=True)[:2]
+    out = []
+    for x0, c in top:
+        x1 = 1.5 * x0
+        true = float(truth.response(c, x1, per) - truth.response(c, x0, per))
+        se = 0.15 * abs(true)
+        out.append(LiftTest(c, x0, x1, true + rng.normal(0.0, se), se))
+    return out
+
+
+def _gate_summary(rows: list[dict]) -> dict:
+    """How often each gate promotes, and how the truth gate's parts came out."""
+    checks = [r["roi_check"] for r in rows]
+    dec = [c["decision"] for c in checks if c.get("decision")]
+    promoted = [r["verdict"] == "promoted" for r in rows]
+    old = [r["old_gate_mape_better"] for r in rows]
+    return {
+        "promoted_by_truth_gate": int(sum(promoted)),
+        "promoted_by_old_mape_gate": int(sum(old)),
+        "blocked_by_sanity": int(sum(r["roi_check"]["sanity"]["blocks"] for r in rows)),
+        "roi_coverage_holds": int(sum(c["roi_coverage_holds"] for c in checks)),
+        "ranking_agrees": int(sum(bool(c["ranking_agrees"]) for c in checks)),
+        "decision_pays": int(sum(bool(c["decision_pays"]) for c in checks)),
+        "rank_spearman_median": float(np.median([c["rank_spearman"] for c in checks])),
+        "curve_error_mean_median": float(np.median([c["curve_error_mean"] for c in checks])),
+        "share_of_best_proposed_mean": float(np.mean([d["share_of_best_proposed"] for d in dec])),
+        "share_of_best_today_mean": float(np.mean([d["share_of_best_today"] for d in dec])),
+        "promise_kept": int(sum(d["promise_kept"] for d in dec)),
+        # the old gate's promotions that the truth does not support (and the other way round)
+        "old_promoted_truth_not": int(sum(o and not p for o, p in zip(old, promoted, strict=True))),
+        "truth_promoted_old_not": int(sum(p and not o for o, p in zip(old, promoted, strict=True))),
+    }
+
+
+def part_simulated(seeds: int, periods=("week", "day"), lift: bool = True) -> dict:
     from nomagic import connect
     from nomagic.simulate import simulate
-    from nomagic.usecases.budget.optimise import allocate
     from nomagic.usecases.budget.usecase import Budget
 
     out: dict = {}
@@ -325,57 +371,45 @@ def part_simulated(seeds: int, periods=("week", "day")) -> dict:
             simulate(wh, customers=10_000, days=730, seed=seed, start=date(2023, 1, 2))
             kw = {"period": "day", "l_max": 28, "holdout_weeks": 91} if period == "day" else {}
             t0 = time.perf_counter()
-            tr = Budget(n_boot=200, **kw).train(wh)
+            tr = Budget(n_boot=200, **kw).train(wh)  # judged against the simulator's truth
             secs = time.perf_counter() - t0
             rec = tr.record
-            tm = wh.table("truth_media").execute().set_index("channel")
-            wh.close()
             per = 7.0 if period == "week" else 1.0
-            cov = {}
-            for c, p in rec["params"].items():
-                lo, hi = p["roi"]["interval_90"]
-                cov[c] = {
-                    "estimate": p["roi"]["value"],
-                    "interval_90": [lo, hi],
-                    "true": float(tm.loc[c, "roi"]),
-                    "inside": bool(lo <= tm.loc[c, "roi"] <= hi),
+            check = rec["roi_check"]
+            row = {
+                "seed": seed,
+                "seconds": secs,
+                "verdict": rec["verdict"],
+                "evidence": rec["evidence"],
+                "old_gate_mape_better": check["sanity"]["better"],  # what the holdout-MAPE gate promoted
+                "fit_verdict": rec["diagnostics"]["verdict"],
+                "roi_check": {k: v for k, v in check.items() if k != "words"},
+                "optimiser_share_of_true_optimum": (check["decision"] or {}).get("share_of_best_proposed"),
+                "today_share_of_true_optimum": (check["decision"] or {}).get("share_of_best_today"),
+            }
+            if lift and period == "week":  # the same fit judged on held-out lift tests instead of the truth
+                tests = _lift_tests(wh, rec, seed, per)
+                lr = Budget(n_boot=200, judge_on_truth=False, lift_tests=tests, **kw).train(wh).record
+                lc = lr["roi_check"]
+                row["lift_tests"] = {
+                    "verdict": lr["verdict"],
+                    "evidence": lr["evidence"],
+                    "passed": lc["passed"],
+                    "p_value": lc["p_value"],
+                    "inside_90": lc["inside_90"],
+                    "n_tests": lc["n_tests"],
+                    "tests": lc["tests"],
                 }
-            a = rec["allocation"]
-            names = a["channels"]
-
-            def true_resp(x, names=names, tm=tm, per=per):
-                tot = 0.0
-                for i, c in enumerate(names):
-                    d = max(x[i], 0.0) / per
-                    s, k = tm.loc[c, "hill_shape"], tm.loc[c, "hill_half_sat"]
-                    tot += per * tm.loc[c, "beta"] * d**s / (d**s + k**s)
-                return float(tot)
-
-            best = allocate(
-                true_resp,
-                a["budget"],
-                np.array(a["lower"]),
-                np.array(a["upper"]),
-                starts=[np.array(a["current"]), np.array(a["proposed"])],
-            )
-            opt = true_resp(best)
-            rows.append(
-                {
-                    "seed": seed,
-                    "seconds": secs,
-                    "verdict": rec["verdict"],
-                    "fit_verdict": rec["diagnostics"]["verdict"],
-                    "roi": cov,
-                    "optimiser_share_of_true_optimum": true_resp(np.array(a["proposed"])) / opt,
-                    "today_share_of_true_optimum": true_resp(np.array(a["current"])) / opt,
-                }
-            )
+            wh.close()
+            rows.append(row)
             print(
-                f"  {period} seed {seed}: {secs:.1f}s coverage {np.mean([v['inside'] for v in cov.values()]):.2f} "
-                f"optimiser {rows[-1]['optimiser_share_of_true_optimum']:.3f}",
+                f"  {period} seed {seed}: {secs:.1f}s {rec['verdict']} (truth: coverage "
+                f"{check['roi_inside_90']}/{check['roi_judged']}, rank {check['rank_spearman']:.2f}, optimiser "
+                f"{row['optimiser_share_of_true_optimum']:.3f}; MAPE better: {row['old_gate_mape_better']})"
+                + (f"; lift tests: {row['lift_tests']['verdict']}" if "lift_tests" in row else ""),
                 flush=True,
             )
-        inside = [v["inside"] for r in rows for v in r["roi"].values()]
+        inside = [v["inside"] for r in rows for v in r["roi_check"]["channels"].values()]
         share = [r["optimiser_share_of_true_optimum"] for r in rows]
         out[period] = {
             "seeds": seeds,
@@ -385,12 +419,21 @@ def part_simulated(seeds: int, periods=("week", "day")) -> dict:
             "optimiser_share_mean": float(np.mean(share)),
             "today_share_mean": float(np.mean([r["today_share_of_true_optimum"] for r in rows])),
             "seconds_median": float(np.median([r["seconds"] for r in rows])),
+            "gate": _gate_summary(rows),
             "targets": {
                 "coverage_at_least_85": float(np.mean(inside)) >= 0.85,
                 "optimiser_at_least_95": float(np.min(share)) >= 0.95,
             },
             "runs": rows,
         }
+        if any("lift_tests" in r for r in rows):
+            lt = [(r["lift_tests"]["verdict"] == "promoted", r["verdict"] == "promoted") for r in rows]
+            out[period]["lift_tests_gate"] = {
+                "promoted": int(sum(a for a, _ in lt)),
+                "agrees_with_truth_gate": int(sum(a == b for a, b in lt)),
+                "tests_inside_90": int(sum(r["lift_tests"]["inside_90"] for r in rows)),
+                "tests": int(sum(r["lift_tests"]["n_tests"] for r in rows)),
+            }
     return out
 
 
@@ -399,6 +442,8 @@ def main(argv=None) -> None:
     ap.add_argument("--skip-pymc", action="store_true")
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--parts", default="pymc_example,robyn,simulated")
+    ap.add_argument("--periods", default="week,day")
+    ap.add_argument("--no-lift", action="store_true", help="skip the lift-test gate of the simulated part")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -427,8 +472,9 @@ def main(argv=None) -> None:
         elif part == "robyn":
             res[part] = part_robyn(skip)
         elif part == "simulated":
-            res[part] = part_simulated(args.seeds)
+            res[part] = part_simulated(args.seeds, tuple(args.periods.split(",")), lift=not args.no_lift)
         res[part]["bench_seconds"] = time.perf_counter() - t0
+        res[part]["command"] = res["command"]  # the parts of the file may come from different runs
         merged = {**prev, **res}
         out_path.write_text(json.dumps(merged, indent=2, default=float) + "\n")
         print(

@@ -264,17 +264,21 @@ def _num(v, spec: str, lang: str) -> str:
     return say("{v:" + spec + "}", "{v:" + spec + "}", v=float(v)).lang(lang)
 
 
+def _interval(v: dict, lang: str) -> str:
+    """``value [low, high]``; German ``value [low; high]`` (its decimal commas would blur a comma)."""
+    lo, hi = v["interval_90"]
+    sep = "; " if lang == "de" else ", "
+    return f"{_num(v['value'], '.2f', lang)} [{_num(lo, '.2f', lang)}{sep}{_num(hi, '.2f', lang)}]"
+
+
 def _table(record: dict, lang: str = "en") -> str:
     rows = []
     for c, p in record["params"].items():
-        r, m = p["roi"], p["marginal_roi"]
         cells = [
             html.escape(c),
             _num(p["spend"], ",.0f", lang),
-            f"{_num(r['value'], '.2f', lang)} [{_num(r['interval_90'][0], '.2f', lang)}, "
-            f"{_num(r['interval_90'][1], '.2f', lang)}]",
-            f"{_num(m['value'], '.2f', lang)} [{_num(m['interval_90'][0], '.2f', lang)}, "
-            f"{_num(m['interval_90'][1], '.2f', lang)}]",
+            _interval(p["roi"], lang),
+            _interval(p["marginal_roi"], lang),
         ]
         rows.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
     head = [

@@ -257,3 +257,50 @@ def _paid_campaigns(clock: Clock, params: WorldParams, spend: dict[str, np.ndarr
             rows["ended"].append(float(b) - 1e-6)
             rows["budget"].append(round(float(s[a:b].sum()), 2))
     return rows
+
+
+@dataclass(frozen=True)
+class TrueMedia:
+    """The true media curves of a simulated world, to judge a fitted model against (never to fit one).
+
+    The simulator owns what its truth means (a daily Hill curve on geometrically adstocked spend);
+    a reader asks only for what a model claims: the steady-state response to a spend per period,
+    and each channel's ROI over a window.
+    """
+
+    curves: dict  # channel -> {"beta", "half_sat", "shape", "alpha"} (daily, on adstocked spend)
+    roi: dict  # channel -> true contribution / spend over the window asked for
+
+    def response(self, channel: str, spend, period_days: float = 7.0) -> np.ndarray:
+        """True media revenue per period when ``channel`` spends ``spend`` in every period of ``period_days``.
+
+        A steady spend has adstock equal to the daily spend (the adstock weights sum to 1), so the
+        response is ``period_days * beta * hill(spend / period_days)``.
+        """
+        c = self.curves[channel]
+        daily = np.maximum(np.asarray(spend, float), 0.0) / period_days
+        return period_days * c["beta"] * hill(daily, c["half_sat"], c["shape"])
+
+
+def true_media(wh, start=None, end=None) -> TrueMedia | None:
+    """The true curves and ROIs of a simulated warehouse (ROI over ``start``..``end``, inclusive), or None."""
+    if not (wh.has("truth_media") and wh.has("truth_media_daily")):
+        return None
+    tm = wh.table("truth_media").execute()
+    daily = wh.table("truth_media_daily")
+    if start is not None:
+        daily = daily.filter(daily.date >= start)
+    if end is not None:
+        daily = daily.filter(daily.date <= end)
+    tot = daily.group_by("channel").aggregate(spend=daily.spend.sum(), contribution=daily.contribution.sum()).execute()
+    roi = {str(r.channel): float(r.contribution / r.spend) for r in tot.itertuples() if r.spend > 0}
+    curves = {
+        str(r.channel): {
+            "beta": float(r.beta),
+            "half_sat": float(r.hill_half_sat),
+            "shape": float(r.hill_shape),
+            "alpha": float(r.adstock_alpha),
+        }
+        for r in tm.itertuples()
+    }
+    return TrueMedia(curves=curves, roi=roi)

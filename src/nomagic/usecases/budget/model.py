@@ -54,15 +54,23 @@ from scipy.special import logsumexp
 from nomagic.usecases.budget.psis import K_RELIABLE, psis, resample
 from nomagic.usecases.budget.psis import ess as psis_ess
 from nomagic.usecases.budget.transforms import lag_matrix, make_adstock, make_saturation
+from nomagic.words import Text, join, say
 
 PRIOR_WORDS = {
-    "beta": "HalfNormal(2) on the target divided by its maximum",
+    "beta": say(
+        "HalfNormal(2) on the target divided by its maximum",
+        "HalfNormal(2) auf der Zielgröße geteilt durch ihr Maximum",
+    ),
     "intercept": "Normal(0, 2)",
-    "trend": "Normal(0, 1) per length of the fitting window",
+    "trend": say("Normal(0, 1) per length of the fitting window", "Normal(0, 1) je Länge des Anpassungsfensters"),
     "fourier": "Normal(0, 0.5)",
-    "controls": "Normal(0, 1) per standard deviation of the control (0/1 columns as they are)",
+    "controls": say(
+        "Normal(0, 1) per standard deviation of the control (0/1 columns as they are)",
+        "Normal(0, 1) je Standardabweichung der Kontrollvariable (0/1-Spalten unverändert)",
+    ),
     "sigma": "HalfNormal(1)",
 }
+FIT_VERDICTS = {"reliable": ("reliable", "verlässlich"), "use with care": ("use with care", "mit Vorsicht verwenden")}
 LEVEL = 0.90  # the intervals of the outputs
 
 
@@ -576,53 +584,108 @@ class MMM:
                     importance_used=imp["used"],
                 )
                 if not imp["used"]:  # a note, not a failed check: the Laplace checks above still hold
-                    out["note"] = (
-                        f"importance weights not used (Pareto k {imp['pareto_k']:.2f} >= {K_RELIABLE}): the "
-                        "values and intervals are the plain Laplace ones; --inference nuts is the reference"
+                    out["note"] = say(
+                        "importance weights not used (Pareto k {k:.2f} >= {limit}): the values and intervals are "
+                        "the plain Laplace ones; --inference nuts is the reference",
+                        "Importance-Gewichte nicht genutzt (Pareto-k {k:.2f} ≥ {limit}): Werte und Intervalle sind "
+                        "die der einfachen Laplace-Näherung; --inference nuts ist die Referenz",
+                        k=imp["pareto_k"],
+                        limit=K_RELIABLE,
                     )
             if not out["optimiser_converged"]:
-                problems.append(f"the optimiser did not converge ({self.map_.message})")
+                problems.append(
+                    say(
+                        "the optimiser did not converge ({msg})",
+                        "der Optimierer ist nicht konvergiert ({msg})",
+                        msg=self.map_.message,
+                    )
+                )
             if not self.hessian_pd_:
-                problems.append("the Hessian at the mode is not positive definite: intervals are rough")
+                problems.append(
+                    say(
+                        "the Hessian at the mode is not positive definite: intervals are rough",
+                        "die Hesse-Matrix am Modus ist nicht positiv definit: die Intervalle sind grob",
+                    )
+                )
             if agree < max(2, (len(starts) + 1) // 2) and len(starts) > 1:
                 problems.append(
-                    f"only {agree} of {len(starts)} optimiser starts reached the best mode: the posterior may "
-                    "have several modes"
+                    say(
+                        "only {a} of {n} optimiser starts reached the best mode: the posterior may have several modes",
+                        "nur {a} von {n} Optimierer-Starts erreichten den besten Modus: die Posterior-Verteilung hat "
+                        "womöglich mehrere Modi",
+                        a=agree,
+                        n=len(starts),
+                    )
                 )
         else:
             nuts = getattr(self, "nuts_diag_", {})
             out.update(nuts)
             if nuts.get("r_hat_max", 1.0) >= 1.01:
-                problems.append(f"R-hat {nuts.get('r_hat_max'):.3f} >= 1.01: the chains disagree")
+                problems.append(
+                    say(
+                        "R-hat {r:.3f} >= {limit}: the chains disagree",
+                        "R-hat {r:.3f} ≥ {limit}: die Ketten stimmen nicht überein",
+                        r=nuts.get("r_hat_max"),
+                        limit=1.01,
+                    )
+                )
             if nuts.get("divergences", 0) > 0:
-                problems.append(f"{nuts['divergences']} divergent transitions")
+                problems.append(
+                    say("{n} divergent transitions", "{n} divergente Übergänge", n=int(nuts["divergences"]))
+                )
             if nuts.get("ess_bulk_min", 1e9) < 400:
-                problems.append(f"smallest effective sample size {nuts.get('ess_bulk_min'):.0f} < 400")
+                problems.append(
+                    say(
+                        "smallest effective sample size {e:.0f} < 400",
+                        "kleinste effektive Stichprobengröße {e:.0f} < 400",
+                        e=nuts.get("ess_bulk_min"),
+                    )
+                )
         out["ppc_coverage_90"] = self.ppc_coverage_
         out["r2"] = self.r2_
         out["residual_autocorrelation"] = self.resid_autocorr_
         if self.ppc_coverage_ < 0.75:
             problems.append(
-                f"only {self.ppc_coverage_:.0%} of the periods fall inside the 90% posterior predictive band"
+                say(
+                    "only {c:.0%} of the periods fall inside the 90% posterior predictive band",
+                    "nur {c:.0%} der Perioden liegen im 90-%-Band der posterioren Vorhersage",
+                    c=self.ppc_coverage_,
+                )
             )
         if abs(self.resid_autocorr_) > 0.5:
             problems.append(
-                f"the residuals are autocorrelated ({self.resid_autocorr_:.2f}): something that moves slowly "
-                "(a trend, a season, a control) is missing"
+                say(
+                    "the residuals are autocorrelated ({a:.2f}): something that moves slowly (a trend, a season, a "
+                    "control) is missing",
+                    "die Residuen sind autokorreliert ({a:.2f}): etwas, das sich langsam bewegt (ein Trend, eine "
+                    "Saison, eine Kontrollvariable), fehlt",
+                    a=self.resid_autocorr_,
+                )
             )
         out["problems"] = problems
         out["verdict"] = "reliable" if not problems else "use with care"
-        out["words"] = (
-            "The fit passed every check: "
-            + (
-                "the optimiser converged, the starts agree, the Hessian is positive definite"
+        if problems:
+            out["words"] = say("Use with care: {p}.", "Mit Vorsicht verwenden: {p}.", p=join(problems, "; "))
+        else:
+            checks = (
+                Text(
+                    "the optimiser converged, the starts agree, the Hessian is positive definite",
+                    "der Optimierer ist konvergiert, die Starts stimmen überein, die Hesse-Matrix ist positiv definit",
+                )
                 if self.inference == "laplace"
-                else "R-hat < 1.01, no divergences, enough effective samples"
+                else say(
+                    "R-hat < {limit}, no divergences, enough effective samples",
+                    "R-hat < {limit}, keine Divergenzen, genug effektive Stichproben",
+                    limit=1.01,
+                )
             )
-            + f", and {self.ppc_coverage_:.0%} of the periods lie in the 90% predictive band."
-            if not problems
-            else "Use with care: " + "; ".join(problems) + "."
-        )
+            out["words"] = say(
+                "The fit passed every check: {checks}, and {c:.0%} of the periods lie in the 90% predictive band.",
+                "Die Anpassung hat jede Prüfung bestanden: {checks}, und {c:.0%} der Perioden liegen im "
+                "90-%-Vorhersageband.",
+                checks=checks,
+                c=self.ppc_coverage_,
+            )
         return out
 
     # ------------------------------------------------------------------ public helpers
@@ -760,4 +823,10 @@ def _val(point: float, draws: np.ndarray) -> dict:
     }
 
 
-__all__ = ["LEVEL", "MMM", "PRIOR_WORDS", "LiftTest"]
+def fit_verdict(code: str, lang: str = "en") -> str:
+    """The fit diagnostics' verdict (``reliable`` / ``use with care``, codes in the record) as people of ``lang`` say it."""
+    en, de = FIT_VERDICTS.get(code, (code, code))
+    return de if lang == "de" else en
+
+
+__all__ = ["FIT_VERDICTS", "LEVEL", "MMM", "PRIOR_WORDS", "LiftTest", "fit_verdict"]

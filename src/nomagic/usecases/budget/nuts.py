@@ -13,9 +13,12 @@ transitions (counted, never hidden: any divergence makes the verdict "use with c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 NUTS_DEFAULTS = {
     "chains": 4,
@@ -28,7 +31,7 @@ NUTS_DEFAULTS = {
 
 
 def fit_nuts(m, d) -> None:
-    """Fill ``m.draws_u_``, ``m.map_`` (the MAP, as a start and for point values) and ``m.nuts_diag_``."""
+    """``m``: the :class:`~.model.MMM` being fitted; ``d``: its design (a dataclass). Fill ``m.draws_u_``, ``m.map_`` (the MAP, as a start and for point values) and ``m.nuts_diag_``."""
     try:
         import jax
         import jax.numpy as jnp
@@ -36,14 +39,18 @@ def fit_nuts(m, d) -> None:
         from numpyro.infer import MCMC, NUTS
     except ImportError as exc:
         raise InputError(
-            "inference 'nuts' needs numpyro and jax: pip install 'nomagic[bayes]' (or use the default laplace)"
+            say(
+                "inference 'nuts' needs numpyro and jax: pip install 'nomagic[bayes]' (or use the default laplace)",
+                "Inferenz 'nuts' braucht numpyro und jax: pip install 'nomagic[bayes]' (oder die Vorgabe laplace "
+                "verwenden)",
+            )
         ) from exc
     jax.config.update("jax_enable_x64", True)
     opts = {**NUTS_DEFAULTS, **m.nuts_options}
     m._fit_laplace(d, importance=False)  # the MAP and its Gaussian: the chains start inside it
-    from nomagic.usecases.budget.model import _Design
-
-    dj = _Design(jnp.asarray(d.y), [jnp.asarray(x) for x in d.lags], jnp.asarray(d.lin), d.n)
+    # the same design with jax arrays; ``replace`` keeps its class without importing the model module
+    # (which imports this one to sample: no import circle)
+    dj = replace(d, y=jnp.asarray(d.y), lags=[jnp.asarray(x) for x in d.lags], lin=jnp.asarray(d.lin))
 
     def potential(u):
         return -m._logp_xp(u, dj, jnp)

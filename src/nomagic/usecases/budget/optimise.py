@@ -28,6 +28,7 @@ import numpy as np
 from scipy import optimize
 
 from nomagic.errors import InputError
+from nomagic.words import Text, join, number, say
 
 DEFAULT_BOUNDS = (0.5, 2.0)  # x the average spend per period
 
@@ -64,16 +65,51 @@ def check_bounds(budget: float, lower, upper, names=None) -> None:
     lo, hi = np.asarray(lower, float), np.asarray(upper, float)
     names = names or [str(i) for i in range(len(lo))]
     if not np.isfinite(budget) or budget < 0:
-        raise InputError(f"the budget must be a number of 0 or more, not {budget}")
+        raise InputError(
+            say(
+                "the budget must be a number of 0 or more, not {b}",
+                "das Budget muss eine Zahl von 0 oder mehr sein, nicht {b}",
+                b=budget,
+            )
+        )
     for i, n in enumerate(names):
         if lo[i] < 0:
-            raise InputError(f"the lower bound of {n!r} is negative ({lo[i]:g})")
+            raise InputError(
+                say(
+                    "the lower bound of {n!r} is negative ({lo:g})",
+                    "die Untergrenze von {n!r} ist negativ ({lo:g})",
+                    n=n,
+                    lo=float(lo[i]),
+                )
+            )
         if hi[i] < lo[i]:
-            raise InputError(f"the bounds of {n!r} are reversed ({lo[i]:g} > {hi[i]:g})")
+            raise InputError(
+                say(
+                    "the bounds of {n!r} are reversed ({lo:g} > {hi:g})",
+                    "die Grenzen von {n!r} sind vertauscht ({lo:g} > {hi:g})",
+                    n=n,
+                    lo=float(lo[i]),
+                    hi=float(hi[i]),
+                )
+            )
     if lo.sum() > budget * (1 + 1e-12):
-        raise InputError(f"the lower bounds add up to {lo.sum():,.2f}, more than the budget {budget:,.2f}")
+        raise InputError(
+            say(
+                "the lower bounds add up to {s:,.2f}, more than the budget {b:,.2f}",
+                "die Untergrenzen ergeben zusammen {s:,.2f}, mehr als das Budget {b:,.2f}",
+                s=float(lo.sum()),
+                b=float(budget),
+            )
+        )
     if hi.sum() < budget * (1 - 1e-12):
-        raise InputError(f"the upper bounds add up to {hi.sum():,.2f}, less than the budget {budget:,.2f}")
+        raise InputError(
+            say(
+                "the upper bounds add up to {s:,.2f}, less than the budget {b:,.2f}",
+                "die Obergrenzen ergeben zusammen {s:,.2f}, weniger als das Budget {b:,.2f}",
+                s=float(hi.sum()),
+                b=float(budget),
+            )
+        )
 
 
 def allocate(objective, budget: float, lower, upper, *, grad=None, starts=None) -> np.ndarray:
@@ -142,22 +178,34 @@ class Allocation:
         d["words"] = self.words()
         return d
 
-    def words(self) -> str:
+    def words(self) -> Text:
         u = self.uplift
         moves = sorted(
             zip(self.channels, self.current, self.proposed, strict=True), key=lambda t: t[2] - t[1], reverse=True
         )
-        parts = [f"{c} {_m(p - q, '+')} ({(p / q - 1) if q else 0:+.0%})" for c, q, p in moves if abs(p - q) > 1e-9]
-        return (
-            f"Spending {_m(self.budget)} per period as proposed ({'; '.join(parts) or 'no change'}) is expected "
-            f"to earn {_m(u['value'], '+')} per period against the current split (90% interval "
-            f"{_m(u['interval_90'][0], '+')} to {_m(u['interval_90'][1], '+')})."
+        parts = [
+            say("{c} {d} ({p:+.0%})", "{c} {d} ({p:+.0%})", c=c, d=money(p - q, "+"), p=(p / q - 1) if q else 0.0)
+            for c, q, p in moves
+            if abs(p - q) > 1e-9
+        ]
+        return say(
+            "Spending {budget} per period as proposed ({moves}) is expected to earn {gain} per period against the "
+            "current split (90% interval {lo} to {hi}).",
+            "Mit {budget} je Periode, aufgeteilt wie vorgeschlagen ({moves}), sind gegenüber der heutigen Aufteilung "
+            "{gain} je Periode zu erwarten (90-%-Intervall {lo} bis {hi}).",
+            budget=money(self.budget),
+            moves=join(parts, "; ") or Text("no change", "keine Änderung"),
+            gain=money(u["value"], "+"),
+            lo=money(u["interval_90"][0], "+"),
+            hi=money(u["interval_90"][1], "+"),
         )
 
 
-def _m(v: float, sign: str = "") -> str:
-    """Money in words: no decimals for large amounts, three significant digits for small ones."""
-    return f"{v:{sign},.0f}" if abs(v) >= 100 else f"{v:{sign}.3g}"
+def money(v: float, sign: str = "") -> Text:
+    """Money in words, in both languages: no decimals for large amounts, three significant digits for small ones
+    (and no exponent: below 0.001 it is written as 0.000)."""
+    spec = f"{sign},.0f" if abs(v) >= 100 else f"{sign}.3g" if abs(v) >= 0.001 else f"{sign}.3f"
+    return Text(number(float(v), spec, "en"), number(float(v), spec, "de"))
 
 
 class _Curves:
@@ -220,7 +268,14 @@ def optimise(
     lo, hi = default_bounds(m, cur)
     for c, (a, b) in (bounds or {}).items():
         if c not in names:
-            raise InputError(f"--bounds names {c!r}, which is not a channel ({', '.join(names)})")
+            raise InputError(
+                say(
+                    "--bounds names {c!r}, which is not a channel ({names})",
+                    "--bounds nennt {c!r}, das kein Kanal ist ({names})",
+                    c=c,
+                    names=", ".join(names),
+                )
+            )
         i = names.index(c)
         lo[i] = lo[i] if a is None else float(a)
         hi[i] = hi[i] if b is None else float(b)
@@ -269,11 +324,18 @@ def what_if(m, spend: dict, *, n_draws: int | None = 400) -> dict:
     names = list(m.channels)
     unknown = [c for c in spend if c not in names]
     if unknown:
-        raise InputError(f"what-if names {unknown[0]!r}, which is not a channel ({', '.join(names)})")
+        raise InputError(
+            say(
+                "what-if names {c!r}, which is not a channel ({names})",
+                "what-if nennt {c!r}, das kein Kanal ist ({names})",
+                c=unknown[0],
+                names=", ".join(names),
+            )
+        )
     cur = np.array([float(m.data_[c].mean()) for c in names])
     x = np.array([float(spend.get(c, cur[i])) for i, c in enumerate(names)])
     if (x < 0).any():
-        raise InputError("what-if spend must be 0 or more")
+        raise InputError(say("what-if spend must be 0 or more", "what-if-Ausgaben müssen 0 oder mehr sein"))
     curves = _Curves(m, n_draws)
     r_cur, r_new = curves.per_channel(cur), curves.per_channel(x)
     return {
@@ -300,10 +362,22 @@ def what_if_from_record(record: dict, spend: dict[str, float]) -> dict:
     for row in (record.get("curves") or {}).get("response") or []:
         curves.setdefault(row["channel"], []).append(row)
     if not curves:
-        raise InputError("the record has no response curves (a budget evaluation that was not ready?)")
+        raise InputError(
+            say(
+                "the record has no response curves (a budget evaluation that was not ready?)",
+                "die Bewertung enthält keine Reaktionskurven (eine Budget-Bewertung, die nicht bereit war?)",
+            )
+        )
     unknown = [c for c in spend if c not in curves]
     if unknown:
-        raise InputError(f"unknown channel(s) {', '.join(unknown)}; the model knows {', '.join(curves)}")
+        raise InputError(
+            say(
+                "unknown channel(s) {unknown}; the model knows {known}",
+                "unbekannte(r) Kanal/Kanäle {unknown}; das Modell kennt {known}",
+                unknown=", ".join(unknown),
+                known=", ".join(curves),
+            )
+        )
     out, tot = [], {"now": 0.0, "what_if": 0.0, "spend_now": 0.0, "spend_what_if": 0.0}
     for ch, rows in curves.items():
         rows = sorted(rows, key=lambda r: r["spend"])
@@ -311,7 +385,13 @@ def what_if_from_record(record: dict, spend: dict[str, float]) -> dict:
         now = float(rows[0].get("current_spend", 0.0))
         want = float(spend.get(ch, now))
         if not np.isfinite(want) or want < 0:
-            raise InputError(f"the spend for {ch} must be a number of at least 0")
+            raise InputError(
+                say(
+                    "the spend for {ch} must be a number of at least 0",
+                    "die Ausgaben für {ch} müssen eine Zahl von mindestens 0 sein",
+                    ch=ch,
+                )
+            )
 
         def at(s, key, x=x, rows=rows):
             return float(np.interp(min(s, x[-1]), x, [r[key] for r in rows]))

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from nomagic.words import say
+
 
 def lag_matrix(x: np.ndarray, l_max: int) -> np.ndarray:
     """``(n, l_max)`` matrix whose column ``l`` is ``x`` shifted down by ``l`` periods (zeros before the start)."""
@@ -115,7 +117,7 @@ class WeibullAdstock:
     form: str = "cdf"
     kind = "weibull"
     names = ("adstock_scale", "adstock_shape")
-    prior_words = ("Gamma(2, 1) periods", "LogNormal(0, 0.5)")
+    prior_words = (say("Gamma(2, 1) periods", "Gamma(2, 1) Perioden"), "LogNormal(0, 0.5)")
 
     def constrain(self, u, xp=np):
         return (xp.exp(u[..., 0]), xp.exp(u[..., 1]))
@@ -225,12 +227,24 @@ def make_adstock(kind: str, l_max: int):
         return WeibullAdstock(l_max=l_max, form="cdf")
     if kind == "weibull_pdf":
         return WeibullAdstock(l_max=l_max, form="pdf")
-    raise ValueError(f"unknown adstock {kind!r}; choose geometric, weibull or weibull_pdf")
+    raise ValueError(
+        say(
+            "unknown adstock {kind!r}; choose geometric, weibull or weibull_pdf",
+            "unbekannter Adstock {kind!r}; geometric, weibull oder weibull_pdf wählen",
+            kind=kind,
+        )
+    )
 
 
 def make_saturation(kind: str):
     if kind not in SATURATIONS:
-        raise ValueError(f"unknown saturation {kind!r}; choose logistic or hill")
+        raise ValueError(
+            say(
+                "unknown saturation {kind!r}; choose logistic or hill",
+                "unbekannte Sättigung {kind!r}; logistic oder hill wählen",
+                kind=kind,
+            )
+        )
     return SATURATIONS[kind]()
 
 

@@ -6,7 +6,9 @@
   orders (averaged per week, e.g. a price index) and one 0/1 column per named holiday in
   ``holiday_name`` (weeks that hold it); holidays that always fall in the same week share a column.
 * **Evaluation**: the last weeks are held out (see :mod:`.evaluate`); the parameters, ROIs and
-  the proposed allocation come from a fit on all weeks.
+  the proposed allocation come from a fit on all weeks. On a simulated warehouse the gate judges
+  the fit against the simulator's true curves (:func:`nomagic.simulate.media.true_media`), read
+  after fitting and only to judge.
 
 Examples
 --------
@@ -27,6 +29,7 @@ from nomagic.lifecycle.record import fingerprint_frame
 from nomagic.usecases.budget.data import clean
 from nomagic.usecases.budget.evaluate import (
     PRIMARY,
+    QUESTION,
     BudgetEvaluation,
     NoMediaBaseline,
     evaluate_frame,
@@ -34,6 +37,7 @@ from nomagic.usecases.budget.evaluate import (
 )
 from nomagic.usecases.budget.model import MMM
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 NOT_CONTROLS = {"date", "revenue", "orders", "holiday", "holiday_name"}
@@ -49,7 +53,9 @@ def weekly(wh, period: str = "week") -> tuple[pd.DataFrame, list[str], list[str]
     With ``period="day"`` the ``week`` column holds the day and six weekday columns join the controls.
     """
     if period not in ("week", "day"):
-        raise InputError(f"period must be week or day, not {period!r}")
+        raise InputError(
+            say("period must be week or day, not {p!r}", "period muss week oder day sein, nicht {p!r}", p=period)
+        )
     ms = wh.table("media_spend")
     ms = ms.filter(ms.date.notnull() & ms.channel.notnull())
     ms = ms.mutate(week=_bucket(ms.date, period), spend=ms.spend.fill_null(0.0))
@@ -64,7 +70,12 @@ def weekly(wh, period: str = "week") -> tuple[pd.DataFrame, list[str], list[str]
         aggs[c] = k[c].cast("float64").mean()
     kp = k.group_by(k.week).aggregate(**aggs).execute()
     if kp.empty or spend.empty:
-        raise NotReadyError("the media_spend and kpis tables need rows to fit a marketing-mix model")
+        raise NotReadyError(
+            say(
+                "the media_spend and kpis tables need rows to fit a marketing-mix model",
+                "die Tabellen media_spend und kpis brauchen Zeilen, um ein Marketing-Mix-Modell anzupassen",
+            )
+        )
     hol = pd.DataFrame(columns=["week", "holiday_name"])
     if "holiday_name" in k.columns:
         h = k.filter(k.holiday_name.notnull())
@@ -117,17 +128,24 @@ class Budget:
     adstock, saturation, l_max, yearly_seasonality : the model form (see :class:`.model.MMM`).
     holdout_weeks : held-out last weeks (default an eighth of the history, 8 to 26).
     n_boot, n_draws, seed : bootstrap resamples, posterior draws, seed.
+    judge_on_truth : on a simulated warehouse, judge the fit against the simulator's true curves (the
+        gate's evidence is then ``"truth"``); on real data there is none and this does nothing.
+    lift_tests : :class:`.model.LiftTest` results (spend per period): held out to judge the model when
+        there is no truth, then used as calibration.
     """
 
     name: ClassVar[str] = "budget"
-    title: ClassVar[str] = "Budget allocation (marketing-mix model)"
-    question: ClassVar[str] = "Which channels earn their money, and how should the budget be split?"
+    title: ClassVar[str] = say("Budget allocation (marketing-mix model)", "Budgetaufteilung (Marketing-Mix-Modell)")
+    question: ClassVar[str] = QUESTION
     primary_metric: ClassVar[str] = PRIMARY
     requires: ClassVar[Requirements] = Requirements(
         tables={"media_spend": ["date", "channel", "spend"], "kpis": ["date", "revenue"]},
         min_history_days=364,
         history_tables=("media_spend", "kpis"),
-        description="daily (or weekly) media spend per channel and revenue over at least a year",
+        description=say(
+            "daily (or weekly) media spend per channel and revenue over at least a year",
+            "tägliche (oder wöchentliche) Medienausgaben je Kanal und Umsatz über mindestens ein Jahr",
+        ),
     )
 
     def __init__(
@@ -143,8 +161,12 @@ class Budget:
         n_starts: int = 3,
         seed: int = 0,
         period: str = "week",
+        judge_on_truth: bool = True,
+        lift_tests=(),
     ):
         self.period = period
+        self.judge_on_truth = judge_on_truth
+        self.lift_tests = list(lift_tests)
         self.adstock = adstock
         self.saturation = saturation
         self.l_max = l_max
@@ -167,6 +189,8 @@ class Budget:
             "n_draws": self.n_draws,
             "seed": self.seed,
             "period": self.period,
+            "judge_on_truth": self.judge_on_truth,
+            "lift_tests": len(self.lift_tests),
         }
 
     def dataset(self, wh, as_of=None) -> pd.DataFrame:
@@ -191,6 +215,7 @@ class Budget:
             n_draws=self.n_draws,
             n_starts=self.n_starts,
             seed=self.seed,
+            lift_tests=[t for t in self.lift_tests if t.channel in channels],
         )
 
     def baseline(self):
@@ -205,7 +230,13 @@ class Budget:
             need = 52 if self.period == "week" else 364
             if len(df) < need:
                 raise NotReadyError(
-                    f"{len(df)} full {self.period}s of media spend and revenue; the model needs at least {need}"
+                    say(
+                        "{n} full {unit} of media spend and revenue; the model needs at least {need}",
+                        "{n} volle {unit} mit Medienausgaben und Umsatz; das Modell braucht mindestens {need}",
+                        n=len(df),
+                        unit=Text("weeks", "Wochen") if self.period == "week" else Text("days", "Tage"),
+                        need=need,
+                    )
                 )
             clean_df, warns = clean(
                 df, date="week", target="revenue", channels=channels, controls=controls, source="weekly media_spend"
@@ -219,9 +250,23 @@ class Budget:
                 data=data,
                 warnings=warns,
                 progress=progress,
+                truth=self._truth(wh, clean_df) if self.judge_on_truth else None,
             )
         except (NotReadyError, InputError) as exc:
-            return BudgetEvaluation(record=not_ready_record(str(exc), data))
+            return BudgetEvaluation(record=not_ready_record(exc.args[0] if exc.args else str(exc), data))
+
+    def _truth(self, wh, df: pd.DataFrame):
+        """The simulator's true curves over the periods of ``df``, or None on real data.
+
+        Read through the simulator (which owns what its truth means), after the fits and only to judge
+        them: nothing is fitted or tuned on it.
+        """
+        from nomagic.simulate.media import true_media
+
+        days = 7 if self.period == "week" else 1
+        start = pd.Timestamp(df["week"].min()).date()
+        end = (pd.Timestamp(df["week"].max()) + pd.Timedelta(days=days - 1)).date()
+        return true_media(wh, start, end)
 
     def train(self, wh, *, progress: Progress | None = None, source: str | None = None) -> Any:
         """Evaluate and fit on all weeks; returns a lifecycle ``TrainResult`` (model = the fitted MMM)."""
