@@ -193,6 +193,19 @@ def proposes_action(record: dict) -> bool:
     return bool(record.get("allocation"))
 
 
+NOT_VERIFIED = {
+    "en": (
+        "Not advice: only the model's fit to past sales was checked; its ROI per channel and its response curves "
+        "are not verified (no known truth, no lift tests), so the gate did not promote it. What it proposes here is "
+        "shown for inspection only."
+    ),
+    "de": (
+        "Keine Empfehlung: Geprüft wurde nur die Anpassung des Modells an vergangene Umsätze; sein ROI je Kanal und "
+        "seine Wirkungskurven sind nicht belegt (keine bekannte Wahrheit, keine Lift-Tests), deshalb hat das Gate es "
+        "nicht freigegeben. Was es hier vorschlägt, dient nur der Ansicht."
+    ),
+}
+
 NOT_JUDGED = {
     "en": (
         "Not judged: no holdout has checked this model against its baseline (run evaluate-budget first), so what "
@@ -211,7 +224,12 @@ def not_advice(record: dict, lang: str = "en") -> str | None:
     advice" after the gate said no, "not judged" when no gate has looked (``optimise-budget``)."""
     if record.get("verdict") == "promoted" or not proposes_action(record):
         return None
-    words = NOT_ADVICE if record.get("verdict") == "not better than baseline" else NOT_JUDGED
+    if record.get("verdict") != "not better than baseline":
+        words = NOT_JUDGED
+    elif record.get("evidence") == "holdout fit only":  # the gate never had evidence about the ROIs
+        words = NOT_VERIFIED
+    else:
+        words = NOT_ADVICE
     return words[_lang(lang)]
 
 
