@@ -31,12 +31,13 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import app, console
-from nomagic.cli.ui import VERDICT_STYLE
+from nomagic.cli.ui import lang, show, verdict_text, word
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, make_record, write
 from nomagic.usecases.bandits.ope import ESTIMATORS, NAMES, REWARD_MODELS, Columns, check_logs, off_policy_value
 from nomagic.usecases.bandits.policies import ThompsonSampling
 from nomagic.usecases.bandits.stopping import stopping_rule
+from nomagic.words import Text, in_lang, join, localise, pick, say
 
 
 def _read(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -49,15 +50,35 @@ def _parse_mix(text: str, spec: str) -> dict:
     out = {}
     for part in text.split(","):
         if "=" not in part:
-            raise InputError(f"--policy {spec!r}: write mix:ACTION=PROBABILITY,ACTION=PROBABILITY")
+            raise InputError(
+                say(
+                    "--policy {s!r}: write mix:ACTION=PROBABILITY,ACTION=PROBABILITY",
+                    "--policy {s!r}: mix:AKTION=WAHRSCHEINLICHKEIT,AKTION=WAHRSCHEINLICHKEIT schreiben",
+                    s=spec,
+                )
+            )
         a, p = part.split("=", 1)
         try:
             out[a.strip()] = float(p)
         except ValueError:
-            raise InputError(f"--policy {spec!r}: {p!r} is not a probability") from None
+            raise InputError(
+                say(
+                    "--policy {s!r}: {p!r} is not a probability",
+                    "--policy {s!r}: {p!r} ist keine Wahrscheinlichkeit",
+                    s=spec,
+                    p=p,
+                )
+            ) from None
     total = sum(out.values())
     if abs(total - 1) > 1e-6:
-        raise InputError(f"--policy {spec!r}: the probabilities sum to {total:g}, not 1")
+        raise InputError(
+            say(
+                "--policy {s!r}: the probabilities sum to {t:g}, not 1",
+                "--policy {s!r}: Die Wahrscheinlichkeiten ergeben zusammen {t:g}, nicht 1",
+                s=spec,
+                t=total,
+            )
+        )
     return out
 
 
@@ -66,52 +87,97 @@ def _policy_file(path: Path, n: int):
         try:
             obj = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: cannot read the policy: {exc}") from None
+            raise InputError(
+                say(
+                    "{path}: cannot read the policy: {e}",
+                    "{path}: Die Strategie lässt sich nicht lesen: {e}",
+                    path=str(path),
+                    e=str(exc),
+                )
+            ) from None
         if not isinstance(obj, dict):
-            raise InputError(f'{path}: the policy must be a JSON object {{"ACTION": probability, ...}}')
+            raise InputError(
+                say(
+                    '{path}: the policy must be a JSON object {{"ACTION": probability, ...}}',
+                    '{path}: Die Strategie muss ein JSON-Objekt {{"AKTION": Wahrscheinlichkeit, ...}} sein',
+                    path=str(path),
+                )
+            )
         return {str(k): float(v) for k, v in obj.items()}
     df = _read(path, [])
     if {"action", "probability"} <= set(df.columns) and len(df.columns) == 2:
         probs = pd.to_numeric(df["probability"], errors="coerce")
         if probs.isna().any():
             i = int(np.flatnonzero(probs.isna())[0])
-            raise InputError(f"{path}, line {i + 2}, column 'probability': not a number")
+            raise InputError(
+                say(
+                    "{path}, line {i}, column 'probability': not a number",
+                    "{path}, Zeile {i}, Spalte 'probability': keine Zahl",
+                    path=str(path),
+                    i=i + 2,
+                )
+            )
         return dict(zip(df["action"].astype(str), probs.astype(float), strict=True))
     if len(df) != n:
         raise InputError(
-            f"{path}: a per-decision policy needs one row per logged decision ({n:,}), it has {len(df):,}; "
-            "or give the two columns action, probability"
+            say(
+                "{path}: a per-decision policy needs one row per logged decision ({n:,}), it has {k:,}; or give the "
+                "two columns action, probability",
+                "{path}: Eine Strategie je Entscheidung braucht eine Zeile pro protokollierter Entscheidung ({n:,}), "
+                "die Datei hat {k:,}; oder die zwei Spalten action, probability angeben",
+                path=str(path),
+                n=n,
+                k=len(df),
+            )
         )
     for col in df.columns:
         vals = pd.to_numeric(df[col], errors="coerce")
         if vals.isna().any():
             i = int(np.flatnonzero(vals.isna())[0])
-            raise InputError(f"{path}, line {i + 2}, column {col!r}: the probability is missing or not a number")
+            raise InputError(
+                say(
+                    "{path}, line {i}, column {c!r}: the probability is missing or not a number",
+                    "{path}, Zeile {i}, Spalte {c!r}: Die Wahrscheinlichkeit fehlt oder ist keine Zahl",
+                    path=str(path),
+                    i=i + 2,
+                    c=col,
+                )
+            )
         df[col] = vals
     return df
 
 
 def _show(record: dict, res) -> None:
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    t = Table(title=f"mean {res.reward_name} per decision (95% CI), {res.diagnostics['rows']:,} logged decisions")
-    t.add_column("estimator")
-    t.add_column("new policy", justify="right")
-    t.add_column("logged policy", justify="right")
-    t.add_column("difference", justify="right")
+    lg = lang()
+    console.print(verdict_text(record["verdict"]))
+    title = say(
+        "mean {r} per decision (95% CI), {n:,} logged decisions",
+        "mittlere {r} pro Entscheidung (95-%-KI), {n:,} protokollierte Entscheidungen",
+        r=res.reward_name,
+        n=res.diagnostics["rows"],
+    )
+    t = Table(title=title.lang(lg))
+    t.add_column(word("estimator", "Schätzer"))
+    t.add_column(word("new policy", "neue Strategie"), justify="right")
+    t.add_column(word("logged policy", "protokollierte Strategie"), justify="right")
+    t.add_column(word("difference", "Unterschied"), justify="right")
 
     def fmt(m, signed=False):
-        f = "{:+.4f}" if signed else "{:.4f}"
+        spec = "{v:+.4f}" if signed else "{v:.4f}"
         lo, hi = m["ci"]
-        v = "n/a" if m["value"] is None else f.format(m["value"])
-        return v if lo is None else f"{v} [{f.format(lo)}, {f.format(hi)}]"
+        v = word("n/a", "k. A.") if m["value"] is None else say(spec, spec, v=m["value"]).lang(lg)
+        if lo is None:
+            return v
+        sep = "; " if lg == "de" else ", "  # a German decimal comma would make "," ambiguous
+        return f"{v} [{say(spec, spec, v=lo).lang(lg)}{sep}{say(spec, spec, v=hi).lang(lg)}]"
 
     for k, m in res.estimates.items():
-        t.add_row(NAMES[k] + (" *" if k == res.primary else ""), fmt(m), fmt(res.logged), fmt(res.improvement[k], True))
+        name = in_lang(NAMES[k], lg) + (" *" if k == res.primary else "")
+        t.add_row(name, fmt(m), fmt(res.logged), fmt(res.improvement[k], True))
     console.print(t)
-    for w in record.get("warnings") or []:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    console.print(record["explanation"], highlight=False)
+    for w in pick(record, "warnings", lg) or []:
+        show(w, label=say("warning:", "Warnung:"))
+    show(pick(record, "explanation", lg))
 
 
 def evaluate_policy(
@@ -137,11 +203,32 @@ def evaluate_policy(
     policy that logged them, with 95% bootstrap intervals; writes an evaluation record."""
     t0 = time.perf_counter()
     if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {f}: folder {d} does not exist",
+                "{f} lässt sich nicht schreiben: Der Ordner {d} existiert nicht",
+                f=str(json_out),
+                d=str(Path(json_out).parent),
+            )
+        )
     if reward_model is not None and reward_model not in REWARD_MODELS:
-        raise InputError(f"--reward-model must be one of {', '.join(REWARD_MODELS)}, not {reward_model!r}")
+        raise InputError(
+            say(
+                "--reward-model must be one of {c}, not {m!r}",
+                "--reward-model muss eines von {c} sein, nicht {m!r}",
+                c=", ".join(REWARD_MODELS),
+                m=reward_model,
+            )
+        )
     if primary not in ESTIMATORS:
-        raise InputError(f"--primary must be one of {', '.join(ESTIMATORS)}, not {primary!r}")
+        raise InputError(
+            say(
+                "--primary must be one of {c}, not {p!r}",
+                "--primary muss einer von {c} sein, nicht {p!r}",
+                c=", ".join(ESTIMATORS),
+                p=primary,
+            )
+        )
     context = list(context or [])
     cols = [action, propensity, reward, *context] + [c for c in (stratum, time_col) if c]
     df = _read(logs, cols)
@@ -164,7 +251,13 @@ def evaluate_policy(
                 parts.append(num.to_frame(c))
             elif df[c].isna().any():
                 i = int(np.flatnonzero(df[c].isna())[0])
-                raise InputError(f"{names.where(i, c)}: the context value is missing")
+                raise InputError(
+                    say(
+                        "{where}: the context value is missing",
+                        "{where}: Der Kontextwert fehlt",
+                        where=names.where(i, c),
+                    )
+                )
             else:
                 parts.append(pd.get_dummies(df[c].astype(str), prefix=c, dtype=float))
         X = pd.concat(parts, axis=1).to_numpy(float)
@@ -172,22 +265,40 @@ def evaluate_policy(
     split: dict = {"kind": "logged-decisions", "rows": int(len(df))}
     target: object
     n = len(df)
-    what = "the new policy"
+    what: Text = say("the new policy", "die neue Strategie")
     if policy.startswith("thompson"):
         share = 0.5
         if ":" in policy:
             try:
                 share = float(policy.split(":", 1)[1])
             except ValueError:
-                raise InputError(f"--policy {policy!r}: write thompson or thompson:SHARE (e.g. thompson:0.3)") from None
+                raise InputError(
+                    say(
+                        "--policy {p!r}: write thompson or thompson:SHARE (e.g. thompson:0.3)",
+                        "--policy {p!r}: thompson oder thompson:ANTEIL schreiben (z. B. thompson:0.3)",
+                        p=policy,
+                    )
+                ) from None
         if not 0 < share < 1:
-            raise InputError(f"--policy {policy!r}: the learning share must be between 0 and 1")
+            raise InputError(
+                say(
+                    "--policy {p!r}: the learning share must be between 0 and 1",
+                    "--policy {p!r}: Der Lernanteil muss zwischen 0 und 1 liegen",
+                    p=policy,
+                )
+            )
         order = np.arange(n)
         if time_col:
             t = pd.to_datetime(df[time_col], errors="coerce", format="mixed")
             if t.isna().any():
                 i = int(np.flatnonzero(t.isna())[0])
-                raise InputError(f"{names.where(i, time_col)}: not a date or time")
+                raise InputError(
+                    say(
+                        "{where}: not a date or time",
+                        "{where}: kein Datum und keine Uhrzeit",
+                        where=names.where(i, time_col),
+                    )
+                )
             order = np.argsort(t.to_numpy(), kind="mergesort")
         df = df.iloc[order].reset_index(drop=True)
         X = None if X is None else X[order]
@@ -197,7 +308,13 @@ def evaluate_policy(
         acts = df[action].astype(str)
         r = pd.to_numeric(df[reward], errors="coerce")
         if not r.isin([0.0, 1.0]).all():
-            raise InputError(f"--policy thompson needs yes/no rewards (0 or 1) in column {reward!r}")
+            raise InputError(
+                say(
+                    "--policy thompson needs yes/no rewards (0 or 1) in column {c!r}",
+                    "--policy thompson braucht Ja/Nein-Belohnungen (0 oder 1) in der Spalte {c!r}",
+                    c=reward,
+                )
+            )
         for _, idx in groups.groupby(groups).groups.items():
             idx = np.asarray(idx)
             cut = int(round(len(idx) * share))
@@ -210,7 +327,13 @@ def evaluate_policy(
                 probs.loc[idx[cut:], a] = pa
         keep = ~learn_mask
         if keep.sum() < 10:
-            raise InputError("too few decisions left to judge the Thompson-sampling policy; lower the learning share")
+            raise InputError(
+                say(
+                    "too few decisions left to judge the Thompson-sampling policy; lower the learning share",
+                    "Zu wenige Entscheidungen übrig, um die Thompson-Sampling-Strategie zu bewerten; den Lernanteil "
+                    "senken",
+                )
+            )
         df, X, target = (
             df[keep].reset_index(drop=True),
             (None if X is None else X[keep]),
@@ -224,25 +347,35 @@ def evaluate_policy(
             "learn_rows": int(learn_mask.sum()),
             "test_rows": int(keep.sum()),
         }
-        what = f"Thompson sampling (learning from the first {share:.0%} of the logs)"
+        what = say(
+            "Thompson sampling (learning from the first {share:.0%} of the logs)",
+            "Thompson Sampling (mit Lernen aus den ersten {share:.0%} der Protokolle)",
+            share=share,
+        )
     elif policy.startswith("always:"):
         target = policy.split(":", 1)[1]
-        what = f"always choosing {target!r}"
+        what = say("always choosing {a!r}", "die feste Wahl von {a!r}", a=target)
     elif policy == "uniform":
         target = {a: 1.0 / df[action].nunique() for a in df[action].unique()}
-        what = "choosing uniformly at random"
+        what = say("choosing uniformly at random", "die gleichverteilte Zufallswahl")
     elif policy.startswith("mix:"):
         target = _parse_mix(policy[4:], policy)
-        what = "the mix " + ", ".join(f"{a} {p:.0%}" for a, p in target.items())
+        parts = join([say("{a} {p:.0%}", "{a} {p:.0%}", a=a, p=p) for a, p in target.items()], ", ")
+        what = say("the mix {parts}", "die Mischung {parts}", parts=parts)
     else:
         path = Path(policy)
         if not path.exists():
             raise InputError(
-                f"--policy {policy!r} is neither a file nor a known form (always:ACTION, uniform, mix:A=0.7,B=0.3, "
-                "thompson[:SHARE])"
+                say(
+                    "--policy {p!r} is neither a file nor a known form (always:ACTION, uniform, mix:A=0.7,B=0.3, "
+                    "thompson[:SHARE])",
+                    "--policy {p!r} ist weder eine Datei noch eine bekannte Form (always:AKTION, uniform, "
+                    "mix:A=0.7,B=0.3, thompson[:ANTEIL])",
+                    p=policy,
+                )
             )
         target = _policy_file(path, n)
-        what = f"the policy in {path.name}"
+        what = say("the policy in {f}", "die Strategie in {f}", f=path.name)
     res = off_policy_value(
         df[action].astype(str) if policy.startswith("thompson") else df[action],
         df[propensity],
@@ -266,9 +399,19 @@ def evaluate_policy(
         metrics=res.metrics(),
         verdict=verdict,
         explanation=res.explanation(what=what),
-        question="Would the new policy earn more than the policy that logged these decisions?",
+        question=say(
+            "Would the new policy earn more than the policy that logged these decisions?",
+            "Würde die neue Strategie mehr erzielen als die Strategie, die diese Entscheidungen protokolliert hat?",
+        ),
         model={"kind": "policy", "description": [what], "spec": policy},
-        baseline={"description": ["the logged policy (its observed mean reward)"]},
+        baseline={
+            "description": [
+                say(
+                    "the logged policy (its observed mean reward)",
+                    "die protokollierte Strategie (ihre beobachtete mittlere Belohnung)",
+                )
+            ]
+        },
         off_policy=res.to_dict(),
         warnings=res.warnings,
         seconds=round(time.perf_counter() - t0, 2),
@@ -276,14 +419,21 @@ def evaluate_policy(
     _show(record, res)
     if json_out is not None:
         write(record, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        show(say("wrote {f}", "{f} geschrieben", f=str(json_out)))
 
 
 def _numbers(text: str, option: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise InputError(f"{option} must be numbers separated by commas, e.g. 310,262,298; got {text!r}") from None
+        raise InputError(
+            say(
+                "{o} must be numbers separated by commas, e.g. 310,262,298; got {t!r}",
+                "{o} muss aus Zahlen bestehen, durch Kommas getrennt, z. B. 310,262,298; erhalten: {t!r}",
+                o=option,
+                t=text,
+            )
+        ) from None
 
 
 def bandit_stop(
@@ -300,11 +450,11 @@ def bandit_stop(
     names = [a.strip() for a in arms.split(",")] if arms else None
     d = stopping_rule(s, n, arms=names, threshold=threshold, confidence=confidence, relative=not absolute)
     if json_out:
-        console.print_json(json.dumps(d.to_dict()))
+        console.print_json(json.dumps(localise(d.to_dict())))  # message and message_de
     else:
         style = "bold green" if d.stop else "bold yellow"
-        console.print(f"[{style}]{'stop' if d.stop else 'keep testing'}[/]")
-        console.print(d.message, highlight=False)
+        show(say("stop", "beenden") if d.stop else say("keep testing", "weiter testen"), style)
+        show(d.message)
 
 
 app.command("evaluate-policy")(evaluate_policy)

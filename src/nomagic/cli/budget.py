@@ -9,10 +9,14 @@
                             [--bounds A=LOW:HIGH,...] [--risk-aversion 0.5] [--what-if A=X,B=Y ...]
                             [--json FILE] [--html FILE]
 
-``evaluate-budget`` holds out the last periods, judges the model against the same base without media,
-and fits on all periods for the parameters (ROI, marginal ROI, curves with 90 % intervals); it exits 0
-when the model is promoted or not better than the baseline (the record says which), 1 when the data
-is not ready, 2 on errors (bad file, negative spend, a channel that never spends, too few periods).
+``evaluate-budget`` fits on all periods for the parameters (ROI, marginal ROI, curves with 90 %
+intervals) and judges the model on what it is used for: with ``--lift-tests``, a fit without the
+tests must predict them (they then calibrate the final fit); without them only the fit can be checked
+(the last periods against the same base without media), the ROIs are not verified and the model is
+not promoted; the record's ``evidence`` says which. It exits 0 when the model is promoted or not
+better than the baseline (the record says which), 1 when the data is not ready, 2 on errors (bad
+file, negative spend, a channel that never spends, too few periods). Sentences follow ``--lang`` /
+``NOMAGIC_LANG``.
 ``optimise-budget`` fits on all periods and proposes the split of the budget per period.
 """
 
@@ -24,9 +28,10 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import app, console
-from nomagic.cli.ui import format_ci, progress, show_verdict
+from nomagic.cli.ui import format_ci, progress, show, show_verdict, word
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import dumps, fingerprint_file, write
+from nomagic.words import Text, chosen_lang, in_lang, pick, say
 
 _DATA = typer.Option(..., "--data", help="One row per period (week): CSV or Parquet.")
 _DATE = typer.Option(..., "--date", help="Column with the period's date.")
@@ -39,8 +44,14 @@ def _names(text: str) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
-def _money(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+def _money(v: float, sign: str = "") -> str:
+    from nomagic.usecases.budget.optimise import money
+
+    return money(v, sign).lang(chosen_lang())
+
+
+def _num(v: float, spec: str) -> str:
+    return say("{v:" + spec + "}", "{v:" + spec + "}", v=float(v)).lang(chosen_lang())
 
 
 def _lift_tests(path: Path | None, channels: list[str]):
@@ -53,13 +64,35 @@ def _lift_tests(path: Path | None, channels: list[str]):
     out = []
     for i, r in df.iterrows():
         if r["channel"] not in channels:
-            raise InputError(f"{path}, row {i + 2}, column 'channel': {r['channel']!r} is not one of --channels")
+            raise InputError(
+                say(
+                    "{path}, row {row}, column 'channel': {c!r} is not one of --channels",
+                    "{path}, Zeile {row}, Spalte 'channel': {c!r} ist keiner der --channels",
+                    path=str(path),
+                    row=i + 2,
+                    c=r["channel"],
+                )
+            )
         try:
             vals = [float(r[k]) for k in ("x0", "x1", "delta", "se")]
         except (TypeError, ValueError) as exc:
-            raise InputError(f"{path}, row {i + 2}: x0, x1, delta and se must be numbers") from exc
+            raise InputError(
+                say(
+                    "{path}, row {row}: x0, x1, delta and se must be numbers",
+                    "{path}, Zeile {row}: x0, x1, delta und se müssen Zahlen sein",
+                    path=str(path),
+                    row=i + 2,
+                )
+            ) from exc
         if vals[3] <= 0 or vals[0] < 0 or vals[1] < 0:
-            raise InputError(f"{path}, row {i + 2}: spends must be 0 or more and se more than 0")
+            raise InputError(
+                say(
+                    "{path}, row {row}: spends must be 0 or more and se more than 0",
+                    "{path}, Zeile {row}: Ausgaben müssen 0 oder mehr sein und se größer als 0",
+                    path=str(path),
+                    row=i + 2,
+                )
+            )
         out.append(LiftTest(str(r["channel"]), *vals))
     return out
 
@@ -78,9 +111,15 @@ def _maker(date, target, chans, ctrls, adstock, saturation, l_max, seasonality, 
     try:
         MMM(chans, adstock=adstock, saturation=saturation)
     except ValueError as exc:
-        raise InputError(str(exc)) from exc
+        raise InputError(exc.args[0] if exc.args else str(exc)) from exc
     if inference not in ("laplace", "nuts"):
-        raise InputError(f"--inference must be laplace or nuts, not {inference!r}")
+        raise InputError(
+            say(
+                "--inference must be laplace or nuts, not {x!r}",
+                "--inference muss laplace oder nuts sein, nicht {x!r}",
+                x=inference,
+            )
+        )
 
     def make():
         return MMM(
@@ -103,28 +142,55 @@ def _maker(date, target, chans, ctrls, adstock, saturation, l_max, seasonality, 
 
 
 def _show_params(record: dict) -> None:
-    t = Table(title="per channel (90% intervals)", header_style="bold")
-    for col in ("channel", "spend", "ROI", "marginal ROI", "share of target", "carry-over", "saturation"):
+    t = Table(title=word("per channel (90% intervals)", "je Kanal (90-%-Intervalle)"), header_style="bold")
+    for col in (
+        word("channel", "Kanal"),
+        word("spend", "Ausgaben"),
+        "ROI",
+        word("marginal ROI", "Grenz-ROI"),
+        word("share of target", "Anteil an der Zielgröße"),
+        word("carry-over", "Übertragung"),
+        word("saturation", "Sättigung"),
+    ):
         t.add_column(col, justify="right")
 
-    def iv(v: dict, f: str = "{:.2f}") -> str:
-        return f"{f.format(v['value'])} [{f.format(v['interval_90'][0])}, {f.format(v['interval_90'][1])}]"
+    def iv(v: dict, spec: str = ".2f") -> str:
+        lo, hi = v["interval_90"]
+        sep = "; " if chosen_lang() == "de" else ", "  # German decimal commas: intervals use a semicolon
+        return f"{_num(v['value'], spec)} [{_num(lo, spec)}{sep}{_num(hi, spec)}]"
 
     for c, p in record["params"].items():
-        ad = ", ".join(f"{k.removeprefix('adstock_')} {p[k]['value']:.2f}" for k in p if k.startswith("adstock_"))
+        ad = ", ".join(
+            f"{k.removeprefix('adstock_')} {_num(p[k]['value'], '.2f')}" for k in p if k.startswith("adstock_")
+        )
         sat = ", ".join(
-            f"{k.removeprefix('saturation_')} {p[k]['value']:.2f}" for k in p if k.startswith("saturation_")
+            f"{k.removeprefix('saturation_')} {_num(p[k]['value'], '.2f')}" for k in p if k.startswith("saturation_")
         )
         t.add_row(
-            c, _money(p["spend"]), iv(p["roi"]), iv(p["marginal_roi"]), iv(p["contribution_share"], "{:.1%}"), ad, sat
+            c, _money(p["spend"]), iv(p["roi"]), iv(p["marginal_roi"]), iv(p["contribution_share"], ".1%"), ad, sat
         )
     console.print(t)
 
 
 def _show_allocation(a: dict) -> None:
-    t = Table(title=f"proposed split of {_money(a['budget'])} per period", header_style="bold")
-    for col in ("channel", "today", "proposed", "change", "bounds", "expected response (90%)", "marginal ROI"):
+    lang = chosen_lang()
+    t = Table(
+        title=say(
+            "proposed split of {b} per period", "vorgeschlagene Aufteilung von {b} je Periode", b=_money(a["budget"])
+        ).lang(lang),
+        header_style="bold",
+    )
+    for col in (
+        word("channel", "Kanal"),
+        word("today", "heute"),
+        word("proposed", "Vorschlag"),
+        word("change", "Änderung"),
+        word("bounds", "Grenzen"),
+        word("expected response (90%)", "erwartete Wirkung (90 %)"),
+        word("marginal ROI", "Grenz-ROI"),
+    ):
         t.add_column(col, justify="right")
+    sep = "; " if lang == "de" else ", "
     for i, c in enumerate(a["channels"]):
         q, p = a["current"][i], a["proposed"][i]
         r = a["channel_response_proposed"][i]
@@ -132,47 +198,91 @@ def _show_allocation(a: dict) -> None:
             c,
             _money(q),
             _money(p),
-            f"{(p / q - 1):+.0%}" if q else "new",
+            _num(p / q - 1, "+.0%") if q else word("new", "neu"),
             f"{_money(a['lower'][i])}-{_money(a['upper'][i])}",
-            f"{_money(r['value'])} [{_money(r['interval_90'][0])}, {_money(r['interval_90'][1])}]",
-            f"{a['marginal_roi_proposed'][i]:.2f}",
+            f"{_money(r['value'])} [{_money(r['interval_90'][0])}{sep}{_money(r['interval_90'][1])}]",
+            _num(a["marginal_roi_proposed"][i], ".2f"),
         )
     console.print(t)
-    console.print(a["words"], highlight=False)
+    show(pick(a, "words", lang))
+
+
+def _show_fit(d: dict) -> None:
+    from nomagic.usecases.budget.model import fit_verdict
+
+    lang = chosen_lang()
+    style = "green" if d.get("verdict") == "reliable" else "yellow"
+    label = say("fit: {v} -", "Anpassung: {v} -", v=fit_verdict(d.get("verdict", ""), lang))
+    show(pick(d, "words", lang), label=label, label_style=style)
 
 
 def _show(record: dict) -> None:
     if not show_verdict(record):
         return
+    lang = chosen_lang()
     s = record["split"]
     t = Table(
-        title=f"held-out periods {s['holdout_start']} to {s['holdout_end']} ({s['holdout_periods']}, 95% CI)",
+        title=say(
+            "held-out periods {start} to {end} ({n}, 95% CI): a sanity check",
+            "Testzeitraum {start} bis {end} ({n}, 95-%-KI): eine Plausibilitätsprüfung",
+            start=s["holdout_start"],
+            end=s["holdout_end"],
+            n=s["holdout_periods"],
+        ).lang(lang),
         header_style="bold",
     )
-    for col in ("metric", "model", "baseline (no media)", "improvement"):
+    for col in (
+        word("metric", "Kennzahl"),
+        word("model", "Modell"),
+        word("baseline (no media)", "Baseline (ohne Medien)"),
+        word("improvement", "Verbesserung"),
+    ):
         t.add_column(col, justify="right")
-    for name, words in (("holdout_mape", "MAPE (lower is better)"), ("holdout_r2", "R² (higher is better)")):
-        t.add_row(words, *(format_ci(record["metrics"][k][name]) for k in ("model", "baseline", "improvement")))
+    for name, words in (
+        ("holdout_mape", word("MAPE (lower is better)", "MAPE (niedriger ist besser)")),
+        ("holdout_r2", word("R² (higher is better)", "R² (höher ist besser)")),
+    ):
+        t.add_row(
+            words, *(in_lang(format_ci(record["metrics"][k][name]), lang) for k in ("model", "baseline", "improvement"))
+        )
     console.print(t)
     _show_params(record)
-    d = record.get("diagnostics") or {}
-    style = "green" if d.get("verdict") == "reliable" else "yellow"
-    console.print(f"[{style}]fit: {d.get('verdict')}[/] - {d.get('words', '')}", highlight=False)
+    _show_fit(record.get("diagnostics") or {})
+    _show_evidence(record)
     if record.get("allocation"):
         from nomagic.report.advice import not_advice
 
-        if warning := not_advice(record):
-            console.print(f"[bold yellow]{warning}[/]", highlight=False)
+        if warning := not_advice(record, lang):
+            show(warning, "bold yellow")
         _show_allocation(record["allocation"])
-    for w in record.get("warnings") or []:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    console.print(record["explanation"], highlight=False)
+    for w in pick(record, "warnings", lang) or []:
+        show(w, label=word("warning:", "Warnung:"))
+    show(pick(record, "explanation", lang))
+
+
+def _show_evidence(record: dict) -> None:
+    """Which evidence decided the verdict, and what it showed."""
+    from nomagic.usecases.budget.evidence import evidence_words
+
+    if not record.get("evidence"):
+        return
+    lang = chosen_lang()
+    label = say("evidence: {e} -", "Beleg: {e} -", e=evidence_words(record["evidence"]))
+    style = "green" if record.get("roi_verified") else "yellow"
+    show(pick(record.get("roi_check") or {}, "words", lang), label=label, label_style=style)
 
 
 def _check_out(*paths) -> None:
     for out in paths:
         if out is not None and not Path(out).parent.exists():
-            raise InputError(f"cannot write {out}: folder {Path(out).parent} does not exist")
+            raise InputError(
+                say(
+                    "cannot write {out}: folder {folder} does not exist",
+                    "{out} kann nicht geschrieben werden: der Ordner {folder} existiert nicht",
+                    out=str(out),
+                    folder=str(Path(out).parent),
+                )
+            )
 
 
 def evaluate_budget(
@@ -188,7 +298,9 @@ def evaluate_budget(
     trend: bool = typer.Option(True, "--trend/--no-trend", help="A linear trend."),
     holdout: int = typer.Option(None, "--holdout", help="Held-out last periods (default 1/8 of them, 8 to 26)."),
     lift_tests: Path = typer.Option(
-        None, "--lift-tests", help="CSV of lift tests (channel,x0,x1,delta,se) used as calibration."
+        None,
+        "--lift-tests",
+        help="CSV of lift tests (channel,x0,x1,delta,se): held out to judge the model, then used as calibration.",
     ),
     inference: str = typer.Option("laplace", "--inference", help="laplace (fast) or nuts (needs nomagic[bayes])."),
     n_draws: int = typer.Option(1000, "--n-draws", help="Posterior draws for the intervals."),
@@ -197,8 +309,8 @@ def evaluate_budget(
     json_out: Path = typer.Option(None, "--json", help="Write the evaluation record (JSON) here."),
     html_out: Path = typer.Option(None, "--html", help="Write an offline HTML report with the charts here."),
 ) -> None:
-    """Marketing-mix model on your periods: holdout against the same base without media, then ROI, marginal ROI,
-    curves and a proposed split, with 90% intervals."""
+    """Marketing-mix model on your periods: ROI, marginal ROI, curves and a proposed split with 90% intervals,
+    judged on lift tests when given (else only the fit is checked, against the same base without media)."""
     from nomagic.usecases.budget.evaluate import evaluate_frame
 
     _check_out(json_out, html_out)
@@ -208,7 +320,7 @@ def evaluate_budget(
         _lift_tests(lift_tests, chans), inference, n_draws, seed,
     )  # fmt: skip
     with progress() as bar:
-        task = bar.add_task(f"fitting {data.name}", total=1.0)
+        task = bar.add_task(say("fitting {name}", "Anpassung an {name}", name=data.name), total=1.0)
         ev = evaluate_frame(
             df,
             make,
@@ -220,15 +332,17 @@ def evaluate_budget(
             progress=lambda f, m: bar.update(task, completed=f, description=m),
         )
     _show(ev.record)
+    lang = chosen_lang()
     if json_out is not None:
         write(ev.record, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        _wrote(json_out)
     if html_out is not None:
         from nomagic.report.budget import write_html
 
-        with console.status("drawing the report ..."):
-            write_html(html_out, ev.record, title=f"nomagic: budget allocation of {data.name}")
-        console.print(f"wrote {html_out}", highlight=False)
+        with console.status(word("drawing the report ...", "der Bericht wird gezeichnet ...")):
+            title = say("nomagic: budget allocation of {name}", "nomagic: Budgetaufteilung von {name}", name=data.name)
+            write_html(html_out, ev.record, title=title.lang(lang), lang=lang)
+        _wrote(html_out)
     if ev.verdict == "not ready":
         raise SystemExit(1)
 
@@ -239,11 +353,23 @@ def _bounds(text: str, chans: list[str]) -> dict:
         name, _, rng = part.partition("=")
         lo, sep, hi = rng.partition(":")
         if not sep or name.strip() not in chans:
-            raise InputError(f"--bounds: {part!r} must look like CHANNEL=LOW:HIGH with a channel of --channels")
+            raise InputError(
+                say(
+                    "--bounds: {part!r} must look like CHANNEL=LOW:HIGH with a channel of --channels",
+                    "--bounds: {part!r} muss die Form CHANNEL=LOW:HIGH mit einem Kanal aus --channels haben",
+                    part=part,
+                )
+            )
         try:
             out[name.strip()] = (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
         except ValueError as exc:
-            raise InputError(f"--bounds: {part!r}: LOW and HIGH must be numbers (or empty)") from exc
+            raise InputError(
+                say(
+                    "--bounds: {part!r}: LOW and HIGH must be numbers (or empty)",
+                    "--bounds: {part!r}: LOW und HIGH müssen Zahlen sein (oder leer)",
+                    part=part,
+                )
+            ) from exc
     return out
 
 
@@ -252,11 +378,23 @@ def _spend(text: str, chans: list[str]) -> dict:
     for part in _names(text):
         name, sep, v = part.partition("=")
         if not sep or name.strip() not in chans:
-            raise InputError(f"--what-if: {part!r} must look like CHANNEL=SPEND with a channel of --channels")
+            raise InputError(
+                say(
+                    "--what-if: {part!r} must look like CHANNEL=SPEND with a channel of --channels",
+                    "--what-if: {part!r} muss die Form CHANNEL=SPEND mit einem Kanal aus --channels haben",
+                    part=part,
+                )
+            )
         try:
             out[name.strip()] = float(v)
         except ValueError as exc:
-            raise InputError(f"--what-if: {part!r}: SPEND must be a number") from exc
+            raise InputError(
+                say(
+                    "--what-if: {part!r}: SPEND must be a number",
+                    "--what-if: {part!r}: SPEND muss eine Zahl sein",
+                    part=part,
+                )
+            ) from exc
     return out
 
 
@@ -291,7 +429,7 @@ def optimise_budget(
 ) -> None:
     """Fit the marketing-mix model on all periods and propose how to split the budget per period."""
     from nomagic.usecases.budget.evaluate import curves
-    from nomagic.usecases.budget.optimise import optimise
+    from nomagic.usecases.budget.optimise import money, optimise
     from nomagic.usecases.budget.optimise import what_if as price
 
     _check_out(json_out, html_out)
@@ -306,7 +444,7 @@ def optimise_budget(
 
     m0 = make()
     warns += check_size(len(df), m0.n_params, str(data))
-    with console.status("fitting the model ..."):
+    with console.status(word("fitting the model ...", "das Modell wird angepasst ...")):
         m = m0.fit(df)
         alloc = optimise(m, budget, bnds, risk_aversion=risk_aversion).to_dict()
         priced = [price(m, s) for s in scenarios]
@@ -322,31 +460,42 @@ def optimise_budget(
     }
     from nomagic.report.advice import not_advice
 
-    out["caution"] = not_advice({**out, "verdict": None})  # no gate has judged this fit
+    unjudged = {**out, "verdict": None}  # no gate has judged this fit
+    out["caution"] = Text(not_advice(unjudged, "en"), not_advice(unjudged, "de"))
+    lang = chosen_lang()
     _show_params(out)
-    d = m.diagnostics_
-    console.print(f"fit: {d['verdict']} - {d['words']}", highlight=False)
-    console.print(f"[bold yellow]{out['caution']}[/]", highlight=False)
+    _show_fit(m.diagnostics_)
+    show(out["caution"], "bold yellow")
     _show_allocation(alloc)
     for s in priced:
         e, v = s["expected"], s["versus_current"]
-        console.print(
-            f"what if {', '.join(f'{k}={_money(x)}' for k, x in s['spend'].items())}: media response "
-            f"{_money(e['value'])} per period, {v['value']:+,.0f} against today (90% {v['interval_90'][0]:+,.0f} to "
-            f"{v['interval_90'][1]:+,.0f})",
-            highlight=False,
+        show(
+            say(
+                "what if {split}: media response {e} per period, {v} against today (90% {lo} to {hi})",
+                "was wäre wenn {split}: Medienwirkung {e} je Periode, {v} gegenüber heute (90 % {lo} bis {hi})",
+                split=", ".join(f"{k}={_money(x)}" for k, x in s["spend"].items()),
+                e=money(e["value"]),
+                v=money(v["value"], "+"),
+                lo=money(v["interval_90"][0], "+"),
+                hi=money(v["interval_90"][1], "+"),
+            )
         )
     for w in warns:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        show(w, label=word("warning:", "Warnung:"))
     if json_out is not None:
         Path(json_out).write_text(dumps(out) + "\n")
-        console.print(f"wrote {json_out}", highlight=False)
+        _wrote(json_out)
     if html_out is not None:
         from nomagic.report.budget import write_html
 
         page = {**out, "verdict": "not judged", "explanation": alloc["words"]}
-        write_html(html_out, page, title=f"nomagic: budget split for {data.name}")
-        console.print(f"wrote {html_out}", highlight=False)
+        title = say("nomagic: budget split for {name}", "nomagic: Budgetaufteilung für {name}", name=data.name)
+        write_html(html_out, page, title=title.lang(lang), lang=lang)
+        _wrote(html_out)
+
+
+def _wrote(path) -> None:
+    show(say("wrote {path}", "{path} geschrieben", path=str(path)))
 
 
 app.command("evaluate-budget")(evaluate_budget)

@@ -25,7 +25,9 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import lang, progress_bar, show, word
 from nomagic.errors import InputError
+from nomagic.words import in_lang, number, pick, say
 
 
 def _generator(name: str, url, model, key_env, timeout, fallback, seed, lines):
@@ -33,23 +35,44 @@ def _generator(name: str, url, model, key_env, timeout, fallback, seed, lines):
 
     if lines:
         if name != "templates" or url or model:
-            raise InputError("--candidate checks your own lines; leave out --generator, --url and --model")
+            raise InputError(
+                say(
+                    "--candidate checks your own lines; leave out --generator, --url and --model",
+                    "--candidate prüft Ihre eigenen Zeilen; --generator, --url und --model weglassen",
+                )
+            )
         return GivenCandidates(lines)
     if name == "templates":
         if url or model:
-            raise InputError("--url and --model are for --generator openai; the templates need no endpoint")
+            raise InputError(
+                say(
+                    "--url and --model are for --generator openai; the templates need no endpoint",
+                    "--url und --model gehören zu --generator openai; die Vorlagen brauchen keinen Endpunkt",
+                )
+            )
         return TemplateGenerator(seed=seed)
     if name == "openai":
         gen = OpenAICompatibleGenerator(url, model, key_env=key_env, timeout=timeout, seed=seed)
         return FallbackGenerator(gen, TemplateGenerator(seed=seed)) if fallback else gen
-    raise InputError(f"--generator must be 'templates' or 'openai', not {name!r}")
+    raise InputError(
+        say(
+            "--generator must be 'templates' or 'openai', not {name!r}",
+            "--generator muss 'templates' oder 'openai' sein, nicht {name!r}",
+            name=name,
+        )
+    )
 
 
 def _scorer(kind, history, subject, opened, time, subject_model, n_boot, seed, warehouse):
     from nomagic.usecases.copy import SubjectScorer
 
     if history is not None and subject_model is not None:
-        raise InputError("give either --history (a send log to learn from) or --subject-model, not both")
+        raise InputError(
+            say(
+                "give either --history (a send log to learn from) or --subject-model, not both",
+                "entweder --history (ein Versandprotokoll zum Lernen) oder --subject-model angeben, nicht beides",
+            )
+        )
     if history is None and subject_model is None:
         return None
     if kind == "ad":
@@ -58,43 +81,71 @@ def _scorer(kind, history, subject, opened, time, subject_model, n_boot, seed, w
         if subject_model == "champion":
             return SubjectScorer.from_registry(warehouse)
         return SubjectScorer.from_saved(subject_model)
-    from nomagic.cli.ui import progress_bar
     from nomagic.usecases.subject_lines import read_history
     from nomagic.warehouse.sources import read_frame
 
-    with progress_bar(f"judging the subject-line model on {history.name}") as tick:
+    with progress_bar(
+        say(
+            "judging the subject-line model on {name}",
+            "beurteile das Betreffzeilen-Modell an {name}",
+            name=history.name,
+        )
+    ) as tick:
         df = read_frame(history, [c for c in (subject, opened, time) if c])
         hist = read_history(df, subject, opened, time, source=str(history))
         return SubjectScorer.from_history(hist, source=history.name, n_boot=n_boot, seed=seed, progress=tick)
 
 
+_FIELDS = {
+    "subject": ("subject", "Betreff"),
+    "headline": ("headline", "Überschrift"),
+    "description": ("description", "Beschreibung"),
+}
+_SOURCES = {"template": ("template", "Vorlage"), "written by you": ("yours", "Ihre")}
+
+
 def _show(report) -> None:
+    from rich.text import Text as RichText
+
+    lg = lang()
     d = report.to_dict()
-    console.print(f"[bold]source:[/] {d['source']['label']}", highlight=False)
+    show(pick(d["source"], "label", lg), label=say("source:", "Quelle:"), label_style="bold")
     scored = d["scoring"]["scored"]
-    title = f"{len(report.candidates)} {'subject lines' if report.kind == 'subject' else 'ads'}, {d['passed']} passed"
-    t = Table(title=title, header_style="bold", show_lines=report.kind == "ad")
+    title = (
+        say(
+            "{n} subject lines, {k} passed", "{n} Betreffzeilen, {k} bestanden", n=len(report.candidates), k=d["passed"]
+        )
+        if report.kind == "subject"
+        else say("{n} ads, {k} passed", "{n} Anzeigen, {k} bestanden", n=len(report.candidates), k=d["passed"])
+    )
+    t = Table(title=title.lang(lg), header_style="bold", show_lines=report.kind == "ad")
     t.add_column("#", justify="right")
     for f in report.candidates[0].fields if report.candidates else ():
-        t.add_column(f, overflow="fold", min_width=24)
-    t.add_column("chars", justify="right")
+        t.add_column(word(*_FIELDS.get(f, (f, f))), overflow="fold", min_width=24)
+    t.add_column(word("chars", "Zeichen"), justify="right")
     if scored:
-        t.add_column("open rate (pred.)", justify="right")
-    t.add_column("guardrails", overflow="fold")
-    t.add_column("source", overflow="fold")
+        t.add_column(word("open rate (pred.)", "Öffnungsrate (Vorh.)"), justify="right")
+    t.add_column(word("guardrails", "Leitplanken"), overflow="fold")
+    t.add_column(word("source", "Quelle"), overflow="fold")
     for i, c in enumerate(report.candidates, 1):
-        check = "[green]pass[/]" if c.passed else "[red]fail[/]: " + "; ".join(c.reasons)
+        if c.passed:
+            check = RichText(word("pass", "bestanden"), style="green")
+        else:
+            check = RichText.assemble(
+                (word("fail", "nicht bestanden"), "red"), ": " + "; ".join(in_lang(r, lg) for r in c.reasons)
+            )
         row = [str(i), *c.fields.values(), "/".join(str(len(v)) for v in c.fields.values())]
         if scored:
-            row.append("" if c.predicted_open_rate is None else f"{c.predicted_open_rate:.3f}")
-        t.add_row(*row, check, {"template": "template", "written by you": "yours"}.get(c.source, "generated"))
+            row.append("" if c.predicted_open_rate is None else number(c.predicted_open_rate, ".3f", lg))
+        source = word(*_SOURCES.get(c.source, ("generated", "erzeugt")))
+        t.add_row(*row, check, source)
     console.print(t)
     style = "yellow" if not d["scoring"]["ranked_by_model"] else "green"
-    console.print(f"[{style}]scoring:[/] {d['scoring']['caveat']}", highlight=False)
+    show(pick(d["scoring"], "caveat", lg), label=say("scoring:", "Bewertung:"), label_style=style)
     if d["source"].get("fallback_reason"):
-        console.print(f"[yellow]fallback:[/] {d['source']['fallback_reason']}", highlight=False)
-    for note in d["notes"]:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+        show(pick(d["source"], "fallback_reason", lg), label=say("fallback:", "Ersatz:"))
+    for note in pick(d, "notes", lg, []):
+        show(note, label=say("note:", "Hinweis:"))
 
 
 def suggest_copy(
@@ -177,9 +228,16 @@ def suggest_copy(
     from nomagic.usecases.copy import suggest_copy as run
 
     if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {path}: folder {folder} does not exist",
+                "{path} kann nicht geschrieben werden: Ordner {folder} existiert nicht",
+                path=json_out,
+                folder=Path(json_out).parent,
+            )
+        )
     if history is not None and not history.exists():
-        raise InputError(f"--history {history}: no such file")
+        raise InputError(say("--history {path}: no such file", "--history {path}: keine solche Datei", path=history))
     b = Brief(
         product=product or "",
         offer=offer or "",
@@ -208,18 +266,34 @@ def suggest_copy(
         if to_bandit is not None:
             folder = bandit_folder or experiments_folder(warehouse)
             info = hand_to_bandit(report, folder, to_bandit, max_arms=arms, replace=replace)
-            console.print(
-                f"bandit experiment [bold]{to_bandit}[/] created with {len(info['arms'])} variants ({info['path']})"
-                + (f"; {info['left_out']} passing candidates left out (--arms {arms})" if info["left_out"] else "")
-                + f". Ask for a variant with POST /api/v1/bandits/{to_bandit}/decide (nomagic serve).",
-                highlight=False,
+            left = (
+                say(
+                    "; {n} passing candidates left out (--arms {arms})",
+                    "; {n} bestandene Kandidaten ausgelassen (--arms {arms})",
+                    n=info["left_out"],
+                    arms=arms,
+                )
+                if info["left_out"]
+                else ""
+            )
+            show(
+                say(
+                    "bandit experiment {name} created with {n} variants ({path}){left}. Ask for a variant with "
+                    "POST /api/v1/bandits/{name}/decide (nomagic serve).",
+                    "Bandit-Experiment {name} mit {n} Varianten angelegt ({path}){left}. Eine Variante erfragen mit "
+                    "POST /api/v1/bandits/{name}/decide (nomagic serve).",
+                    name=to_bandit,
+                    n=len(info["arms"]),
+                    path=str(info["path"]),
+                    left=left,
+                )
             )
     finally:  # the report is written even when the bandit refuses the candidates
         if json_out is not None:
             Path(json_out).write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n")
-            console.print(f"wrote {json_out}", highlight=False)
+            show(say("wrote {path}", "{path} geschrieben", path=str(json_out)))
     if not report.passing:
-        console.print("[red]no candidate passed the guardrails[/]")
+        show(say("no candidate passed the guardrails", "kein Kandidat hat die Leitplanken bestanden"), "red")
         raise SystemExit(1)
 
 

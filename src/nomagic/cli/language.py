@@ -24,20 +24,30 @@ from pathlib import Path
 import typer
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import metrics_table, progress_bar, show_verdict
+from nomagic.cli.ui import lang, metrics_table, progress_bar, show, show_verdict
 from nomagic.errors import InputError
+from nomagic.words import pick, say
 
 
 def _read(path: Path, text: str, label: str | None, what: str):
     from nomagic.warehouse.readiness import read_table
 
     if not Path(path).exists():
-        raise InputError(f"{what} file {path} does not exist")
+        raise InputError(
+            say("{what} file {path} does not exist", "{what}-Datei {path} existiert nicht", what=what, path=path)
+        )
     df = read_table(path)
     for col, opt in ((text, "--text"), (label, "--label")):
         if col is not None and col not in df.columns:
             raise InputError(
-                f"{path}: has no column {col!r} (given as {opt}); its columns are: {', '.join(map(str, df.columns))}"
+                say(
+                    "{path}: has no column {col!r} (given as {opt}); its columns are: {cols}",
+                    "{path}: hat keine Spalte {col!r} (angegeben als {opt}); ihre Spalten sind: {cols}",
+                    path=path,
+                    col=col,
+                    opt=opt,
+                    cols=", ".join(map(str, df.columns)),
+                )
             )
     return df
 
@@ -50,27 +60,51 @@ def _embedders(spec: str):
 
 def _check_out(path: Path | None) -> None:
     if path is not None and not Path(path).parent.exists():
-        raise InputError(f"cannot write {path}: folder {Path(path).parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {path}: folder {folder} does not exist",
+                "{path} kann nicht geschrieben werden: Ordner {folder} existiert nicht",
+                path=path,
+                folder=Path(path).parent,
+            )
+        )
 
 
 def _show(record: dict, model_col: str, base_col: str) -> None:
     if not show_verdict(record):
         return
+    lg = lang()
     split = record["split"]
     how = {
-        "given-test": f"test file, {split.get('test_rows', 0):,} rows",
-        "stratified-kfold": f"{split.get('folds')}-fold stratified cross-validation, seed {split.get('seed')}",
-        "stratified-holdout": f"stratified {split.get('test_share', 0.2):.0%} holdout, seed {split.get('seed')}",
+        "given-test": say(
+            "test file, {n:,} rows (95% CI)", "Testdatei, {n:,} Zeilen (95-%-KI)", n=split.get("test_rows", 0)
+        ),
+        "stratified-kfold": say(
+            "{k}-fold stratified cross-validation, seed {seed} (95% CI)",
+            "{k}-fache stratifizierte Kreuzvalidierung, Seed {seed} (95-%-KI)",
+            k=split.get("folds"),
+            seed=split.get("seed"),
+        ),
+        "stratified-holdout": say(
+            "stratified {share:.0%} holdout, seed {seed} (95% CI)",
+            "stratifizierter {share:.0%}-Testanteil, Seed {seed} (95-%-KI)",
+            share=split.get("test_share", 0.2),
+            seed=split.get("seed"),
+        ),
     }.get(split["kind"], split["kind"])
     t = metrics_table(
-        record, model=model_col, baseline=base_col, title=f"{how} (95% CI)", metric="metric (higher is better)"
+        record,
+        model=model_col,
+        baseline=base_col,
+        title=how,
+        metric=say("metric (higher is better)", "Metrik (höher ist besser)"),
     )
     console.print(t)
-    for d in record.get("model", {}).get("description", [])[:5]:
-        console.print(f"model: {d}", highlight=False)
-    for w in record.get("warnings") or []:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    console.print(record["explanation"], highlight=False)
+    for d in pick(record.get("model", {}), "description", lg, [])[:5]:
+        show(d, label=say("model:", "Modell:"), label_style="")
+    for w in pick(record, "warnings", lg, None) or []:
+        show(w, label=say("warning:", "Warnung:"))
+    show(pick(record, "explanation", lg))
 
 
 def _finish(record: dict, json_out: Path | None, source: Path, test: Path | None) -> None:
@@ -78,7 +112,7 @@ def _finish(record: dict, json_out: Path | None, source: Path, test: Path | None
 
     if json_out is not None:
         write(record, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        show(say("wrote {path}", "{path} geschrieben", path=str(json_out)))
     if record["verdict"] == "not ready":
         raise SystemExit(1)
 
@@ -136,8 +170,8 @@ def evaluate_sentiment(
 
     _run_texts(
         run,
-        "sentiment",
-        ("classifier", "lexicon"),
+        say("sentiment", "Stimmung"),
+        (say("classifier", "Klassifikator"), say("lexicon", "Lexikon")),
         data,
         text,
         label,
@@ -177,8 +211,8 @@ def evaluate_intent(
 
     _run_texts(
         run,
-        "intents",
-        ("intent model", "bag of words"),
+        say("intents", "Anliegen"),
+        (say("intent model", "Anliegen-Modell"), say("bag of words", "Bag of Words")),
         data,
         text,
         label,
@@ -216,19 +250,29 @@ def ask(
 
     kw = {"embedder": None if embedder == "none" else embedder, "threshold": threshold}
     if examples is not None:
-        df = _read(examples, examples_text, examples_entry, "examples")
+        df = _read(examples, examples_text, examples_entry, say("examples", "Beispiel"))
         empty = df[examples_entry].isna() | (df[examples_entry].astype(str).str.strip() == "")
         if empty.any():
             row = int(empty.to_numpy().argmax()) + 2  # + header, 1-based
             raise InputError(
-                f"{examples}, row {row}: column {examples_entry!r} is empty; every example needs its entry"
+                say(
+                    "{path}, row {row}: column {col!r} is empty; every example needs its entry",
+                    "{path}, Zeile {row}: Spalte {col!r} ist leer; jedes Beispiel braucht seinen Eintrag",
+                    path=examples,
+                    row=row,
+                    col=examples_entry,
+                )
             )
         kw["examples"] = list(
             zip(df[examples_text].fillna("").astype(str), df[examples_entry].astype(str), strict=True)
         )
     if faq is not None and not faq.exists():
-        raise InputError(f"FAQ file {faq} does not exist")
-    learning = progress_bar("learning the intents of the examples") if examples is not None else nullcontext()
+        raise InputError(say("FAQ file {path} does not exist", "FAQ-Datei {path} existiert nicht", path=faq))
+    learning = (
+        progress_bar(say("learning the intents of the examples", "lerne die Anliegen der Beispiele"))
+        if examples is not None
+        else nullcontext()
+    )
     with learning as tick:
         kw["progress"] = tick
         if faq is not None:
@@ -243,16 +287,35 @@ def ask(
         console.print_json(json.dumps(a.to_dict()))
         return
     if a.handoff:
-        console.print(f"[yellow]{a.answer}[/]", highlight=False)
+        show(a.answer, "yellow")  # the answer is in the question's language
         if a.method == "intent":
-            why = f"intent confidence {a.confidence:.2f}, below its threshold {assistant.intents.threshold_:.2f}"
+            why = say(
+                "(intent confidence {c:.2f}, below its threshold {t:.2f})",
+                "(Konfidenz des Anliegens {c:.2f}, unter seiner Schwelle {t:.2f})",
+                c=a.confidence,
+                t=assistant.intents.threshold_,
+            )
         else:
-            why = f"best match scored {a.confidence:.2f}, below the threshold {assistant.threshold:.2f}"
-        console.print(f"({why})", highlight=False)
+            why = say(
+                "(best match scored {c:.2f}, below the threshold {t:.2f})",
+                "(der beste Treffer erreicht {c:.2f}, unter der Schwelle {t:.2f})",
+                c=a.confidence,
+                t=assistant.threshold,
+            )
+        show(why)
     else:
-        console.print(a.answer, highlight=False)
-        how = "intent confidence" if a.method == "intent" else "score"
-        console.print(f"source: {a.source} ({a.matched_question}); {how} {a.confidence:.2f}", highlight=False)
+        show(a.answer)
+        how = say("intent confidence", "Konfidenz des Anliegens") if a.method == "intent" else say("score", "Wert")
+        show(
+            say(
+                "source: {src} ({q}); {how} {c:.2f}",
+                "Quelle: {src} ({q}); {how} {c:.2f}",
+                src=a.source,
+                q=a.matched_question,
+                how=how,
+                c=a.confidence,
+            )
+        )
 
 
 app.command("evaluate-sentiment")(evaluate_sentiment)

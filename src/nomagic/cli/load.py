@@ -9,8 +9,10 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.ui import LogProgress, lang, show, word
 from nomagic.warehouse import connect, load
 from nomagic.warehouse.sources import source_kind
+from nomagic.words import number, say
 
 
 def _bytes_per_row(source: str) -> float:
@@ -21,10 +23,29 @@ def _bytes_per_row(source: str) -> float:
     return len(head) / lines if lines > 1 else 0.0
 
 
+def _bar():
+    """A progress bar with the reading speed; in a log, a line every few seconds."""
+    if not console.is_terminal:
+        return LogProgress()
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 @app.command("load")
 def load_command(
-    table: str = typer.Argument(..., help="Canonical table: customers, orders, order_lines, products, events, ..."),
-    source: str = typer.Argument(..., help="CSV, Parquet or JSON-lines file, or a database URL (with --source-table)."),
+    table: str = typer.Argument(
+        ..., metavar="TABLE", help="Canonical table: customers, orders, order_lines, products, events, ..."
+    ),
+    source: str = typer.Argument(
+        ..., metavar="SOURCE", help="CSV, Parquet or JSON-lines file, or a database URL (with --source-table)."
+    ),
     mapping: Path = typer.Option(None, "--mapping", "-m", help="TOML file mapping your columns and codes."),
     source_table: str = typer.Option(None, "--source-table", help="Table to read when SOURCE is a database URL."),
     encoding: str = typer.Option(None, "--encoding", help="File encoding (default: detected; utf-8, cp1252, ...)."),
@@ -33,29 +54,21 @@ def load_command(
     warehouse: str = WarehouseOption,
 ) -> None:
     """Load SOURCE into TABLE: contract-checked, broken rows quarantined, atomic and idempotent."""
+    lg = lang()
     size = Path(source).stat().st_size if source_kind(source) != "database" and Path(source).exists() else 0
     bytes_per_row = _bytes_per_row(source) if size and source_kind(source) == "csv" else 0
-    with (
-        connect(warehouse) as wh,
-        Progress(
-            TextColumn("[bold]reading[/] {task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[speed]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task(Path(source).name, total=100, speed="")
+    what = say("reading {name}", "{name} wird gelesen", name=Path(source).name)
+    with connect(warehouse) as wh, _bar() as bar:
+        task = bar.add_task(what.lang(lg), total=100, speed="")
         t0 = time.perf_counter()
 
         def on_progress(pct: float) -> None:
             elapsed = max(time.perf_counter() - t0, 1e-6)
             done = size * pct / 100
-            speed = f"{done / elapsed / 1e6:.1f} MB/s" if size else ""
+            speed = number(done / elapsed / 1e6, ".1f", lg) + " MB/s" if size else ""
             if bytes_per_row:
-                speed = f"~{done / bytes_per_row / elapsed:,.0f} rows/s · {speed}"
+                rate = done / bytes_per_row / elapsed
+                speed = say("~{r:,.0f} rows/s · {mb}", "~{r:,.0f} Zeilen/s · {mb}", r=rate, mb=speed).lang(lg)
             bar.update(task, completed=pct, speed=speed)
 
         result = load(
@@ -69,16 +82,32 @@ def load_command(
             strict=strict,
             on_progress=on_progress,
         )
-    console.print(
-        f"[bold]{table}[/] ← {source}: {result.rows_read:,} rows read in {result.seconds:.1f}s "
-        f"({result.rows_per_second:,.0f} rows/s)\n"
-        f"  loaded {result.inserted:,} · updated {result.updated:,} · unchanged {result.unchanged:,} · "
-        f"quarantined {result.quarantined:,}",
-        highlight=False,
+    show(
+        say(
+            "{table} ← {source}: {read:,} rows read in {s:.1f}s ({speed:,.0f} rows/s)\n"
+            "  loaded {inserted:,} · updated {updated:,} · unchanged {unchanged:,} · quarantined {quarantined:,}",
+            "{table} ← {source}: {read:,} Zeilen gelesen in {s:.1f} s ({speed:,.0f} Zeilen/s)\n"
+            "  geladen {inserted:,} · aktualisiert {updated:,} · unverändert {unchanged:,} · in Quarantäne "
+            "{quarantined:,}",
+            table=table,
+            source=source,
+            read=result.rows_read,
+            s=result.seconds,
+            speed=result.rows_per_second,
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            quarantined=result.quarantined,
+        )
     )
     for w in result.warnings:
-        console.print(f"  [yellow]warning:[/] {w}", highlight=False)
+        show(w, label=word("warning:", "Warnung:"), indent=2)
     if result.quarantined:
-        console.print("  [yellow]quarantined rows[/] (see table `quarantine`):", highlight=False)
+        show(
+            word("quarantined rows", "Zeilen in Quarantäne")
+            + word(" (see table `quarantine`):", " (siehe Tabelle `quarantine`):"),
+            "yellow",
+            indent=2,
+        )
         for line in result.describe_issues():
-            console.print(f"    {line}", highlight=False)
+            show(line, indent=4)

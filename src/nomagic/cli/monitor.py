@@ -2,7 +2,7 @@
 
 ::
 
-    nomagic monitor-brand [--data FILE --text COL --time COL] [--brand COL | --brands "A,B=b|bee"]
+    nomagic monitor brand [--data FILE --text COL --time COL] [--brand COL | --brands "A,B=b|bee"]
                           [--label COL] [--period auto|hour|day|week] [--topics N] [--html FILE] [--json FILE]
 
 Volume and sentiment per brand over time, alerts on unusual spikes (past-only expectations), topic
@@ -22,80 +22,89 @@ from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.language import _check_out, _embedders, _read
-from nomagic.cli.ui import progress_bar
+from nomagic.cli.ui import lang, progress_bar, show, word
+from nomagic.demo_steps import brand_documents, sentiment_model
 from nomagic.errors import InputError
-from nomagic.usecases.language.monitor import describe_peak
+from nomagic.words import Text, in_lang, number, pick, say
+
+_KINDS = {"volume": ("volume", "Volumen"), "negative share": ("negative share", "Anteil negativ")}
 
 
-def _sentiment_model(label: str | None, model: str, warehouse: str | None):
-    """(predictor or None, words): the champion when asked for and present, else the lexicon."""
-    if label or model == "lexicon":
-        return None, ""
-    from nomagic.lifecycle.registry import Registry
-    from nomagic.usecases.language.textclf import load_classifier
-
-    if model != "champion":
-        folder = Path(model)
-        if not folder.is_dir():
-            raise InputError(f"--model {model}: not a folder with a saved sentiment model (or 'champion', 'lexicon')")
-        return load_classifier(folder), f"the sentiment model in {folder}"
-    champion = Registry.for_warehouse(warehouse).champion("sentiment")
-    if champion is None or champion.scorer != "model":
-        return None, ""
-    return load_classifier(champion.folder), f"the warehouse's champion sentiment model ({champion.version})"
+def _share(x: float, lg: str) -> str:
+    return number(x, ".0%", lg)
 
 
-def _documents(warehouse: str | None, sources: list[str]):
-    """The warehouse's documents of ``sources``, or an error that says what is missing."""
-    from nomagic.usecases.language.monitor import warehouse_mentions
-    from nomagic.warehouse import connect
-
-    with connect(warehouse) as wh:
-        has_table = "documents" in wh.tables()
-        df = warehouse_mentions(wh, sources)
-    if not has_table:
-        raise InputError("the warehouse has no documents table: load one (nomagic load) or give --data FILE")
-    if df is None:
-        raise InputError(f"the warehouse has no documents with source {', '.join(sources)}")
-    return df
+def _peak(a: dict, lg: str) -> str:
+    """``"82 vs 17.3"`` for a volume alert, ``"78% vs 40%"`` for a share alert (German: "82 ggü. 17,3")."""
+    p, vs = a["peak"], " ggü. " if lg == "de" else " vs "
+    if "expected" in p:
+        return number(p["count"], "", lg) + vs + number(p["expected"], "", lg)
+    return _share(p["share"], lg) + vs + _share(p["expected_share"], lg)
 
 
 def _show(rec: dict) -> None:
+    lg = lang()
     d = rec["data"]
-    console.print(
-        f"{d['mentions']:,} mentions of {len(d['brands'])} brand(s), {d['start'][:16]} to {d['end'][:16]}, per {d['period']}",
-        highlight=False,
+    period = (
+        {"hour": "Stunde", "day": "Tag", "week": "Woche"}.get(d["period"], d["period"]) if lg == "de" else d["period"]
     )
-    console.print(f"sentiment: {rec['sentiment']['source']}", highlight=False)
+    show(
+        say(
+            "{n:,} mentions of {b} brand(s), {start} to {end}, per {period}",
+            "{n:,} Erwähnungen von {b} Marke(n), {start} bis {end}, je {period}",
+            n=d["mentions"],
+            b=len(d["brands"]),
+            start=d["start"][:16],
+            end=d["end"][:16],
+            period=period,
+        )
+    )
+    show(pick(rec["sentiment"], "source", lg), label=word("sentiment:", "Sentiment:"), label_style="")
     if rec["sentiment"].get("caveat"):
-        console.print(f"[yellow]note:[/] {rec['sentiment']['caveat']}", highlight=False)
-    t = Table(title="Brands")
-    for c in ("brand", "mentions", "negative", "positive"):
-        t.add_column(c, justify="left" if c == "brand" else "right")
+        show(pick(rec["sentiment"], "caveat", lg), label=word("note:", "Hinweis:"))
+    t = Table(title=word("Brands", "Marken"))
+    for c, right in ((word("brand", "Marke"), False), (word("mentions", "Erwähnungen"), True)):
+        t.add_column(c, justify="right" if right else "left")
+    t.add_column(word("negative", "negativ"), justify="right")
+    t.add_column(word("positive", "positiv"), justify="right")
     for b, v in rec["totals"].items():
         n = max(v["mentions"], 1)
-        t.add_row(b, f"{v['mentions']:,}", f"{v['negative'] / n:.0%}", f"{v['positive'] / n:.0%}")
+        t.add_row(b, number(v["mentions"], ",", lg), _share(v["negative"] / n, lg), _share(v["positive"] / n, lg))
     console.print(t)
     if rec["alerts"]:
-        a_t = Table(title=f"{len(rec['alerts'])} alert(s)")
-        for c in ("brand", "alert", "from", "to", "peak", "unusual words"):
-            a_t.add_column(c, overflow="fold")
+        a_t = Table(title=say("{n} alert(s)", "{n} Warnung(en)", n=len(rec["alerts"])).lang(lg))
+        for en, de in (
+            ("brand", "Marke"),
+            ("alert", "Warnung"),
+            ("from", "von"),
+            ("to", "bis"),
+            ("peak", "Spitze"),
+            ("unusual words", "auffällige Wörter"),
+        ):
+            a_t.add_column(word(en, de), overflow="fold")
         for a in rec["alerts"]:
-            peak = describe_peak(a)
-            kind = a["kind"] + (" (new source?)" if a.get("new_source") else "")
-            a_t.add_row(a["brand"], kind, a["start"][:16], a["end"][:16], peak, ", ".join(a["words"]))
+            kind = in_lang(Text(*_KINDS.get(a["kind"], (a["kind"], a["kind"]))), lg)
+            if a.get("new_source"):
+                kind += word(" (new source?)", " (neue Quelle?)")
+            a_t.add_row(a["brand"], kind, a["start"][:16], a["end"][:16], _peak(a, lg), ", ".join(a["words"]))
         console.print(a_t)
     else:
-        console.print("no alerts: nothing rose beyond what each brand's own past predicted")
+        show(
+            say(
+                "no alerts: nothing rose beyond what each brand's own past predicted",
+                "keine Warnungen: nichts stieg über das hinaus, was die eigene Vergangenheit jeder Marke erwarten ließ",
+            )
+        )
     if rec["topics"]:
-        tp = Table(title=f"Topics ({rec['topic_model'].get('features', '')})")
-        for c in ("topic", "mentions", "negative"):
-            tp.add_column(c, justify="left" if c == "topic" else "right")
+        tp = Table(title=say("Topics ({f})", "Themen ({f})", f=rec["topic_model"].get("features", "")).lang(lg))
+        tp.add_column(word("topic", "Thema"))
+        tp.add_column(word("mentions", "Erwähnungen"), justify="right")
+        tp.add_column(word("negative", "negativ"), justify="right")
         for x in rec["topics"]:
-            tp.add_row(x["label"], f"{x['mentions']:,}", f"{x['negative_share']:.0%}")
+            tp.add_row(x["label"], number(x["mentions"], ",", lg), _share(x["negative_share"], lg))
         console.print(tp)
-    for w in rec.get("warnings") or []:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for w in pick(rec, "warnings", lg) or []:
+        show(w, label=word("warning:", "Warnung:"))
 
 
 def monitor_brand(
@@ -137,19 +146,31 @@ def monitor_brand(
     for out in (html, json_out):
         _check_out(out)
     if brand and brands:
-        raise InputError("give either --brand (a column) or --brands (names to find in the text), not both")
+        raise InputError(
+            say(
+                "give either --brand (a column) or --brands (names to find in the text), not both",
+                "entweder --brand (eine Spalte) oder --brands (Namen, die im Text gesucht werden) angeben, nicht beides",
+            )
+        )
     if data is None:
-        df, where = _documents(warehouse, [s.strip() for s in source.split(",") if s.strip()]), "documents"
+        df, where = brand_documents(warehouse, [s.strip() for s in source.split(",") if s.strip()]), "documents"
         text, time = "text", "created_at"
     else:
         df, where = _read(data, text, None, "--data"), str(data)
     for col, opt in ((time, "--time"), (brand, "--brand"), (label, "--label")):
         if col is not None and col not in df.columns:
             raise InputError(
-                f"{where}: has no column {col!r} (given as {opt}); its columns are: {', '.join(map(str, df.columns))}"
+                say(
+                    "{where}: has no column {col!r} (given as {opt}); its columns are: {cols}",
+                    "{where}: hat keine Spalte {col!r} (angegeben als {opt}); ihre Spalten sind: {cols}",
+                    where=where,
+                    col=col,
+                    opt=opt,
+                    cols=", ".join(map(str, df.columns)),
+                )
             )
-    predictor, words = _sentiment_model(label, model, warehouse)
-    with progress_bar("monitoring") as tick:
+    predictor, words = sentiment_model(label, model, warehouse)
+    with progress_bar(say("monitoring", "Beobachtung")) as tick:
         rec = monitor(
             df,
             text=text,
@@ -170,12 +191,12 @@ def monitor_brand(
     _show(rec)
     if json_out is not None:
         write(rec, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        show(say("wrote {path}", "geschrieben: {path}", path=json_out))
     if html is not None:
         from nomagic.report.monitor import write_html
 
         write_html(html, rec)
-        console.print(f"wrote {html}", highlight=False)
+        show(say("wrote {path}", "geschrieben: {path}", path=html))
 
 
 app.command("monitor-brand")(monitor_brand)

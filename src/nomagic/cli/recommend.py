@@ -18,40 +18,52 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import metrics_table, progress, show_verdict
+from nomagic.cli.clv import cannot_write
+from nomagic.cli.ui import metrics_table, progress, show_verdict, word
+from nomagic.cli.ui import show as out
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.usecases.recommend.data import read_interactions
 from nomagic.usecases.recommend.evaluate import METRICS, evaluate
+from nomagic.words import chosen_lang, number, pick, say
 
 
 def show(record: dict) -> None:
     """Print a recommend evaluation record as Rich tables."""
     if not show_verdict(record):
         return
+    lg = chosen_lang()
     sp = record["split"]
-    title = (
-        f"test: {sp['test_users']:,} users, {sp['test_interactions']:,} later items; "
-        f"{sp['items']:,} items ranked (95% CI)"
+    title = say(
+        "test: {users:,} users, {later:,} later items; {items:,} items ranked (95% CI)",
+        "Test: {users:,} Nutzer, {later:,} spätere Artikel; {items:,} Artikel gerankt (95-%-KI)",
+        users=sp["test_users"],
+        later=sp["test_interactions"],
+        items=sp["items"],
     )
     t = metrics_table(
         record,
-        model=record["model"]["words"],
-        baseline="popularity",
+        model=pick(record["model"], "words", lg),
+        baseline=say("popularity", "Popularität"),
         title=title,
         names=METRICS,
-        metric="metric (higher is better)",
+        metric=say("metric (higher is better)", "Metrik (höher ist besser)"),
     )
     console.print(t)
     folds = record.get("tuning", {}).get("validation", {}).get("folds", [])
     tun = Table(
-        title=f"chosen on validation splits inside the training period ({len(folds)} cutoffs, mean NDCG@10)",
+        title=say(
+            "chosen on validation splits inside the training period ({n} cutoffs, mean NDCG@10)",
+            "gewählt auf Validierungsaufteilungen im Trainingszeitraum ({n} Stichtage, mittlerer NDCG@10)",
+            n=len(folds),
+        ).lang(lg),
         header_style="bold",
     )
-    tun.add_column("model")
-    tun.add_column("parameters")
-    tun.add_column("validation ndcg@10", justify="right")
-    tun.add_column("test ndcg@10", justify="right")
+    tun.add_column(word("model", "Modell"))
+    tun.add_column(word("parameters", "Parameter"))
+    tun.add_column(word("validation ndcg@10", "Validierung ndcg@10"), justify="right")
+    tun.add_column(word("test ndcg@10", "Test ndcg@10"), justify="right")
+    na = word("n/a", "k. A.")
     for kind, v in record.get("tuning", {}).items():
         if kind == "validation":
             continue
@@ -62,11 +74,18 @@ def show(record: dict) -> None:
             if kind == "popularity"
             else record.get("alternatives", {}).get(kind, {}).get("ndcg@10")
         )
-        params = ", ".join(f"{k} = {x}" for k, x in (v.get("params") or {}).items())
+        params = ", ".join(
+            f"{k} = {number(x, 'g', lg) if isinstance(x, float) else x}" for k, x in (v.get("params") or {}).items()
+        )
         val = v.get("validation_ndcg@10")
-        tun.add_row(kind, params, "n/a" if val is None else f"{val:.3f}", "n/a" if test is None else f"{test:.3f}")
+        tun.add_row(
+            kind,
+            params,
+            na if val is None else number(val, ".3f", lg),
+            na if test is None else number(test, ".3f", lg),
+        )
     console.print(tun)
-    console.print(record["explanation"], highlight=False)
+    out(pick(record, "explanation", lg))
 
 
 def evaluate_recommend(
@@ -83,10 +102,10 @@ def evaluate_recommend(
     popularity), tuned on validation splits at several cutoffs inside the training period, against popularity
     on the later interactions, full-catalogue ranking, 95% intervals."""
     if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
+        raise InputError(cannot_write(json_out))
     cols = [user, item, time]
     with progress() as bar:
-        task = bar.add_task(f"reading {data.name}", total=1.0)
+        task = bar.add_task(say("reading {name}", "{name} wird gelesen", name=data.name), total=1.0)
         df = read_interactions(data, cols)
         te = read_interactions(test, cols) if test is not None else None
         ev = evaluate(
@@ -104,7 +123,7 @@ def evaluate_recommend(
     show(ev.record)
     if json_out is not None:
         write(ev.record, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        out(say("wrote {path}", "{path} geschrieben", path=str(json_out)))
     if ev.verdict == "not ready":
         raise SystemExit(1)
 
@@ -125,18 +144,40 @@ def score_recommend(
 
     uc = Recommend(n=n, exclude_bought=not keep_bought, max_per_category=max_per_category or None, blocked=block)
     with connect(warehouse) as wh, progress() as bar:
-        task = bar.add_task("recommending", total=1.0)
+        task = bar.add_task(say("recommending", "Empfehlungen werden berechnet"), total=1.0)
         df = uc.write_scores(wh, as_of, table=table, progress=lambda f, m: bar.update(task, completed=f, description=m))
-    t = Table(title=f"{table}: {df['customer_id'].nunique():,} customers, {len(df):,} rows", header_style="bold")
-    t.add_column("reason")
-    t.add_column("rows", justify="right")
-    kinds = df["reason"].str.replace(r"(because you bought|similar to|popular in \w+) .*", r"\1 ...", regex=True)
-    for reason, cnt in kinds.value_counts().items():
-        t.add_row(reason, f"{cnt:,}")
+    lg = chosen_lang()
+    title = say(
+        "{table}: {n:,} customers, {rows:,} rows",
+        "{table}: {n:,} Kunden, {rows:,} Zeilen",
+        table=table,
+        n=df["customer_id"].nunique(),
+        rows=len(df),
+    )
+    t = Table(title=title.lang(lg), header_style="bold")
+    t.add_column(word("reason", "Begründung"))
+    t.add_column(word("rows", "Zeilen"), justify="right")
+    for reason, cnt in _reason_kinds(df, lg).value_counts().items():
+        t.add_row(reason, number(cnt, ",", lg))
     console.print(t)
     m = df.attrs.get("model", {})
-    console.print("model: " + ", ".join(f"{k} = {v}" for k, v in m.items()), highlight=False)
-    console.print(f"wrote table {table}", highlight=False)
+    params = ", ".join(f"{k} = {number(v, 'g', lg) if isinstance(v, float) else v}" for k, v in m.items())
+    out(say("model: {m}", "Modell: {m}", m=params))
+    out(say("wrote table {table}", "Tabelle {table} geschrieben", table=table))
+
+
+#: the reasons' openings, per language: the rest of a reason names a product or a segment
+_KINDS = {
+    "en": r"^(because you bought|similar to|popular in \w+) .*",
+    "de": r"^(passend zu Ihrem Kauf:|ähnlich wie Ihr Kauf:|beliebt bei \w+) .*",
+}
+
+
+def _reason_kinds(df, lg: str):
+    """The kind of each reason ("because you bought ..."), in the chosen language."""
+    col = "reason_de" if lg == "de" and "reason_de" in df.columns else "reason"
+    pattern = _KINDS["de" if col == "reason_de" else "en"]
+    return df[col].astype(str).str.replace(pattern, r"\1 ...", regex=True)
 
 
 app.command("evaluate-recommend")(evaluate_recommend)

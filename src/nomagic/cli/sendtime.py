@@ -20,26 +20,46 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress_bar
+from nomagic.cli.ui import lang, metrics_table, progress_bar, show, verdict_text, word
 from nomagic.errors import InputError
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.warehouse.sources import read_frame
+from nomagic.words import Text, in_lang, pick, say
+
+WARNING = say("warning:", "Warnung:")
+
+
+def _cell(spec: str, x) -> str:
+    """A number as the chosen language writes it (0.42 / 0,42)."""
+    return say(spec, spec, x=x).lang(lang())
 
 
 def _check_out(json_out: Path | None) -> None:
     if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(f"cannot write {json_out}: folder {Path(json_out).parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {f}: folder {d} does not exist",
+                "{f} lässt sich nicht schreiben: Der Ordner {d} existiert nicht",
+                f=str(json_out),
+                d=str(Path(json_out).parent),
+            )
+        )
 
 
-def _show(record: dict, model_col: str, base_col: str) -> None:
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    if verdict != "not ready":
-        t = metrics_table(record, model=model_col, baseline=base_col, title="held-out sends (95% CI)")
+def _show(record: dict, model_col: Text, base_col: Text) -> None:
+    code = record["verdict"]
+    console.print(verdict_text(code))
+    if code != "not ready":
+        title = word("held-out sends (95% CI)", "zurückgehaltene Sendungen (95-%-KI)")
+        t = metrics_table(record, model=model_col.lang(lang()), baseline=base_col.lang(lang()), title=title)
         console.print(t)
-    for w in record.get("warnings") or []:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
-    console.print(record["explanation"], highlight=False)
+    for w in pick(record, "warnings", lang()) or []:
+        show(w, label=WARNING)
+    show(pick(record, "explanation", lang()))
+
+
+def _wrote(path) -> None:
+    show(say("wrote {f}", "{f} geschrieben", f=str(path)))
 
 
 def evaluate_sendtime(
@@ -65,10 +85,22 @@ def evaluate_sendtime(
 
     _check_out(json_out)
     if not 0.05 <= test_share <= 0.8:
-        raise InputError(f"--test-share must be between 0.05 and 0.8, not {test_share}")
+        raise InputError(
+            say(
+                "--test-share must be between 0.05 and 0.8, not {x}",
+                "--test-share muss zwischen 0,05 und 0,8 liegen, nicht {x}",
+                x=test_share,
+            )
+        )
     if tolerance not in (0, 1, 2):
-        raise InputError(f"--tolerance must be 0, 1 or 2 hours, not {tolerance}")
-    with progress_bar(f"reading {data.name}") as tick:
+        raise InputError(
+            say(
+                "--tolerance must be 0, 1 or 2 hours, not {x}",
+                "--tolerance muss 0, 1 oder 2 Stunden sein, nicht {x}",
+                x=tolerance,
+            )
+        )
+    with progress_bar(say("reading {f}", "{f} lesen", f=data.name)) as tick:
         df = read_frame(data, [c for c in (id, sent, opened, clicked, segment) if c])
         log = send_log(df, id, sent, opened, clicked, segment, source=str(data))
         ev = evaluate_log(
@@ -82,10 +114,10 @@ def evaluate_sendtime(
             fingerprint=fingerprint_file(data),
             progress=tick,
         )
-    _show(ev.record, "own best hour", "global best hour")
+    _show(ev.record, say("own best hour", "eigene beste Stunde"), say("global best hour", "global beste Stunde"))
     if json_out is not None:
         write(ev.record, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        _wrote(json_out)
     if ev.verdict == "not ready":
         raise SystemExit(1)
 
@@ -104,19 +136,30 @@ def score_sendtime(
     from nomagic.warehouse import connect
 
     uc = SendTime(machine_seconds=machine_seconds)
-    with connect(warehouse) as wh, progress_bar("scoring") as tick:
+    with connect(warehouse) as wh, progress_bar(say("scoring", "bewerten")) as tick:
         df = uc.write_scores(wh, as_of, table=table, progress=tick)
     p = df.attrs.get("params", {})
-    t = Table(title=f"{table}: {len(df):,} customers (global best hour {p.get('global_best_hour')}:00)")
-    t.add_column("best hour", justify="right")
-    t.add_column("customers", justify="right")
-    t.add_column("mean confidence", justify="right")
+    title = say(
+        "{table}: {n:,} customers (global best hour {h}:00)",
+        "{table}: {n:,} Kunden (global beste Stunde {h}:00 Uhr)",
+        table=table,
+        n=len(df),
+        h=p.get("global_best_hour"),
+    ).lang(lang())
+    t = Table(title=title)
+    t.add_column(word("best hour", "beste Stunde"), justify="right")
+    t.add_column(word("customers", "Kunden"), justify="right")
+    t.add_column(word("mean confidence", "mittlere Konfidenz"), justify="right")
     for h, g in df.groupby("best_hour"):
-        t.add_row(f"{h:02d}:00", f"{len(g):,}", f"{g['confidence'].mean():.2f}")
+        t.add_row(f"{h:02d}:00", _cell("{x:,}", len(g)), _cell("{x:.2f}", g["confidence"].mean()))
     console.print(t)
     if not p.get("weekday_learnable", True):
-        console.print("[yellow]warning:[/] all sends went out on one weekday; best_weekday is left blank")
-    console.print(f"wrote table {table}", highlight=False)
+        warning = say(
+            "all sends went out on one weekday; best_weekday is left blank",
+            "Alle Sendungen gingen an einem einzigen Wochentag hinaus; best_weekday bleibt leer",
+        )
+        show(warning, label=WARNING)
+    show(say("wrote table {t}", "Tabelle {t} geschrieben", t=table))
 
 
 def evaluate_subject_lines(
@@ -133,23 +176,28 @@ def evaluate_subject_lines(
     from nomagic.usecases.subject_lines import evaluate_subjects, read_history
 
     _check_out(json_out)
-    with progress_bar(f"reading {data.name}") as tick:
+    with progress_bar(say("reading {f}", "{f} lesen", f=data.name)) as tick:
         df = read_frame(data, [c for c in (subject, opened, time) if c])
         hist = read_history(df, subject, opened, time, source=str(data))
         ev = evaluate_subjects(
             hist, n_boot=n_boot, seed=seed, source=data.name, fingerprint=fingerprint_file(data), progress=tick
         )
-    _show(ev.record, "text model", "historical average")
+    _show(ev.record, say("text model", "Textmodell"), say("historical average", "historischer Durchschnitt"))
     if ev.record.get("drivers"):
-        t = Table(title="what moves the open rate (log-odds per unit, standardised)", header_style="bold")
-        t.add_column("feature")
-        t.add_column("effect", justify="right")
+        title = word(
+            "what moves the open rate (log-odds per unit, standardised)",
+            "was die Öffnungsrate bewegt (Log-Odds pro Einheit, standardisiert)",
+        )
+        t = Table(title=title, header_style="bold")
+        t.add_column(word("feature", "Merkmal"))
+        t.add_column(word("effect", "Effekt"), justify="right")
         for d in ev.record["drivers"][:8]:
-            t.add_row(d["feature"], f"{d['coefficient']:+.3f}")
+            label = in_lang(pick(d, "label", lang()), lang())
+            t.add_row(f"{label} ({d['feature']})", _cell("{x:+.3f}", d["coefficient"]))
         console.print(t)
     if json_out is not None:
         write(ev.record, json_out)
-        console.print(f"wrote {json_out}", highlight=False)
+        _wrote(json_out)
     if ev.verdict == "not ready":
         raise SystemExit(1)
 
@@ -171,27 +219,36 @@ def suggest_subject(
     from nomagic.usecases.subject_lines import features, read_history
 
     if not lines:
-        raise InputError('give candidate subject lines, e.g. --candidates "Your voucher" "Last chance: 20% off"')
+        raise InputError(
+            say(
+                'give candidate subject lines, e.g. --candidates "Your voucher" "Last chance: 20% off"',
+                'Kandidaten für Betreffzeilen angeben, z. B. --candidates "Ihr Gutschein" "Letzte Chance: 20 % Rabatt"',
+            )
+        )
     df = read_frame(data, [subject, opened])
     hist = read_history(df, subject, opened, None, source=str(data))
-    with progress_bar("judging the subject-line model") as tick:
+    with progress_bar(say("judging the subject-line model", "das Betreffzeilen-Modell beurteilen")) as tick:
         scorer = SubjectScorer.from_history(hist, source=str(data), progress=tick)
     f = features(lines)
     order = list(range(len(lines)))
-    t = Table(
-        title=f"candidate subject lines (history: {len(hist):,} sends, average open rate {hist['opened'].mean():.3f})"
-    )
-    t.add_column("subject line", overflow="fold")
-    t.add_column("predicted", justify="right")
-    t.add_column("language")
+    title = say(
+        "candidate subject lines (history: {n:,} sends, average open rate {r:.3f})",
+        "Kandidaten für Betreffzeilen (Historie: {n:,} Sendungen, durchschnittliche Öffnungsrate {r:.3f})",
+        n=len(hist),
+        r=hist["opened"].mean(),
+    ).lang(lang())
+    t = Table(title=title)
+    t.add_column(word("subject line", "Betreffzeile"), overflow="fold")
+    t.add_column(word("predicted", "vorhergesagt"), justify="right")
+    t.add_column(word("language", "Sprache"))
     if scorer.model is not None:
         p = scorer.model.predict_open_rate(lines)
         if scorer.trusted:
             order.sort(key=lambda i: -p[i])
     for i in order:
-        t.add_row(lines[i], f"{p[i]:.3f}" if scorer.model is not None else "-", f["lang"].iloc[i])
+        t.add_row(lines[i], _cell("{x:.3f}", p[i]) if scorer.model is not None else "-", f["lang"].iloc[i])
     console.print(t)
-    console.print(scorer.caveat, highlight=False)
+    show(scorer.caveat)
 
 
 app.command("evaluate-sendtime")(evaluate_sendtime)

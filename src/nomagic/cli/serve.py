@@ -14,10 +14,20 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
+from nomagic.cli.grammar import OPERATE, NomagicGroup
+from nomagic.cli.ui import lang, show, word
 from nomagic.errors import InputError
+from nomagic.words import date_text, say
 
-keys_app = typer.Typer(help="API keys for `nomagic serve`: create, list, revoke (stored hashed).", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
+keys_app = typer.Typer(
+    cls=NomagicGroup,
+    help="API keys for `nomagic serve`: create, list, revoke (stored hashed).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(
+    keys_app, name="keys", rich_help_panel=OPERATE, short_help="API keys for the server: create, list, revoke."
+)
 
 
 def _store(warehouse: str | None, keys: str | None):
@@ -40,31 +50,68 @@ def keys_create(
     """Create a key; it is printed once and stored only as a salted hash."""
     store = _store(warehouse, keys)
     key, info = store.create(role, name=name)
-    console.print(f"created key {info.key_id} (role {info.role}) in {store.path}", highlight=False)
-    console.print("the key (shown once; keep it secret):", highlight=False)
+    show(
+        say(
+            "created key {id} (role {role}) in {path}",
+            "Schlüssel {id} (Rolle {role}) angelegt in {path}",
+            id=info.key_id,
+            role=info.role,
+            path=store.path,
+        )
+    )
+    show(say("the key (shown once; keep it secret):", "der Schlüssel (nur einmal gezeigt; geheim halten):"))
     print(key)
 
 
 @keys_app.command("revoke")
 def keys_revoke(
-    key_id: str = typer.Argument(..., help="The key's id (see `nomagic keys list`)."),
+    key_id: str = typer.Argument(..., metavar="KEY_ID", help="The key's id (see `nomagic keys list`)."),
     keys: str = KeysOption,
     warehouse: str = WarehouseOption,
 ) -> None:
     """Revoke a key: the API refuses it and its dashboard sessions end, within a second."""
     info = _store(warehouse, keys).revoke(key_id)
-    console.print(f"revoked key {info.key_id} (role {info.role}) at {info.revoked_at}", highlight=False)
+    show(
+        say(
+            "revoked key {id} (role {role}) at {at}",
+            "Schlüssel {id} (Rolle {role}) widerrufen am {at}",
+            id=info.key_id,
+            role=info.role,
+            at=info.revoked_at,
+        )
+    )
 
 
 @keys_app.command("list")
 def keys_list(keys: str = KeysOption, warehouse: str = WarehouseOption) -> None:
     """The keys: id, role, name, created, revoked (never the secrets)."""
     store = _store(warehouse, keys)
-    t = Table("id", "role", "name", "created", "revoked", box=None)
+    lg = lang()
+    t = Table(
+        "id",
+        word("role", "Rolle"),
+        word("name", "Name"),
+        word("created", "angelegt"),
+        word("revoked", "widerrufen"),
+        box=None,
+    )
     for k in store.list():
-        t.add_row(k.key_id, k.role, k.name, k.created_at, k.revoked_at or "-")
+        t.add_row(k.key_id, k.role, k.name, _when(k.created_at, lg), _when(k.revoked_at, lg) or "-")
     console.print(t)
-    console.print(f"keys: {store.path}", highlight=False)
+    show(say("keys: {path}", "Schlüssel: {path}", path=store.path))
+
+
+def _when(iso: str | None, lg: str) -> str:
+    """A key's timestamp as stored (ISO), or ``07.12.2026 10:30`` in German."""
+    if not iso or lg != "de":
+        return iso or ""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    return f"{date_text(moment, 'de')} {moment:%H:%M}"
 
 
 @app.command("serve")
@@ -89,11 +136,30 @@ def serve_command(
     try:
         from nomagic.serve import ServeConfig, run
     except ModuleNotFoundError as exc:
-        raise InputError(f"`nomagic serve` needs {exc.name}: pip install 'nomagic[serve]'") from None
+        raise InputError(
+            say(
+                "`nomagic serve` needs {name}: pip install 'nomagic[serve]' (in a checkout: pip install '.[serve]')",
+                "`nomagic serve` braucht {name}: pip install 'nomagic[serve]' (in einem Checkout: "
+                "pip install '.[serve]')",
+                name=exc.name,
+            )
+        ) from None
     if not 0 < port < 65536:
-        raise InputError(f"--port {port}: use a port between 1 and 65535")
+        raise InputError(
+            say(
+                "--port {port}: use a port between 1 and 65535",
+                "--port {port}: einen Port zwischen 1 und 65535 angeben",
+                port=str(port),
+            )
+        )
     if currency is not None and not (len(currency.strip()) == 3 and currency.strip().isalpha()):
-        raise InputError(f"--currency {currency!r}: give a three-letter ISO code such as EUR, CHF or USD")
+        raise InputError(
+            say(
+                "--currency {c!r}: give a three-letter ISO code such as EUR, CHF or USD",
+                "--currency {c!r}: einen dreibuchstabigen ISO-Code wie EUR, CHF oder USD angeben",
+                c=currency,
+            )
+        )
     cfg = ServeConfig(
         warehouse=warehouse,
         keys=keys,
@@ -103,5 +169,12 @@ def serve_command(
         fit_recommender=not no_recommender,
         **({"currency": currency.strip().upper()} if currency else {}),
     )
-    console.print(f"nomagic serve on http://{host}:{port} (dashboard /dashboard, API /api/v1, reference /docs)")
+    show(
+        say(
+            "nomagic serve on http://{host}:{port} (dashboard /dashboard, API /api/v1, reference /docs)",
+            "nomagic serve auf http://{host}:{port} (Dashboard /dashboard, API /api/v1, Referenz /docs)",
+            host=host,
+            port=str(port),
+        )
+    )
     run(cfg, host=host, port=port, log_level=log_level)

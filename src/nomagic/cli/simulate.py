@@ -7,8 +7,24 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console, err_console
+from nomagic.cli.ui import LogProgress, lang, show, word
 from nomagic.simulate import TRUTH_TABLES, simulate
 from nomagic.warehouse import connect
+from nomagic.words import number, say
+
+
+def _bar():
+    """A progress bar that counts the tables written; in a log, a line every few seconds."""
+    if not console.is_terminal:
+        return LogProgress()
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 @app.command("simulate")
@@ -27,35 +43,44 @@ def simulate_command(
 
     Models never read the truth tables; use them to check a model against the truth (see docs/simulate.md).
     """
-    with (
-        connect(warehouse) as wh,
-        Progress(
-            TextColumn("[bold]simulating[/] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("", total=None)
+    lg = lang()
+    with connect(warehouse) as wh, _bar() as bar:
+        task = bar.add_task(word("simulating", "Simulation"), total=None)
 
         def on_progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what)
+            said = say("simulating {what}", "Simulation: {what}", what=what).lang(lg)
+            bar.update(task, completed=done, total=total, description=said)
 
         try:
             sim = simulate(wh, customers=customers, days=days, seed=seed, start=start, progress=on_progress)
         except KeyboardInterrupt:
-            err_console.print("interrupted: the demo world is incomplete; run `nomagic simulate` again")
+            show(
+                say(
+                    "interrupted: the demo world is incomplete; run `nomagic simulate` again",
+                    "abgebrochen: die Demo-Welt ist unvollständig; `nomagic simulate` erneut ausführen",
+                ),
+                file=err_console,
+            )
             raise typer.Exit(130) from None
         url = wh.url
-    cutoff = f"; churn cutoff {sim.churn_cutoff:%Y-%m-%d}" if sim.churn_cutoff else ""
-    console.print(
-        f"[bold]demo world[/] in {url}: {sim.customers:,} customers, {sim.start:%Y-%m-%d} to "
-        f"{sim.end:%Y-%m-%d} (exclusive){cutoff}, seed {sim.seed}, {sim.seconds:.1f}s",
-        highlight=False,
+    cutoff = ""
+    if sim.churn_cutoff:
+        cutoff = say("; churn cutoff {d}", "; Stichtag Abwanderung {d}", d=sim.churn_cutoff)
+    show(
+        say(
+            "demo world in {url}: {n:,} customers, {start} to {end} (exclusive){cutoff}, seed {seed}, {s:.1f}s",
+            "Demo-Welt in {url}: {n:,} Kunden, {start} bis {end} (ausschließlich){cutoff}, Seed {seed}, {s:.1f} s",
+            url=url,
+            n=sim.customers,
+            start=sim.start,
+            end=sim.end,
+            cutoff=cutoff,
+            seed=sim.seed,
+            s=sim.seconds,
+        )
     )
-    rows = Table("table", "rows", "", box=None, pad_edge=False)
+    rows = Table(word("table", "Tabelle"), word("rows", "Zeilen"), "", box=None, pad_edge=False)
+    truth = word("ground truth: no model reads it", "Wahrheit: kein Modell liest sie")
     for name, n in sorted(sim.rows.items(), key=lambda kv: kv[0] in TRUTH_TABLES):
-        rows.add_row(name, f"{n:,}", "ground truth: no model reads it" if name in TRUTH_TABLES else "")
+        rows.add_row(name, number(n, ",", lg), truth if name in TRUTH_TABLES else "")
     console.print(rows)

@@ -1,4 +1,9 @@
-"""Small pieces the command modules share: verdict colours, a progress bar, an interval as text."""
+"""Small pieces the command modules share: the chosen language, sentences and verdicts on the console,
+a progress bar (a line every few seconds in a log), an interval as text, the metrics table.
+
+Every sentence is a :class:`nomagic.words.Text` (English and German); these helpers print it in the
+language of the command line (``--lang de`` / ``NOMAGIC_LANG=de``).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,46 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text as RichText
 
 from nomagic.cli import console, err_console
+from nomagic.words import chosen_lang, in_lang, pick, say, verdict
 
 VERDICT_STYLE = {"promoted": "bold green", "not better than baseline": "bold yellow", "not ready": "bold red"}
 
 
+def lang() -> str:
+    """The language of this command line: ``"en"`` or ``"de"``."""
+    return chosen_lang()
+
+
+def word(en: str, de: str) -> str:
+    """A word or header in the chosen language (a table header, a label)."""
+    return say(en, de).lang(chosen_lang())
+
+
+def show(text, style: str = "", *, label=None, label_style: str = "yellow", indent: int = 0, file=None) -> None:
+    """Print a sentence (a Text or a plain str) in the chosen language, after an optional coloured label.
+
+    No Rich markup is read from the sentence: values in it may hold brackets (``[0.40, 0.47]``, ``nomagic[serve]``)."""
+    lg = chosen_lang()
+    parts = [" " * indent] if indent else []
+    if label:
+        parts += [(in_lang(label, lg), label_style), " "]
+    parts.append((in_lang(text, lg), style))
+    (file or console).print(RichText.assemble(*parts), highlight=False)
+
+
+def verdict_text(code: str) -> RichText:
+    """The verdict in the chosen language and its colour (the code stays English in records)."""
+    return RichText(verdict(code, chosen_lang()), style=VERDICT_STYLE.get(code, ""))
+
+
 def show_verdict(record: dict) -> bool:
     """Print the record's verdict in its colour; when the data was not ready, also why, and return False."""
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    if verdict == "not ready":
-        console.print(record["explanation"], highlight=False)
+    console.print(verdict_text(record["verdict"]))
+    if record["verdict"] == "not ready":
+        show(pick(record, "explanation", chosen_lang()))
         return False
     return True
 
@@ -37,7 +70,7 @@ class LogProgress:
     def __exit__(self, *exc) -> None:
         return None
 
-    def add_task(self, description: str, total: float | None = 100, **_) -> int:
+    def add_task(self, description, total: float | None = 100, **_) -> int:
         task = len(self.tasks)
         self.tasks[task] = {"description": description, "total": total or 1.0, "completed": 0.0, "said": None}
         self._say(task)
@@ -65,15 +98,27 @@ class LogProgress:
             return
         t["said"] = now
         share = max(0.0, min(1.0, t["completed"] / t["total"]))
+        line = say("{what}: {share:.0%}", "{what}: {share:.0%}", what=t["description"], share=share)
         # on stderr: stdout may carry data (`ask --json`), and a log collects both
-        err_console.print(f"{t['description']}: {share:.0%}", highlight=False, markup=False)
+        err_console.print(line.lang(chosen_lang()), highlight=False, markup=False)
+
+
+class _Progress(Progress):
+    """A Rich progress bar that writes Text descriptions in the chosen language."""
+
+    def add_task(self, description, *args, **kw):
+        return super().add_task(in_lang(description, chosen_lang()), *args, **kw)
+
+    def update(self, task_id, *, description=None, **kw) -> None:
+        text = None if description is None else in_lang(description, chosen_lang())
+        super().update(task_id, description=text, **kw)
 
 
 def progress() -> Progress | LogProgress:
     """A transient Rich progress bar on the CLI's console; in a log, a line every few seconds."""
     if not console.is_terminal:
         return LogProgress()
-    return Progress(
+    return _Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
@@ -84,35 +129,39 @@ def progress() -> Progress | LogProgress:
 
 
 @contextmanager
-def progress_bar(what: str = "working") -> Iterator:
-    """One task on :func:`progress`; yields ``update(fraction, message)``."""
+def progress_bar(what="working") -> Iterator:
+    """One task on :func:`progress`; yields ``update(fraction, message)`` (``what``, ``message``: Text or str)."""
     with progress() as bar:
         task = bar.add_task(what, total=100)
 
-        def update(fraction: float, message: str = "") -> None:
+        def update(fraction: float, message="") -> None:
             bar.update(task, completed=max(0.0, min(1.0, fraction)) * 100, description=message or what)
 
         yield update
 
 
-def format_ci(m: dict, pct: bool = False) -> str:
-    """``{"value": v, "ci": [lo, hi]}`` as ``v [lo, hi]``: 3 decimals, or signed percentages."""
-    fmt = "{:+.1%}" if pct else "{:.3f}"
-    v = "n/a" if m["value"] is None else fmt.format(m["value"])
+def format_ci(m: dict, pct: bool = False):
+    """``{"value": v, "ci": [lo, hi]}`` as ``v [lo, hi]`` (German ``v [lo; hi]``, decimal commas):
+    3 decimals, or signed percentages. A Text: ``str()`` is the English."""
+    spec = "+.1%" if pct else ".3f"
+    v = say("n/a", "k. A.") if m["value"] is None else say(f"{{v:{spec}}}", f"{{v:{spec}}}", v=m["value"])
     lo, hi = m["ci"]
-    return v if lo is None else f"{v} [{fmt.format(lo)}, {fmt.format(hi)}]"
+    if lo is None:
+        return v
+    return say(f"{{v}} [{{lo:{spec}}}, {{hi:{spec}}}]", f"{{v}} [{{lo:{spec}}}; {{hi:{spec}}}]", v=v, lo=lo, hi=hi)
 
 
-def metrics_table(record: dict, *, model: str, baseline: str, title: str | None = None, names=None, metric="metric"):
-    """One row per metric: model, baseline and improvement, each ``value [95% CI]``."""
+def metrics_table(record: dict, *, model: str, baseline: str, title=None, names=None, metric=None):
+    """One row per metric: model, baseline and improvement, each ``value [95% CI]``, in the chosen language."""
     from rich.table import Table
 
+    lg = chosen_lang()
     m = record["metrics"]
-    t = Table(title=title, header_style="bold") if title else Table(box=None)
-    t.add_column(metric)
-    for col in (model, baseline, "improvement"):
-        t.add_column(col, justify="right")
+    t = Table(title=in_lang(title, lg), header_style="bold") if title else Table(box=None)
+    t.add_column(in_lang(metric, lg) if metric else word("metric", "Metrik"))
+    for col in (model, baseline, say("improvement", "Verbesserung")):
+        t.add_column(in_lang(col, lg), justify="right")
     for name in names or m["model"]:
         if name in m["model"]:
-            t.add_row(name, *(format_ci(m[part][name]) for part in ("model", "baseline", "improvement")))
+            t.add_row(name, *(format_ci(m[part][name]).lang(lg) for part in ("model", "baseline", "improvement")))
     return t

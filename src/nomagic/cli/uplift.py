@@ -18,35 +18,53 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import VERDICT_STYLE, metrics_table, progress_bar
+from nomagic.cli.ui import lang, metrics_table, progress_bar, show, verdict_text, word
 from nomagic.errors import InputError, NotReadyError
+from nomagic.words import pick, say
+
+NOTE = say("note:", "Hinweis:")
+
+
+def _cell(spec: str, x) -> str:
+    """A number as the chosen language writes it (10,000.5 / 10.000,5)."""
+    return say(spec, spec, x=x).lang(lang())
 
 
 def _show(record: dict) -> None:
-    verdict = record["verdict"]
-    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
-    console.print(record["explanation"], highlight=False)
-    if verdict == "not ready":
+    code = record["verdict"]
+    console.print(verdict_text(code))
+    show(pick(record, "explanation", lang()))
+    if code == "not ready":
         return
-    t = metrics_table(record, model="uplift model [95% CI]", baseline="response targeting [95% CI]")
+    t = metrics_table(
+        record,
+        model=word("uplift model [95% CI]", "Uplift-Modell [95-%-KI]"),
+        baseline=word("response targeting [95% CI]", "Reaktions-Targeting [95-%-KI]"),
+    )
     console.print(t)
     pol = record.get("policy", {})
     if pol:
-        p = Table("contact the top", "contacts", "incremental conversions (model)", "(response targeting)", box=None)
+        p = Table(
+            word("contact the top", "die besten kontaktieren"),
+            word("contacts", "Kontakte"),
+            word("incremental conversions (model)", "zusätzliche Conversions (Modell)"),
+            word("(response targeting)", "(Reaktions-Targeting)"),
+            box=None,
+        )
         for a, b in zip(pol["model"], pol["baseline"], strict=True):
             p.add_row(
-                f"{a['share']:.0%}",
-                f"{a['contacts']:,}",
+                _cell("{x:.0%}", a["share"]),
+                _cell("{x:,}", a["contacts"]),
                 _n(a["incremental_conversions"]),
                 _n(b["incremental_conversions"]),
             )
         console.print(p)
-    for w in record.get("warnings", []):
-        console.print(f"  [yellow]note:[/] {w}", highlight=False)
+    for w in pick(record, "warnings", lang()) or []:
+        show(w, label=NOTE, indent=2)
 
 
 def _n(x) -> str:
-    return "n/a" if x is None else f"{x:,.1f}"
+    return word("n/a", "k. A.") if x is None else _cell("{x:,.1f}", x)
 
 
 @app.command("evaluate-uplift")
@@ -81,7 +99,14 @@ def evaluate_uplift(
     from nomagic.usecases.uplift.evaluate import evaluate_frames, not_ready_record
 
     if json_out is not None and not json_out.parent.exists():
-        raise InputError(f"cannot write {json_out}: folder {json_out.parent} does not exist")
+        raise InputError(
+            say(
+                "cannot write {f}: folder {d} does not exist",
+                "{f} lässt sich nicht schreiben: Der Ordner {d} existiert nicht",
+                f=str(json_out),
+                d=str(json_out.parent),
+            )
+        )
     opts = dict(treatment=treatment, control=control, label=label, id=id_col, drop=tuple(drop or ()), positive=positive)
     exp = prepare(read_table(data), source=str(data), time=time if test is None else None, **opts)
     info = {"source": str(data), "fingerprint": fingerprint_file(data), "rows": len(exp.label)}
@@ -89,7 +114,15 @@ def evaluate_uplift(
         te_exp = prepare(read_table(test), source=str(test), **opts)
         missing = [c for c in exp.X.columns if c not in te_exp.X.columns]
         if missing:
-            raise InputError(f"{test}: lacks the feature column(s) of {data}: {', '.join(missing)}")
+            raise InputError(
+                say(
+                    "{test}: lacks the feature column(s) of {data}: {cols}",
+                    "{test}: Es fehlt/fehlen die Merkmalsspalte(n) von {data}: {cols}",
+                    test=str(test),
+                    data=str(data),
+                    cols=", ".join(missing),
+                )
+            )
         Xtr, ttr, ytr = exp.X, exp.treatment, exp.label
         Xte, tte, yte = te_exp.X[exp.X.columns], te_exp.treatment, te_exp.label
         how = {"kind": "given-test", "test_source": str(test), "test_rows": len(yte)}
@@ -99,9 +132,9 @@ def evaluate_uplift(
         Xte, tte, yte = exp.X.iloc[te], exp.treatment[te], exp.label[te]
     how["treatment"], how["control"] = treatment, control
     for note in exp.notes:
-        console.print(f"  [yellow]note:[/] {note}", highlight=False)
+        show(note, label=NOTE, indent=2)
     try:
-        with progress_bar("evaluating uplift") as update:
+        with progress_bar(say("evaluating uplift", "Uplift bewerten")) as update:
             ev = evaluate_frames(
                 Xtr,
                 ttr,
@@ -117,13 +150,13 @@ def evaluate_uplift(
             )
         record = ev.record
     except NotReadyError as exc:
-        record = not_ready_record(str(exc), info, how)
+        record = not_ready_record(exc.args[0] if exc.args else str(exc), info, how)
     if exp.notes:
         record.setdefault("warnings", []).extend(exp.notes)
     _show(record)
     if json_out:
         rec.write(record, json_out)
-        console.print(f"evaluation record: {json_out}")
+        show(say("evaluation record: {f}", "Bewertungsprotokoll: {f}", f=str(json_out)))
     if record["verdict"] == "not ready":
         raise SystemExit(1)
 
@@ -140,15 +173,28 @@ def score_uplift(
     from nomagic.warehouse import connect
 
     if not 0 < budget_share <= 1:
-        raise InputError(f"--budget-share must be in (0, 1]; got {budget_share}")
+        raise InputError(
+            say(
+                "--budget-share must be in (0, 1]; got {b}",
+                "--budget-share muss in (0, 1] liegen; erhalten: {b}",
+                b=budget_share,
+            )
+        )
     uc = Uplift(budget_share=budget_share)
-    with connect(warehouse) as wh, progress_bar("scoring uplift") as update:
+    with connect(warehouse) as wh, progress_bar(say("scoring uplift", "Uplift bewerten")) as update:
         df = uc.score(wh, as_of, progress=update)
         wh.write(table, df)
-    contact = int(df["contact"].sum())
-    console.print(
-        f"{table}: {len(df):,} customers; contact {contact:,} ({budget_share:.0%} budget, positive effect only); "
-        f"{int(df['sleeping_dog'].sum()):,} sleeping dogs (negative predicted effect) left alone. "
-        f"Model: {df['model'].iloc[0] if len(df) else '-'}",
-        highlight=False,
+    show(
+        say(
+            "{table}: {n:,} customers; contact {k:,} ({b:.0%} budget, positive effect only); {dogs:,} sleeping dogs "
+            "(negative predicted effect) left alone. Model: {model}",
+            "{table}: {n:,} Kunden; {k:,} kontaktieren ({b:.0%} Budget, nur mit positivem Effekt); {dogs:,} Sleeping "
+            "Dogs (negativer vorhergesagter Effekt) in Ruhe lassen. Modell: {model}",
+            table=table,
+            n=len(df),
+            k=int(df["contact"].sum()),
+            b=budget_share,
+            dogs=int(df["sleeping_dog"].sum()),
+            model=df.attrs.get("model_words", df["model"].iloc[0] if len(df) else "-"),
+        )
     )
