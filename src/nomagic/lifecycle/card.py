@@ -186,6 +186,10 @@ def limitations(use_case: str, lang: str = "en") -> list[str]:
     return [de if lang == "de" else en for en, de in LIMITS.get(key, _SCORING)]
 
 
+#: between an interval's ends: a German decimal comma needs a semicolon ([0,401; 0,474])
+_SEP = {"en": ", ", "de": "; "}
+
+
 def fmt(v, metric: str = "", lang: str = "en") -> str:
     """A metric value as the card writes it: profit in whole units, others to three places."""
     if v is None:
@@ -208,7 +212,9 @@ def metric_rows(record: dict, lang: str = "en", keys: bool = False) -> list:
                 continue
             lo, hi = x["ci"]
             sign = "+" if part == "improvement" and x["value"] is not None and x["value"] >= 0 else ""
-            cells.append(f"{sign}{fmt(x['value'], name, lang)} [{fmt(lo, name, lang)}, {fmt(hi, name, lang)}]")
+            cells.append(
+                f"{sign}{fmt(x['value'], name, lang)} [{fmt(lo, name, lang)}{_SEP[lang]}{fmt(hi, name, lang)}]"
+            )
         row = (f"{metric_name(name, lang)} (`{name}`)", *cells)
         rows.append((name, row) if keys else row)
     return rows
@@ -483,8 +489,8 @@ def _date(iso: str, lang: str) -> str:
 def _ci(m: dict, pct: bool = False, lang: str = "en") -> str:
     lo, hi = m["ci"]
     if pct:
-        return f"{_pct(m['value'], lang)} [{_pct(lo, lang)}, {_pct(hi, lang)}]"
-    return f"{fmt(m['value'], '', lang)} [{fmt(lo, '', lang)}, {fmt(hi, '', lang)}]"
+        return f"{_pct(m['value'], lang)} [{_pct(lo, lang)}{_SEP[lang]}{_pct(hi, lang)}]"
+    return f"{fmt(m['value'], '', lang)} [{fmt(lo, '', lang)}{_SEP[lang]}{fmt(hi, '', lang)}]"
 
 
 def _shift_sections(record: dict, lang: str = "en") -> list[tuple[str, list]]:

@@ -99,7 +99,7 @@ def write_scores(wh, scores: pd.DataFrame, use_case: str, out: str | Path | None
     if out is None:
         name = scores_table(use_case)
         wh.write(name, scores)
-        return f"warehouse table {name}"
+        return say("warehouse table {n}", "Warehouse-Tabelle {n}", n=name)
     out = Path(out)
     if not out.parent.exists():
         raise InputError(

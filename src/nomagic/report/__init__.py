@@ -94,7 +94,8 @@ def reality_rows(records: list[dict], lang: str = "en") -> list[dict]:
             row["model"] = fmt(m["model"][pm]["value"], pm, lang)
             lo, hi = imp["ci"]
             spec = "+,.0f" if pm == "profit_at_10" else "+.3f"
-            row["improvement"] = f"{number(imp['value'], spec, lang)} [{fmt(lo, pm, lang)}, {fmt(hi, pm, lang)}]"
+            sep = "; " if lang == "de" else ", "  # a German decimal comma needs a semicolon between the ends
+            row["improvement"] = f"{number(imp['value'], spec, lang)} [{fmt(lo, pm, lang)}{sep}{fmt(hi, pm, lang)}]"
         else:
             row["baseline"] = row["model"] = row["improvement"] = "-"
         rows.append(row)
