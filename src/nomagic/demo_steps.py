@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nomagic.errors import InputError, NotReadyError
-from nomagic.words import Text, say, verdict
+from nomagic.words import LANGS, Text, say, verdict
 
 DEFAULT_CUSTOMERS = 10_000
 DEFAULT_DAYS = 730
@@ -60,7 +60,8 @@ class Outcome:
     records: list[dict] = field(default_factory=list)
     metas: list[dict | None] = field(default_factory=list)
     monitoring: Text = field(default_factory=lambda: Text(""))
-    monitoring_html: str = ""
+    monitoring_html: dict = field(default_factory=dict)  # language -> the HTML section
+    value_html: dict = field(default_factory=dict)  # language -> the customer-value section
     report: Path | None = None
     seconds: float = 0.0
 
@@ -177,6 +178,7 @@ def run(
             outcome.metas.append(meta)
         voice.step(say("4. score every customer", "4. Jeden Kunden bewerten"))
         score_all(wh, registry, {r["use_case"]: r for r in outcome.records}, voice)
+        outcome.value_html = customer_value(wh)
     outcome.monitoring, outcome.monitoring_html = brand_monitoring(wh.url, voice)
     voice.step(say("5. reality check", "5. Realitätscheck"))
     voice.results(outcome)
@@ -379,8 +381,18 @@ def brand_documents(warehouse: str | None, sources: list[str]):
     return df
 
 
-def brand_monitoring(warehouse, voice: Voice | None = None) -> tuple[Text, str]:
-    """(a line for people, an HTML section): the shop's social posts over time, alerts and topics."""
+def customer_value(wh) -> dict:
+    """{language: the report's customer-value section} from the clv_scores table (empty without it)."""
+    from nomagic.report.value import clv_value_html
+
+    if "clv_scores" not in wh.tables():
+        return {}
+    scores = wh.table("clv_scores").execute()
+    return {lg: clv_value_html(scores, lg) for lg in LANGS}
+
+
+def brand_monitoring(warehouse, voice: Voice | None = None) -> tuple[Text, dict]:
+    """(a line for people, {language: HTML section}): the shop's social posts over time, alerts and topics."""
     import html
 
     from nomagic.errors import NomagicError
@@ -389,7 +401,9 @@ def brand_monitoring(warehouse, voice: Voice | None = None) -> tuple[Text, str]:
     from nomagic.usecases.language.monitor import monitor
 
     voice = voice or Voice()
-    head = "<h2 id='brand-monitoring'>brand monitoring</h2>"
+    heads = {
+        lg: f"<h2 id='brand-monitoring'>{say('Brand monitoring', 'Markenbeobachtung').lang(lg)}</h2>" for lg in LANGS
+    }
     try:
         with voice.status(
             say("brand monitoring of the social posts ...", "Markenbeobachtung der Social-Media-Beiträge ...")
@@ -406,10 +420,8 @@ def brand_monitoring(warehouse, voice: Voice | None = None) -> tuple[Text, str]:
             )
     except NomagicError as exc:  # no social posts, or the nlp extra is missing
         why = exc.args[0] if exc.args else str(exc)
-        return (
-            say("skipped: {why}", "übersprungen: {why}", why=why),
-            f"{head}<p class='meta'>Skipped: {html.escape(str(exc))}</p>",
-        )
+        skipped = say("skipped: {why}", "übersprungen: {why}", why=why)
+        return skipped, {lg: f"{heads[lg]}<p class='meta'>{html.escape(skipped.lang(lg))}</p>" for lg in LANGS}
     line = say(
         "{n:,} posts, sentiment by {source}; {alerts} alert(s), {topics} topics (see the report)",
         "{n:,} Beiträge; Sentiment: {source}; {alerts} Warnung(en), {topics} Themen (siehe Bericht)",
@@ -418,12 +430,13 @@ def brand_monitoring(warehouse, voice: Voice | None = None) -> tuple[Text, str]:
         alerts=len(rec["alerts"]),
         topics=len(rec["topics"]),
     )
-    return line, head + fragment(rec)
+    return line, {lg: heads[lg] + fragment(rec, lang=lg) for lg in LANGS}
 
 
 def _write_report(out: Path, outcome: Outcome, lang: str) -> Path:
     from nomagic import report
 
     title = say("nomagic demo: a simulated business", "nomagic-Demo: ein simuliertes Unternehmen").lang(lang)
-    report.write(out, outcome.records, outcome.metas, title=title, extras=[outcome.monitoring_html], lang=lang)
+    extras = [outcome.value_html.get(lang, ""), outcome.monitoring_html.get(lang, "")]
+    report.write(out, outcome.records, outcome.metas, title=title, extras=extras, lang=lang)
     return out

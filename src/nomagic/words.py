@@ -90,6 +90,18 @@ def number(value, spec: str = "", lang: str = "en") -> str:
     return german_number(out) if lang == "de" else out
 
 
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
+
+
+def money(value, currency: str = "EUR", lang: str = "en", digits: int = 2) -> str:
+    """An amount in a currency as people of ``lang`` write it: €1,234.56 / 1.234,56 €."""
+    sign = _SYMBOLS.get(currency, currency)
+    amount = number(float(value), f",.{digits}f", lang)
+    if lang == "de":
+        return f"{amount} {sign}"
+    return f"{sign}{amount}" if len(sign) == 1 else f"{sign} {amount}"
+
+
 def date_text(value, lang: str = "en") -> str:
     """A date as people of ``lang`` write it: 2026-12-07 / 07.12.2026."""
     if isinstance(value, str):

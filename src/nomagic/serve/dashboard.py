@@ -23,7 +23,7 @@ from nomagic.serve.i18n import LANGUAGES, translator
 from nomagic.serve.i18n import pick as pick_lang
 from nomagic.serve.keys import allows
 from nomagic.serve.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from nomagic.words import date_text, in_lang, pick, say, verdict
+from nomagic.words import date_text, in_lang, money, pick, say, verdict
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,9 +43,6 @@ def _fmt(v, digits: int = 3, lang: str = "en") -> str:
     return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
 
 
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
-
-
 @pass_context
 def _num(ctx, v, digits: int = 3) -> str:
     return _fmt(v, digits, ctx.get("lang", "en"))
@@ -61,14 +58,7 @@ def _pct(ctx, v) -> str:
 @pass_context
 def _money(ctx, v, digits: int = 2) -> str:
     """An amount in the shop's currency: €1,234.56 in English, 1.234,56 € in German."""
-    if v is None:
-        return "-"
-    code = ctx.get("currency", "EUR")
-    sign = _SYMBOLS.get(code, code)
-    amount = _fmt(float(v), digits, ctx.get("lang", "en"))
-    if ctx.get("lang") == "de":
-        return f"{amount} {sign}"
-    return f"{sign}{amount}" if len(sign) == 1 else f"{sign} {amount}"
+    return "-" if v is None else money(v, ctx.get("currency", "EUR"), ctx.get("lang", "en"), digits)
 
 
 @pass_context
