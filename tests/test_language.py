@@ -491,7 +491,8 @@ def test_sentiment_use_case_on_the_simulated_world(wh):
     from nomagic.usecases.language.faq import FaqAssistant
     from nomagic.usecases.language.usecase import Sentiment
 
-    simulate(wh, customers=1500, days=400, seed=3)
+    # the simulated reviews hold negation, irony and mixed opinions: a few hundred reviews are needed to learn them
+    simulate(wh, customers=2500, days=400, seed=3)
     t0 = time.perf_counter()
     res = Sentiment(n_boot=200).train(wh)
     assert time.perf_counter() - t0 < 60

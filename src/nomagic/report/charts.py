@@ -280,6 +280,8 @@ def clv_matrix_chart(record: dict, what: str = "p_alive", lang: str = "en"):
         .encode(
             x=alt.X(
                 "recency:O",
+                # ordinal labels are the data's own text (2.4): the German decimal comma is put in here
+                axis=alt.Axis(labelExpr="replace(datum.label, '.', ',')") if lang == "de" else alt.Axis(),
                 title=_t(
                     lang,
                     "recency: time of the last purchase since the first ({u})",

@@ -21,8 +21,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
 
 from nomagic.errors import NomagicError
+from nomagic.serve.i18n import pick as pick_lang
 from nomagic.serve.schemas import Strict, errors
 from nomagic.serve.security import require
+from nomagic.words import Text as Words
+from nomagic.words import in_lang, say
 
 router = APIRouter(tags=["language"])
 _LOCK = threading.Lock()
@@ -89,6 +92,27 @@ class FaqResponse(BaseModel):
     lang: str
 
 
+def _lang(request: Request) -> str:
+    """The client's language (``?lang=de`` or ``Accept-Language``), as the rest of the API reads it."""
+    return pick_lang(None, request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _in(obj, lang: str):
+    """A record with every sentence (a Text) in ``lang``: the API answers in the client's language."""
+    if isinstance(obj, Words):
+        return in_lang(obj, lang)
+    if isinstance(obj, dict):
+        return {k: _in(v, lang) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_in(v, lang) for v in obj]
+    return obj
+
+
+def _words(exc: NomagicError):
+    """An error's message with its German (the app's handler answers in the client's language)."""
+    return exc.args[0] if exc.args else str(exc)
+
+
 def _cache(request: Request) -> dict:
     app = request.app
     if not hasattr(app.state, "language"):
@@ -124,7 +148,13 @@ def _faq(request: Request):
 
             with connect(request.app.state.url) as wh:
                 if "documents" not in wh.tables():
-                    raise HTTPException(404, "no FAQ: the warehouse has no documents table")
+                    raise HTTPException(
+                        404,
+                        say(
+                            "no FAQ: the warehouse has no documents table",
+                            "keine FAQ: das Warehouse hat keine Tabelle documents",
+                        ),
+                    )
                 cache["faq"] = FaqAssistant.from_warehouse(wh)
         return cache["faq"]
 
@@ -144,7 +174,7 @@ def sentiment(body: SentimentRequest, request: Request, key=Depends(require("ana
         else:
             label, probs = str(model.predict([text])[0]), {}
     except NomagicError as exc:  # the nlp extra is missing, or a model cannot load
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, _words(exc)) from exc
     return SentimentResponse(label=label, probabilities=probs, scorer=scorer, model_version=version)
 
 
@@ -166,7 +196,10 @@ def monitor_mentions(body: MonitorRequest, request: Request, key=Depends(require
         if not labelled:
             model, scorer, version = _sentiment_model(request)
             if scorer == "model":
-                predictor, words = model, f"the registry's sentiment champion ({version})"
+                predictor = model
+                words = say(
+                    "the registry's sentiment champion ({v})", "der Stimmungs-Champion der Registry ({v})", v=version
+                )
         rec = monitor(
             frame,
             text="text",
@@ -182,7 +215,8 @@ def monitor_mentions(body: MonitorRequest, request: Request, key=Depends(require
             min_count=body.min_count,
         )
     except NomagicError as exc:
-        raise HTTPException(404 if HINT in str(exc) else 422, str(exc)) from exc
+        raise HTTPException(404 if HINT in str(exc) else 422, _words(exc)) from exc
+    rec = _in(rec, _lang(request))
     return MonitorResponse(**{k: rec[k] for k in MonitorResponse.model_fields})
 
 
@@ -191,7 +225,7 @@ def faq(body: FaqRequest, request: Request, key=Depends(require("viewer"))):
     try:
         a = _faq(request).ask(body.question)
     except NomagicError as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, _words(exc)) from exc
     # the answer given (or the handoff) is a decision; the question itself is never stored
     request.app.state.decisions.add("faq", "anonymous", [a.source or "handoff"], [1.0], "faq-hybrid-retrieval")
     return FaqResponse(

@@ -282,6 +282,9 @@ def _segment_summary(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("recency_days", "frequency", "monetary"):
         if c in df.columns:
             agg[c] = (c, "mean")
+    for c in ("segment_de", "action", "action_de", "profile", "profile_de"):  # the words of each segment
+        if c in df.columns and c != col:
+            agg[c] = (c, "first")
     out = df.groupby(col, dropna=False).agg(**agg).reset_index().rename(columns={col: "segment"})
     out["share"] = out["customers"] / max(len(df), 1)
     return out.sort_values("customers", ascending=False).reset_index(drop=True)

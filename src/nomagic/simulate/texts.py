@@ -1,117 +1,23 @@
 """Texts in German and English: reviews, social posts, support tickets and FAQ entries.
 
-Texts are put together from many phrases; a text carries cues of its true class but often also
-cues of another (mixed reviews, a return question that mentions the refund, irony), and a few
-labels are wrong as human labels are. A classifier has to learn which words matter and can not
-be perfect; ``truth_documents`` holds the true class and whether the recorded label is wrong.
+Reviews and social posts are opinions put together by :mod:`.opinions`: said plainly, by negation
+("nicht schlecht", "nie angekommen"), as a question, ironically or mixed (praise and complaint, the
+overall verdict deciding), with the label following the meaning -- so no single word gives the label
+away. Tickets carry cues of their intent and often of another (a return question that mentions the
+refund). A few labels are wrong, as human labels are. A classifier has to learn which words matter
+and can not be perfect; ``truth_documents`` holds the true class and whether the recorded label is
+wrong.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from nomagic.simulate import opinions
+
 BRAND = "Nordwind"
 SENTIMENTS = ("positive", "neutral", "negative")
 INTENTS = ("delivery", "return", "payment", "account", "product", "complaint")
-
-_CUES = {
-    "en": {
-        "positive": (
-            "Really happy with it.",
-            "Great quality for the price.",
-            "Fits perfectly and feels great.",
-            "Exactly what I was looking for.",
-            "Love the colour!",
-            "Super comfortable, I wear it every day.",
-            "Not bad at all, honestly.",
-            "Well made and nicely finished.",
-            "My new favourite.",
-            "Quick delivery and a lovely product.",
-            "Better than expected.",
-            "Five stars from me.",
-            "The material is soft and solid.",
-            "Does the job brilliantly.",
-        ),
-        "neutral": (
-            "It is okay.",
-            "Does what it should, nothing special.",
-            "Average quality.",
-            "Fine for everyday use.",
-            "Looks a bit different than on the pictures, but ok.",
-            "Not sure yet how long it will last.",
-            "Fits as expected.",
-            "Decent, but I have seen better.",
-            "Neither good nor bad.",
-            "The price is fair, the quality is average.",
-            "It arrived, it works.",
-            "Some good points, some not so good.",
-        ),
-        "negative": (
-            "Very disappointed.",
-            "The seams came apart after two weeks.",
-            "Poor quality for this price.",
-            "Does not fit at all.",
-            "Not great, to be honest.",
-            "Colour faded after the first wash.",
-            "Feels cheap.",
-            "Would not buy again.",
-            "It broke almost immediately.",
-            "Arrived damaged.",
-            "Much worse than expected.",
-            "Uncomfortable and scratchy.",
-            "A waste of money.",
-            "Great, another thing that falls apart.",
-        ),
-    },
-    "de": {
-        "positive": (
-            "Bin sehr zufrieden.",
-            "Tolle Qualität für den Preis.",
-            "Passt perfekt und fühlt sich super an.",
-            "Genau das, was ich gesucht habe.",
-            "Die Farbe ist wunderschön!",
-            "Sehr bequem, ich trage es jeden Tag.",
-            "Gar nicht schlecht, ehrlich.",
-            "Gut verarbeitet.",
-            "Mein neues Lieblingsstück.",
-            "Schnelle Lieferung und ein schönes Produkt.",
-            "Besser als erwartet.",
-            "Fünf Sterne von mir.",
-            "Das Material ist weich und robust.",
-            "Erfüllt seinen Zweck hervorragend.",
-        ),
-        "neutral": (
-            "Ist in Ordnung.",
-            "Tut, was es soll, mehr nicht.",
-            "Durchschnittliche Qualität.",
-            "Für den Alltag okay.",
-            "Sieht etwas anders aus als auf den Bildern, aber ok.",
-            "Mal sehen, wie lange es hält.",
-            "Passt wie erwartet.",
-            "Ganz ordentlich, aber ich kenne Besseres.",
-            "Weder gut noch schlecht.",
-            "Preis fair, Qualität mittel.",
-            "Ist angekommen, funktioniert.",
-            "Manches gut, manches weniger.",
-        ),
-        "negative": (
-            "Sehr enttäuscht.",
-            "Die Nähte sind nach zwei Wochen aufgegangen.",
-            "Schlechte Qualität für den Preis.",
-            "Passt überhaupt nicht.",
-            "Nicht so toll, ehrlich gesagt.",
-            "Die Farbe ist nach der ersten Wäsche verblasst.",
-            "Fühlt sich billig an.",
-            "Würde ich nicht wieder kaufen.",
-            "Ist fast sofort kaputt gegangen.",
-            "Kam beschädigt an.",
-            "Viel schlechter als erwartet.",
-            "Unbequem und kratzig.",
-            "Rausgeschmissenes Geld.",
-            "Super, schon wieder etwas, das auseinanderfällt.",
-        ),
-    },
-}
 
 _OPENERS = {
     "en": (
@@ -125,50 +31,31 @@ _OPENERS = {
         "Ordered in size {size}.",
     ),
     "de": (
-        "Habe die {item} letzte Woche bestellt.",
+        "Letzte Woche bestellt.",
         "Für meinen Partner gekauft.",
         "Meine zweite Bestellung hier.",
         "{item} in {colour} bekommen.",
-        "Meine Meinung zu {item}:",
+        "Kurz meine Meinung:",
         "",
         "",
         "In Größe {size} bestellt.",
     ),
 }
-_FILLERS = {
-    "en": (
-        "Delivery took {n} days.",
-        "Size {size} is as described.",
-        "The packaging was recyclable.",
-        "I washed it twice so far.",
-        "Wore it on a hiking trip.",
-        "The description matches.",
-        "",
-    ),
-    "de": (
-        "Die Lieferung hat {n} Tage gedauert.",
-        "Größe {size} wie beschrieben.",
-        "Die Verpackung war recycelbar.",
-        "Bisher zweimal gewaschen.",
-        "Beim Wandern getragen.",
-        "Die Beschreibung stimmt.",
-        "",
-    ),
-}
 _COLOURS = {"en": ("black", "navy", "olive", "grey", "sand"), "de": ("schwarz", "marine", "oliv", "grau", "sand")}
 _ITEMS = {
     "en": ("sneakers", "rain jacket", "hoodie", "jeans", "backpack", "scarf", "yoga mat", "blanket", "shirt", "boots"),
+    # all feminine singular, so the German templates' "die {item}", "ist" and "sie" always agree
     "de": (
-        "Sneaker",
         "Regenjacke",
-        "Kapuzenpulli",
         "Jeans",
-        "Rucksack",
-        "Schal",
         "Yogamatte",
         "Decke",
-        "Hemd",
-        "Stiefel",
+        "Fleecejacke",
+        "Wanderhose",
+        "Mütze",
+        "Bluse",
+        "Tasche",
+        "Strickjacke",
     ),
 }
 _SIZES = ("XS", "S", "M", "L", "XL", "38", "40", "42", "44")
@@ -291,6 +178,9 @@ _SOCIAL = {
             "Shoutout to @{brand} for the quick delivery",
             "The @{brand} sale is actually good this time",
             "Wearing my @{brand} {item} every day now",
+            "Not bad at all, @{brand}",
+            "Never had a problem with @{brand} so far",
+            "Why did nobody tell me about @{brand} earlier?",
         ),
         "neutral": (
             "Anyone tried the @{brand} {item}?",
@@ -298,6 +188,8 @@ _SOCIAL = {
             "Thinking about ordering from @{brand}, any tips?",
             "Saw the new @{brand} collection today",
             "Does @{brand} ship to {country}?",
+            "Is the @{brand} sale online only?",
+            "@{brand} not sure yet what I think of the new {item}",
         ),
         "negative": (
             "Still waiting for my @{brand} order, two weeks now",
@@ -305,6 +197,9 @@ _SOCIAL = {
             "My @{brand} {item} broke after a week. Not impressed",
             "Never ordering from @{brand} again",
             "Thanks @{brand} for the damaged parcel, really great",
+            "@{brand} my order never arrived",
+            "Why does @{brand} never answer?",
+            "Not impressed with @{brand} at all",
         ),
     },
     "de": {
@@ -314,6 +209,9 @@ _SOCIAL = {
             "Danke @{brand} für die schnelle Lieferung",
             "Der @{brand} Sale lohnt sich diesmal wirklich",
             "Trage meine @{brand} {item} inzwischen jeden Tag",
+            "Gar nicht schlecht, @{brand}",
+            "Mit @{brand} noch nie Probleme gehabt",
+            "Wieso kannte ich @{brand} bisher nicht?",
         ),
         "neutral": (
             "Hat jemand die {item} von @{brand} ausprobiert?",
@@ -321,6 +219,8 @@ _SOCIAL = {
             "Überlege bei @{brand} zu bestellen, Erfahrungen?",
             "Heute die neue Kollektion von @{brand} gesehen",
             "Liefert @{brand} auch nach {country}?",
+            "Gilt der @{brand} Sale nur online?",
+            "@{brand} bin noch unentschlossen, was ich von der neuen Kollektion halte",
         ),
         "negative": (
             "Warte seit zwei Wochen auf meine @{brand} Bestellung",
@@ -328,6 +228,9 @@ _SOCIAL = {
             "Meine @{brand} {item} ist nach einer Woche kaputt. Schwach",
             "Nie wieder @{brand}",
             "Danke @{brand} für das kaputte Paket, ganz toll",
+            "@{brand} meine Bestellung ist nie angekommen",
+            "Warum antwortet @{brand} eigentlich nie?",
+            "@{brand} hat mich gar nicht überzeugt",
         ),
     },
 }
@@ -438,25 +341,23 @@ def _pick(rng: np.random.Generator, pool: tuple[str, ...]) -> str:
     return pool[rng.integers(len(pool))]
 
 
-def _mixed(rng: np.random.Generator, true: int, k: int, p_true: float) -> list[int]:
-    """``k`` class indices: the true class, sometimes another; the true one at least once."""
-    out = [true if rng.random() < p_true else int(rng.integers(3)) for _ in range(k)]
-    if true not in out:
-        out[int(rng.integers(k))] = true
-    return out
-
-
 def reviews(rng: np.random.Generator, sentiment: np.ndarray, lang: np.ndarray) -> list[str]:
-    """Review texts for sentiment indices (0 positive, 1 neutral, 2 negative)."""
+    """Review texts for sentiment indices (0 positive, 1 neutral, 2 negative); see :mod:`.opinions`.
+
+    The texts come from a generator spawned from ``rng`` (its stream is not advanced), so the
+    wording can change without changing the rest of the simulated world.
+    """
+    (rng,) = rng.spawn(1)
     out = []
     for s, lg in zip(sentiment.tolist(), lang.tolist(), strict=True):
-        cues = _CUES[lg]
-        parts = [_fill(rng, _pick(rng, _OPENERS[lg]), lg)]
-        for c in _mixed(rng, s, int(rng.integers(1, 4)), 0.7):
-            parts.append(_pick(rng, cues[SENTIMENTS[c]]))
-        if rng.random() < 0.6:
-            parts.insert(int(rng.integers(1, len(parts) + 1)), _fill(rng, _pick(rng, _FILLERS[lg]), lg))
-        out.append(" ".join(p for p in parts if p))
+        _, parts = opinions.opinion(rng, lg, SENTIMENTS[s])
+        if rng.random() < 0.5:
+            parts.insert(0, _pick(rng, _OPENERS[lg]))
+        if rng.random() < 0.3:  # a fact that says nothing either way
+            aspect = opinions.ASPECTS[int(rng.integers(len(opinions.ASPECTS)))]
+            fact = opinions.clause(rng, lg, aspect, "neu")
+            parts.insert(0, fact) if rng.random() < 0.5 else parts.append(fact)
+        out.append(" ".join(_fill(rng, p, lg) for p in parts if p))
     return out
 
 
@@ -479,13 +380,18 @@ def tickets(rng: np.random.Generator, intent: np.ndarray, lang: np.ndarray) -> l
 
 
 def social(rng: np.random.Generator, sentiment: np.ndarray, lang: np.ndarray) -> list[str]:
+    """Posts about the brand: a short post of the true class with part of an opinion after it, or an opinion
+    (plain, negated, ironic, mixed or a question; see :mod:`.opinions`) addressed to the brand."""
+    (rng,) = rng.spawn(1)
     out = []
     for s, lg in zip(sentiment.tolist(), lang.tolist(), strict=True):
-        pool = _SOCIAL[lg]
-        c = s if rng.random() < 0.8 else int(rng.integers(3))
-        text = _fill(rng, _pick(rng, pool[SENTIMENTS[c]]), lg)
-        if rng.random() < 0.35:
-            text += " " + _pick(rng, _CUES[lg][SENTIMENTS[s]])
+        _, parts = opinions.opinion(rng, lg, SENTIMENTS[s])
+        if rng.random() < 0.5:
+            text = _fill(rng, _pick(rng, _SOCIAL[lg][SENTIMENTS[s]]), lg)
+            sep = " " if text.endswith((".", "!", "?")) else ". "
+            text += sep + " ".join(_fill(rng, p, lg) for p in parts[:2])
+        else:
+            text = f"@{BRAND.lower()} " + " ".join(_fill(rng, p, lg) for p in parts)
         out.append(text)
     return out
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from nomagic.errors import InputError
 from nomagic.usecases.copy.brief import Candidate
+from nomagic.words import localise, say
 
 #: As the API checks experiment names (nomagic.serve.routes_bandits.NAME).
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -70,28 +71,56 @@ def write_experiment(
     its learnt successes would be lost.
     """
     if not NAME.match(name or ""):
-        raise InputError(f"bandit experiment name {name!r}: use letters, digits, '_', '-' and '.' (1-64 characters)")
+        raise InputError(
+            say(
+                "bandit experiment name {name!r}: use letters, digits, '_', '-' and '.' (1-64 characters)",
+                "Name des Bandit-Experiments {name!r}: Buchstaben, Ziffern, '_', '-' und '.' verwenden (1-64 Zeichen)",
+                name=name,
+            )
+        )
     failed = [c.text for c in candidates if not c.passed]
     if failed:
-        raise InputError(f"only candidates that passed the guardrails go to a bandit; {failed[0]!r} did not")
+        raise InputError(
+            say(
+                "only candidates that passed the guardrails go to a bandit; {line!r} did not",
+                "nur Kandidaten, die die Leitplanken bestanden haben, gehen an einen Bandit; {line!r} hat sie nicht "
+                "bestanden",
+                line=failed[0],
+            )
+        )
     arms = [c.text for c in candidates]
     if len(set(arms)) != len(arms):
-        raise InputError("the bandit's arms must be distinct")
+        raise InputError(say("the bandit's arms must be distinct", "die Varianten des Bandits müssen verschieden sein"))
     if not MIN_ARMS <= len(arms) <= MAX_ARMS:
+        more = len(arms) >= MIN_ARMS
         raise InputError(
-            f"a bandit experiment needs {MIN_ARMS} to {MAX_ARMS} variants; {len(arms)} candidate(s) passed the "
-            "guardrails" + ("" if len(arms) < MIN_ARMS else " (use --arms to keep fewer)")
+            say(
+                "a bandit experiment needs {lo} to {hi} variants; {n} candidate(s) passed the guardrails{hint}",
+                "ein Bandit-Experiment braucht {lo} bis {hi} Varianten; {n} Kandidat(en) haben die Leitplanken "
+                "bestanden{hint}",
+                lo=MIN_ARMS,
+                hi=MAX_ARMS,
+                n=len(arms),
+                hint=say(" (use --arms to keep fewer)", " (mit --arms weniger behalten)") if more else "",
+            )
         )
     folder = Path(folder)
     path = folder / f"{name}.json"
     if path.exists() and not replace:
         raise InputError(
-            f"the bandit experiment {name!r} exists already ({path}); choose another name, or replace it "
-            "(its learnt successes and failures are then lost)"
+            say(
+                "the bandit experiment {name!r} exists already ({path}); choose another name, or replace it "
+                "(its learnt successes and failures are then lost)",
+                "das Bandit-Experiment {name!r} gibt es schon ({path}); einen anderen Namen wählen oder es ersetzen "
+                "(seine gelernten Erfolge und Misserfolge gehen dann verloren)",
+                name=name,
+                path=path,
+            )
         )
     _atomic(path, json.dumps({"arms": arms, "successes": [0.0] * len(arms), "failures": [0.0] * len(arms)}))
     provenance = folder.parent / "copy" / f"{name}.json"
-    doc = {"experiment": name, "arms": [c.as_dict() for c in candidates], **(report or {})}
+    # the words in both languages (a reason, a caveat: "<key>_de" next to each)
+    doc = localise({"experiment": name, "arms": [c.as_dict() for c in candidates], **(report or {})})
     _atomic(provenance, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return {"experiment": name, "path": path, "provenance": provenance, "arms": arms}
 

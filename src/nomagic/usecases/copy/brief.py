@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 KINDS = {"subject": ("subject",), "ad": ("headline", "description")}
 LANGUAGES = ("de", "en")
@@ -57,9 +58,23 @@ class Brief:
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
-            raise InputError(f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}")
+            raise InputError(
+                say(
+                    "language must be one of {options}, not {value!r}",
+                    "die Sprache muss eine von {options} sein, nicht {value!r}",
+                    options=", ".join(LANGUAGES),
+                    value=self.language,
+                )
+            )
         if self.tone not in TONES:
-            raise InputError(f"tone must be one of {', '.join(TONES)}, not {self.tone!r}")
+            raise InputError(
+                say(
+                    "tone must be one of {options}, not {value!r}",
+                    "der Ton muss einer von {options} sein, nicht {value!r}",
+                    options=", ".join(TONES),
+                    value=self.tone,
+                )
+            )
         object.__setattr__(self, "required", tuple(t.strip() for t in self.required if t and t.strip()))
 
     @property
@@ -75,7 +90,13 @@ class Brief:
     def need_topic(self) -> None:
         """Stop with a clear error when there is nothing to write about."""
         if not self.topic:
-            raise InputError("the brief needs a product or topic (e.g. --product 'Herbstkollektion') or --brief text")
+            raise InputError(
+                say(
+                    "the brief needs a product or topic (e.g. --product 'Herbstkollektion') or --brief text",
+                    "das Briefing braucht ein Produkt oder Thema (z. B. --product 'Herbstkollektion') oder einen "
+                    "--brief-Text",
+                )
+            )
 
     def as_dict(self) -> dict:
         return {
@@ -122,5 +143,12 @@ class Candidate:
 def check_kind(kind: str) -> tuple[str, ...]:
     """The fields of a kind of copy; a clear error for an unknown kind."""
     if kind not in KINDS:
-        raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise InputError(
+            say(
+                "kind must be one of {options}, not {value!r}",
+                "kind muss eines von {options} sein, nicht {value!r}",
+                options=", ".join(KINDS),
+                value=kind,
+            )
+        )
     return KINDS[kind]

@@ -37,8 +37,13 @@ from collections.abc import Iterable, Sequence
 from nomagic.errors import InputError
 from nomagic.usecases.copy.brief import Candidate
 from nomagic.usecases.copy.lexicon import BANNED_CLAIMS, LIMITS, SPAM_WORDS_DE, SPAM_WORDS_EN
+from nomagic.words import Text, say
 
-_FIELD_WORDS = {"subject": "subject line", "headline": "headline", "description": "description"}
+_FIELD_WORDS = {
+    "subject": Text("subject line", "Betreffzeile"),
+    "headline": Text("headline", "Überschrift"),
+    "description": Text("description", "Beschreibung"),
+}
 
 
 def normalise(text: str) -> str:
@@ -85,7 +90,12 @@ class Guardrails:
         for f, v in self.max_length.items():
             if not isinstance(v, int) or v < 5:
                 raise InputError(
-                    f"the maximum length of a {_FIELD_WORDS.get(f, f)} must be 5 characters or more, not {v}"
+                    say(
+                        "the maximum length of a {field} must be 5 characters or more, not {v}",
+                        "die Höchstlänge einer {field} muss mindestens 5 Zeichen betragen, nicht {v}",
+                        field=_FIELD_WORDS.get(f, f),
+                        v=v,
+                    )
                 )
         self.banned = tuple(b for b in banned if b and b.strip())
         self.default_banned = default_banned
@@ -106,29 +116,45 @@ class Guardrails:
             "spam_words": len(SPAM_WORDS_EN) + len(SPAM_WORDS_DE) if self.spam else 0,
         }
 
-    def reasons(self, fields: dict[str, str]) -> list[str]:
-        """Why these fields fail (empty when they pass), without the duplicate rule."""
-        out: list[str] = []
+    def reasons(self, fields: dict[str, str]) -> list[Text]:
+        """Why these fields fail (empty when they pass), without the duplicate rule; each in English and German."""
+        out: list[Text] = []
         for name, text in fields.items():
             limit = self.max_length.get(name)
+            field = _FIELD_WORDS.get(name, name)
             if not text.strip():
-                out.append(f"empty {_FIELD_WORDS.get(name, name)}")
+                out.append(say("empty {field}", "leere {field}", field=field))
             elif limit is not None and len(text) > limit:
-                out.append(f"{_FIELD_WORDS.get(name, name)} has {len(text)} characters; the limit is {limit}")
+                out.append(
+                    say(
+                        "{field} has {n} characters; the limit is {limit}",
+                        "{field} hat {n} Zeichen; erlaubt sind {limit}",
+                        field=field,
+                        n=len(text),
+                        limit=limit,
+                    )
+                )
         whole = normalise(" \n ".join(fields.values()))
         if self._banned is not None:
-            out += [f"banned claim {m!r}" for m in dict.fromkeys(self._banned.findall(whole))]
+            out += [
+                say("banned claim {m!r}", "verbotene Aussage {m!r}", m=m)
+                for m in dict.fromkeys(self._banned.findall(whole))
+            ]
         if self._spam is not None:
-            out += [f"spam trigger {m!r}" for m in dict.fromkeys(self._spam.findall(whole))]
+            out += [
+                say("spam trigger {m!r}", "Spam-Auslöser {m!r}", m=m) for m in dict.fromkeys(self._spam.findall(whole))
+            ]
             raw = " ".join(fields.values())
             for run in dict.fromkeys(re.findall(r"([!?$€£])\1+", raw)):
-                out.append(f"spam style: {run * 2!r}")
+                out.append(say("spam style: {r!r}", "Spam-Stil: {r!r}", r=run * 2))
             caps = [w for w in re.findall(r"[^\W\d_]{4,}", raw) if w.isupper()]
             if len(caps) > 1:
-                out.append(f"spam style: {len(caps)} words in capitals")
+                out.append(
+                    say("spam style: {n} words in capitals", "Spam-Stil: {n} Wörter in Großbuchstaben", n=len(caps))
+                )
         for term in self.required:
             if normalise(term) not in whole:
-                out.append(f"missing required term {term!r}")
+                out.append(say("missing required term {t!r}", "fehlender Pflichtbegriff {t!r}", t=term))
         return out
 
     def check(self, candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -138,7 +164,7 @@ class Guardrails:
             c.reasons = self.reasons(c.fields)
             key = _key(c.text)
             if key in seen:
-                c.reasons.append(f"duplicate of candidate {seen[key]}")
+                c.reasons.append(say("duplicate of candidate {i}", "Duplikat von Kandidat {i}", i=seen[key]))
             else:
                 seen[key] = i
             c.passed = not c.reasons

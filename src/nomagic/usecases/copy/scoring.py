@@ -24,36 +24,69 @@ import pandas as pd
 
 from nomagic.errors import InputError
 from nomagic.usecases.copy.brief import Candidate
+from nomagic.words import Text, join, pick, say
 
-UNSCORED = "unscored: no subject-line model was given (--history or --subject-model), so nothing ranks these lines"
-ADS = (
+UNSCORED = Text(
+    "unscored: no subject-line model was given (--history or --subject-model), so nothing ranks these lines",
+    "nicht bewertet: kein Betreffzeilen-Modell angegeben (--history oder --subject-model), daher ordnet nichts "
+    "diese Zeilen",
+)
+ADS = Text(
     "unscored: the subject-line model predicts e-mail opens, not ad clicks, and nomagic has no model of ad "
-    "copy; let the bandit (or an A/B test) find the best ad"
+    "copy; let the bandit (or an A/B test) find the best ad",
+    "nicht bewertet: das Betreffzeilen-Modell sagt E-Mail-Öffnungen vorher, keine Anzeigenklicks, und nomagic "
+    "hat kein Modell für Anzeigentexte; den Bandit (oder einen A/B-Test) die beste Anzeige finden lassen",
 )
 
 
-def caveat(record: dict | None) -> str:
+def _explanation(record: dict) -> Text:
+    """The record's explanation in both languages (a record read from JSON has ``explanation_de``)."""
+    return Text(str(pick(record, "explanation", "en")).strip(), str(pick(record, "explanation", "de")).strip())
+
+
+def caveat(record: dict | None) -> Text:
     """What the subject-line evaluation says about trusting the predictions, in plain words."""
     if record is None:
-        return (
+        return say(
             "no evaluation record was found for this model, so it is unknown whether its ranking beats chance; "
-            "run `nomagic evaluate-subject-lines` on your sends first"
+            "run `nomagic evaluate-subject-lines` on your sends first",
+            "für dieses Modell wurde kein Evaluationsprotokoll gefunden, daher ist unbekannt, ob seine Reihenfolge "
+            "besser als Zufall ist; zuerst `nomagic evaluate-subject-lines` auf Ihren Versänden ausführen",
         )
     verdict = record.get("verdict")
-    words = record.get("explanation", "").strip()
+    words = _explanation(record)
     if verdict == "promoted":
-        return (
+        return say(
             "the subject-line model beat the historical average open rate on later sends; the predictions rank "
             "the candidates, but they come from surface features (length, personalisation, urgency, ...), so "
-            f"test the best ones. Evaluation: {words}"
+            "test the best ones. Evaluation: {words}",
+            "das Betreffzeilen-Modell schlug die historische durchschnittliche Öffnungsrate bei späteren Versänden; "
+            "die Vorhersagen ordnen die Kandidaten, beruhen aber auf Oberflächenmerkmalen (Länge, Personalisierung, "
+            "Dringlichkeit, ...), daher die besten testen. Evaluation: {words}",
+            words=words,
         )
     if verdict == "not better than baseline":
-        return (
+        return say(
             "the subject-line model did NOT beat the historical average open rate on your later sends, so ranking "
             "by its predictions is not better than chance: treat the candidates as equal and let the bandit "
-            f"decide. Evaluation: {words}"
+            "decide. Evaluation: {words}",
+            "das Betreffzeilen-Modell schlug die historische durchschnittliche Öffnungsrate bei Ihren späteren "
+            "Versänden NICHT, eine Reihenfolge nach seinen Vorhersagen ist also nicht besser als Zufall: die "
+            "Kandidaten als gleichwertig behandeln und den Bandit entscheiden lassen. Evaluation: {words}",
+            words=words,
         )
-    return f"the subject-line model could not be judged ({verdict}): {words}"
+    return say(
+        "the subject-line model could not be judged ({verdict}): {words}",
+        "das Betreffzeilen-Modell konnte nicht beurteilt werden ({verdict}): {words}",
+        verdict=Text(str(verdict), _verdict_de(verdict)),
+        words=words,
+    )
+
+
+def _verdict_de(code) -> str:
+    from nomagic.words import verdict
+
+    return verdict(str(code), "de")
 
 
 @dataclass
@@ -84,7 +117,7 @@ class SubjectScorer:
 
         ev = evaluate_subjects(hist, n_boot=n_boot, seed=seed, source=source, progress=progress)
         if ev.verdict == "not ready":
-            return cls(None, ev.record, source, note=f"unscored: {ev.record['explanation']}")
+            return cls(None, ev.record, source, note=_unscored(ev.record))
         model = SubjectLineModel().fit(hist["subject"], hist["opened"])
         return cls(model, ev.record, source, extra={"history_rows": int(len(hist))})
 
@@ -95,7 +128,14 @@ class SubjectScorer:
 
         path = Path(path)
         if not path.exists():
-            raise InputError(f"no subject-line model at {path}: give a registry version folder or its JSON file")
+            raise InputError(
+                say(
+                    "no subject-line model at {path}: give a registry version folder or its JSON file",
+                    "kein Betreffzeilen-Modell unter {path}: einen Versionsordner der Registry oder seine JSON-Datei "
+                    "angeben",
+                    path=path,
+                )
+            )
         model = SubjectLineModel.load(path)
         folder = path if path.is_dir() else path.parent
         record = None
@@ -103,7 +143,14 @@ class SubjectScorer:
             try:
                 record = json.loads((folder / "record.json").read_text())
             except ValueError as exc:
-                raise InputError(f"{folder / 'record.json'} is not JSON: {exc}") from exc
+                raise InputError(
+                    say(
+                        "{path} is not JSON: {exc}",
+                        "{path} ist kein JSON: {exc}",
+                        path=folder / "record.json",
+                        exc=exc,
+                    )
+                ) from exc
         return cls(model, record, str(path))
 
     @classmethod
@@ -115,17 +162,24 @@ class SubjectScorer:
         champ = reg.champion("subject_lines")
         if champ is None:
             raise InputError(
-                "the registry has no subject_lines champion; run `nomagic train subject_lines`, or give --history"
+                say(
+                    "the registry has no subject_lines champion; run `nomagic train subject_lines`, or give --history",
+                    "die Registry hat keinen Champion für subject_lines; `nomagic train subject_lines` ausführen oder "
+                    "--history angeben",
+                )
             )
         if not (champ.folder / "subject_lines_model.json").exists():
-            return cls(None, champ.record(), str(champ.folder), note=f"unscored: {champ.record()['explanation']}")
+            return cls(None, champ.record(), str(champ.folder), note=_unscored(champ.record()))
         return cls.from_saved(champ.folder)
 
     def describe(self, scored: bool, note: str | None = None) -> dict:
         rec = self.record or {}
         return {
             "scored": scored,
-            "model": "subject-line open-rate model (L2 logistic regression on text features)",
+            "model": say(
+                "subject-line open-rate model (L2 logistic regression on text features)",
+                "Öffnungsraten-Modell für Betreffzeilen (L2-logistische Regression auf Textmerkmalen)",
+            ),
             "source": self.source,
             "verdict": rec.get("verdict"),
             "ranked_by_model": scored and self.trusted,
@@ -140,6 +194,10 @@ class SubjectScorer:
         p = self.model.predict_open_rate([c.fields["subject"] for c in candidates])
         for c, v in zip(candidates, p, strict=True):
             c.predicted_open_rate = round(float(v), 4)
+
+
+def _unscored(record: dict) -> Text:
+    return join([Text("unscored:", "nicht bewertet:"), _explanation(record)])
 
 
 def unscored(kind: str) -> dict:

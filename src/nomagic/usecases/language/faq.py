@@ -43,6 +43,7 @@ import numpy as np
 
 from nomagic.errors import InputError
 from nomagic.usecases.language.langdetect import detect
+from nomagic.words import say
 
 HANDOFF = {
     "en": "I don't know that for sure, so I am passing your question to our service team; a person will answer you.",
@@ -167,10 +168,17 @@ class FaqAssistant:
     ):
         self.entries = [dict(e) for e in entries]
         if not self.entries:
-            raise InputError("the FAQ has no entries")
+            raise InputError(say("the FAQ has no entries", "die FAQ hat keine Einträge"))
         for i, e in enumerate(self.entries):
             if not str(e.get("answer") or "").strip():
-                raise InputError(f"FAQ entry {i + 1} ({e.get('id')}) has no answer")
+                raise InputError(
+                    say(
+                        "FAQ entry {i} ({id}) has no answer",
+                        "FAQ-Eintrag {i} ({id}) hat keine Antwort",
+                        i=i + 1,
+                        id=e.get("id"),
+                    )
+                )
             e.setdefault("id", f"FAQ{i + 1}")
             e["id"] = str(e["id"])
             e["question"] = str(e.get("question") or "")
@@ -205,15 +213,28 @@ class FaqAssistant:
         for row, (text, entry) in enumerate(examples, start=1):
             entry = str(entry)
             if entry not in ids:
-                raise InputError(f"example {row} names FAQ entry {entry!r}, which the FAQ does not have")
+                raise InputError(
+                    say(
+                        "example {row} names FAQ entry {entry!r}, which the FAQ does not have",
+                        "Beispiel {row} nennt den FAQ-Eintrag {entry!r}, den die FAQ nicht hat",
+                        row=row,
+                        entry=entry,
+                    )
+                )
             if str(text or "").strip():
                 texts.append(str(text))
                 labels.append(entry)
         taught = sorted(set(labels))
         if len(taught) < 2:
             raise InputError(
-                f"the examples cover {len(taught)} FAQ entr{'y' if len(taught) == 1 else 'ies'}; "
-                "an intent classifier needs examples of at least two"
+                say(
+                    "the examples cover {n} FAQ entr{y}; an intent classifier needs examples of at least two",
+                    "die Beispiele decken {n} FAQ-Eintr{y_de} ab; ein Anliegen-Klassifikator braucht Beispiele für "
+                    "mindestens zwei",
+                    n=len(taught),
+                    y="y" if len(taught) == 1 else "ies",
+                    y_de="ag" if len(taught) == 1 else "äge",
+                )
             )
         for entry in taught:
             own = self.entries[ids[entry]]["question"]
@@ -252,7 +273,11 @@ class FaqAssistant:
         lang = lang_col or cols.get("lang")
         if not (q and a) and not t:
             raise InputError(
-                f"the FAQ needs 'question' and 'answer' columns or a 'text' column; it has {', '.join(map(str, df.columns))}"
+                say(
+                    "the FAQ needs 'question' and 'answer' columns or a 'text' column; it has {cols}",
+                    "die FAQ braucht die Spalten 'question' und 'answer' oder eine Spalte 'text'; sie hat {cols}",
+                    cols=", ".join(map(str, df.columns)),
+                )
             )
         records = []
         for i, row in enumerate(df.to_dict("records")):
@@ -284,7 +309,14 @@ class FaqAssistant:
             else:
                 df = pd.read_csv(path)
         except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read the FAQ file {path}: {exc}") from exc
+            raise InputError(
+                say(
+                    "cannot read the FAQ file {path}: {exc}",
+                    "die FAQ-Datei {path} ist nicht lesbar: {exc}",
+                    path=path,
+                    exc=exc,
+                )
+            ) from exc
         return cls.from_frame(df, **kw)
 
     @classmethod
@@ -293,7 +325,12 @@ class FaqAssistant:
         t = wh.table("documents")
         df = t.filter(t.source == "faq").select("document_id", "lang", "text").execute()
         if df.empty:
-            raise InputError("the warehouse's documents table has no FAQ rows (source = 'faq')")
+            raise InputError(
+                say(
+                    "the warehouse's documents table has no FAQ rows (source = 'faq')",
+                    "die Tabelle documents im Warehouse hat keine FAQ-Zeilen (source = 'faq')",
+                )
+            )
         return cls.from_frame(df, id_col="document_id", text_col="text", lang_col="lang", **kw)
 
     # ---------------------------------------------------------------- asking

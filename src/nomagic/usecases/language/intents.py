@@ -32,6 +32,7 @@ from nomagic.errors import InputError
 from nomagic.usecases.language.evaluate import OOS
 from nomagic.usecases.language.pii import mask_pii
 from nomagic.usecases.language.textclf import TextClassifier
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 
@@ -70,9 +71,9 @@ class IntentClassifier:
         seed: int = 0,
     ):
         if not 0 <= reject_rate < 1:
-            raise InputError("reject_rate must be in [0, 1)")
+            raise InputError(say("reject_rate must be in [0, 1)", "reject_rate muss in [0, 1) liegen"))
         if not temperature > 0:
-            raise InputError("temperature must be above 0")
+            raise InputError(say("temperature must be above 0", "temperature muss größer als 0 sein"))
         self.features = features
         self.embedder = embedder
         self.reject_rate = reject_rate
@@ -105,13 +106,22 @@ class IntentClassifier:
         pred, conf = self.confidence(texts)
         return np.where(conf >= self.threshold_, pred, OOS).astype(object)
 
-    def describe(self) -> str:
-        soft = f" at temperature {self.temperature:g}" if self.temperature != 1 else ""
+    def describe(self) -> Text:
+        soft = (
+            say(" at temperature {t:g}", " bei Temperatur {t:g}", t=self.temperature) if self.temperature != 1 else ""
+        )
         rej = (
-            f"; texts with confidence{soft} below {self.threshold_:.3f} are out of scope (the "
-            f"{self.reject_rate:.0%} quantile of the confidence on held-out in-scope training texts)"
+            say(
+                "; texts with confidence{soft} below {thr:.3f} are out of scope (the {q:.0%} quantile of the "
+                "confidence on held-out in-scope training texts)",
+                "; Texte mit einer Konfidenz{soft} unter {thr:.3f} gelten als unbekannt (das {q:.0%}-Quantil der "
+                "Konfidenz auf zurückgehaltenen bekannten Trainingstexten)",
+                soft=soft,
+                thr=self.threshold_,
+                q=self.reject_rate,
+            )
             if self.threshold_ > 0
-            else "; no rejection"
+            else say("; no rejection", "; keine Zurückweisung")
         )
         return self.clf_.describe() + rej
 
@@ -150,7 +160,17 @@ def evaluate_intent(
     y = np.asarray([str(v) for v in labels], dtype=object)
     keep = np.array([bool(t.strip()) for t in X]) & np.array([v not in ("", "nan", "None") for v in y])
     X, y = X[keep], y[keep]
-    warnings = [f"{int((~keep).sum())} training rows without text or label were left out"] if (~keep).sum() else []
+    warnings = (
+        [
+            say(
+                "{n:,} training rows without text or label were left out",
+                "{n:,} Trainingszeilen ohne Text oder Label wurden ausgelassen",
+                n=int((~keep).sum()),
+            )
+        ]
+        if (~keep).sum()
+        else []
+    )
     data = dict(data or {})
     data.setdefault("rows", int(len(X)))
     vals, counts = np.unique(y, return_counts=True)
@@ -163,10 +183,14 @@ def evaluate_intent(
                 primary_metric="accuracy",
                 metrics={},
                 verdict=NOT_READY,
-                explanation=(
-                    f"Not ready: {len(X)} labelled texts in {vals.size} intent(s), the smallest with "
-                    f"{counts.min() if counts.size else 0}; an intent model needs two intents and at least three "
-                    "texts of each."
+                explanation=say(
+                    "Not ready: {n:,} labelled texts in {k} intent(s), the smallest with {small:,}; an intent model "
+                    "needs two intents and at least three texts of each.",
+                    "Nicht bereit: {n:,} gelabelte Texte in {k} Anliegen, das kleinste mit {small:,}; ein "
+                    "Anliegen-Modell braucht zwei Anliegen und mindestens drei Texte je Anliegen.",
+                    n=len(X),
+                    k=int(vals.size),
+                    small=int(counts.min()) if counts.size else 0,
                 ),
             )
         from sklearn.model_selection import train_test_split
@@ -184,26 +208,39 @@ def evaluate_intent(
     if n_oos:
         unseen = sorted(set(yt[truth == OOS]))
         warnings.append(
-            f"{n_oos} test rows of {len(unseen)} intent(s) never seen in training count as out of scope: "
-            + ", ".join(unseen[:10])
-            + (" ..." if len(unseen) > 10 else "")
+            say(
+                "{n:,} test rows of {k} intent(s) never seen in training count as out of scope: {names}",
+                "{n:,} Testzeilen von {k} im Training nie gesehenen Anliegen gelten als unbekannt: {names}",
+                n=n_oos,
+                k=len(unseen),
+                names=", ".join(unseen[:10]) + (" ..." if len(unseen) > 10 else ""),
+            )
         )
     model = IntentClassifier(features=features, embedder=embedder, reject_rate=reject_rate, seed=seed)
     model.fit(X, y, progress=lambda f, m: tick(0.6 * f, m))
-    tick(0.6, "fitting the bag-of-words baseline")
+    tick(0.6, say("fitting the bag-of-words baseline", "passe die Bag-of-Words-Baseline an"))
     base = IntentClassifier(features="tfidf", reject_rate=reject_rate, seed=seed).fit(
-        X, y, progress=lambda f, m: tick(0.6 + 0.25 * f, f"baseline: {m}")
+        X, y, progress=lambda f, m: tick(0.6 + 0.25 * f, say("baseline: {m}", "Baseline: {m}", m=m))
     )
-    tick(0.88, "predicting the test texts")
+    tick(0.88, say("predicting the test texts", "sage die Testtexte vorher"))
     pred, pbase = model.predict(Xt), base.predict(Xt)
     names = ev.INTENT_METRICS if n_oos else tuple(m for m in ev.INTENT_METRICS if m != "oos_recall")
     metrics = ev.bootstrap(truth, pred, pbase, metrics=names, n_boot=n_boot, seed=seed)
     g = gate(
         metrics,
         "accuracy",
-        model_words="the intent model",
-        baseline_words="the bag-of-words model",
-        compared_on=f"{len(truth):,} test texts" + (f" ({n_oos:,} out of scope)" if n_oos else ""),
+        model_words=say("the intent model", "das Anliegen-Modell"),
+        baseline_words=say("the bag-of-words model", "das Bag-of-Words-Modell"),
+        compared_on=(
+            say(
+                "{n:,} test texts ({k:,} out of scope)",
+                "{n:,} Testtexten ({k:,} davon unbekannt)",
+                n=len(truth),
+                k=n_oos,
+            )
+            if n_oos
+            else say("{n:,} test texts", "{n:,} Testtexten", n=len(truth))
+        ),
     )
     return make_record(
         use_case="intent",
@@ -213,10 +250,13 @@ def evaluate_intent(
         metrics=metrics,
         verdict=g.verdict,
         explanation=g.explanation,
-        question="Which intent does a customer's message have, and is it one we know?",
+        question=say(
+            "Which intent does a customer's message have, and is it one we know?",
+            "Welches Anliegen hat die Nachricht eines Kunden, und kennen wir es?",
+        ),
         model={"description": [model.describe()], "kind": model.clf_.kind_, "threshold": model.threshold_},
         baseline={
-            "description": ["bag of words: " + base.describe()],
+            "description": [say("bag of words: ", "Bag of Words: ") + base.describe()],
             "threshold": base.threshold_,
         },
         scorer="model" if g.promoted else "baseline",

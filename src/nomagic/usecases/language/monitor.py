@@ -30,6 +30,7 @@ from nomagic.errors import InputError
 from nomagic.usecases.language.pii import mask_pii
 from nomagic.usecases.language.sentiment import POLARITIES
 from nomagic.usecases.language.spikes import SEASON, count_spikes, episodes, share_spikes
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 PERIODS = ("hour", "day", "week")
@@ -86,12 +87,12 @@ def polarity_of(labels: Sequence) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def describe_peak(alert: dict) -> str:
-    """``"82 vs 17.3"`` for a volume alert, ``"78% vs 40%"`` for a share alert."""
+def describe_peak(alert: dict) -> Text:
+    """``"82 vs 17.3"`` for a volume alert, ``"78% vs 40%"`` for a share alert (German: ``"82 gegenüber 17,3"``)."""
     p = alert["peak"]
     if "expected" in p:
-        return f"{p['count']} vs {p['expected']}"
-    return f"{p['share']:.0%} vs {p['expected_share']:.0%}"
+        return say("{n:,} vs {e:,}", "{n:,} gegenüber {e:,}", n=p["count"], e=p["expected"])
+    return say("{s:.0%} vs {e:.0%}", "{s:.0%} gegenüber {e:.0%}", s=p["share"], e=p["expected_share"])
 
 
 def _spike_words(texts: Sequence[str], in_period: np.ndarray, exclude: Sequence[str], top: int = 5) -> list[str]:
@@ -101,6 +102,33 @@ def _spike_words(texts: Sequence[str], in_period: np.ndarray, exclude: Sequence[
     if in_period.all() or not in_period.any():
         return []
     return label_terms(texts, in_period.astype(int), 2, exclude=exclude, top=top)[1]
+
+
+_PERIOD_WORDS = {  # (a period, periods, the pattern) in English and German
+    "hour": (("an hour", "hours", "time-of-day pattern"), ("eine Stunde", "Stunden", "Tageszeit-Muster")),
+    "day": (("a day", "days", "weekday pattern"), ("ein Tag", "Tage", "Wochentags-Muster")),
+    "week": (("a week", "weeks", "no pattern"), ("eine Woche", "Wochen", "kein Muster")),
+}
+
+
+def alert_rule(period: str, min_count: int, z: float, window: int) -> Text:
+    """The alert rule in plain words."""
+    (one, many, pattern), (ein, viele, muster) = _PERIOD_WORDS[period]
+    return say(
+        "{one}'s count is at least {n:,}, 1.5x and {z:g} standard deviations above what the previous {w} {many} "
+        "predicted (level, {pattern} and over-dispersion from the past only)",
+        "{ein} mit mindestens {n:,} Erwähnungen, dem 1,5-Fachen und {z:g} Standardabweichungen über dem, was die "
+        "vorigen {w} {viele} erwarten ließen (Niveau, {muster} und Überdispersion nur aus der Vergangenheit)",
+        one=one,
+        many=many,
+        pattern=pattern,
+        ein=ein,
+        viele=viele,
+        muster=muster,
+        n=min_count,
+        z=z,
+        w=window,
+    )
 
 
 def monitor(
@@ -132,9 +160,23 @@ def monitor(
     t0 = time.time()
     for col in [text, time_col] + [c for c in (brand_col, label_col) if c]:
         if col not in frame.columns:
-            raise InputError(f"column {col!r} not found; the data has: {', '.join(map(str, frame.columns))}")
+            raise InputError(
+                say(
+                    "column {col!r} not found; the data has: {cols}",
+                    "Spalte {col!r} nicht gefunden; die Daten haben: {cols}",
+                    col=col,
+                    cols=", ".join(map(str, frame.columns)),
+                )
+            )
     if period not in ("auto", *PERIODS):
-        raise InputError(f"period must be auto, {', '.join(PERIODS)}; got {period!r}")
+        raise InputError(
+            say(
+                "period must be auto, {periods}; got {period!r}",
+                "period muss auto, {periods} sein; angegeben: {period!r}",
+                periods=", ".join(PERIODS),
+                period=period,
+            )
+        )
     from nomagic.lifecycle.tabular import parse_times
 
     warnings: list[str] = []
@@ -143,15 +185,23 @@ def monitor(
     texts = ["" if pd.isna(v) else mask_pii(str(v)) for v in df[text]]
     keep = times.notna().to_numpy() & np.array([bool(t.strip()) for t in texts])
     if (~keep).sum():
-        warnings.append(f"{int((~keep).sum())} rows without a text or a readable time were left out")
+        warnings.append(
+            say(
+                "{n:,} rows without a text or a readable time were left out",
+                "{n:,} Zeilen ohne Text oder lesbare Zeit wurden ausgelassen",
+                n=int((~keep).sum()),
+            )
+        )
     df = df[keep].reset_index(drop=True)
     times = times[keep].reset_index(drop=True)
     texts = [t for t, k in zip(texts, keep, strict=True) if k]
     if not texts:
-        raise InputError("no mentions with both a text and a readable time")
+        raise InputError(
+            say("no mentions with both a text and a readable time", "keine Erwähnungen mit Text und lesbarer Zeit")
+        )
     times = times.dt.tz_convert(None) if getattr(times.dt, "tz", None) is not None else times
 
-    tick(0.05, "finding brands")
+    tick(0.05, say("finding brands", "suche Marken"))
     if brand_col:
         mention_brands = [[str(b)] if not pd.isna(b) and str(b).strip() else [] for b in df[brand_col]]
     elif brands:
@@ -160,27 +210,51 @@ def monitor(
         mention_brands = [["all"]] * len(texts)
     unmatched = sum(1 for b in mention_brands if not b)
     if unmatched:
-        warnings.append(f"{unmatched} mentions name none of the brands and count only in the topics")
+        warnings.append(
+            say(
+                "{n:,} mentions name none of the brands and count only in the topics",
+                "{n:,} Erwähnungen nennen keine der Marken und zählen nur in den Themen",
+                n=unmatched,
+            )
+        )
 
-    tick(0.1, "sentiment")
+    tick(0.1, say("sentiment", "Stimmung"))
     if label_col:
         pol = polarity_of(df[label_col])
-        sentiment = {"source": f"labels in column {label_col!r}"}
+        sentiment = {"source": say("labels in column {c!r}", "Labels in Spalte {c!r}", c=label_col)}
         other = int((pol == "other").sum())
         if other:
-            warnings.append(f"{other} labels are not positive / neutral / negative and count as neither")
+            warnings.append(
+                say(
+                    "{n:,} labels are not positive / neutral / negative and count as neither",
+                    "{n:,} Labels sind weder positiv noch neutral noch negativ und zählen nirgends",
+                    n=other,
+                )
+            )
     elif predictor is not None:
         pol = polarity_of(predictor.predict(texts))
-        sentiment = {"source": predictor_words or "your trained sentiment model"}
+        sentiment = {
+            "source": predictor_words or say("your trained sentiment model", "Ihr trainiertes Stimmungsmodell")
+        }
     else:
         from nomagic.usecases.language.sentiment import LexiconSentiment
 
         pol = polarity_of(LexiconSentiment().fit().predict(texts))
         sentiment = {
-            "source": "lexicon (VADER for English, textblob-de for German)",
-            "caveat": "a lexicon knows no sarcasm or domain words: on airline tweets it reaches a macro-F1 of "
-            "about 0.46 against 0.79 for a model trained on labelled tweets; train one with "
-            "`nomagic evaluate sentiment` / `nomagic train sentiment` and pass it here",
+            "source": say(
+                "lexicon (VADER for English, textblob-de for German)",
+                "Lexikon (VADER für Englisch, textblob-de für Deutsch)",
+            ),
+            "caveat": say(
+                "a lexicon knows no sarcasm or domain words: on airline tweets it reaches a macro-F1 of about {lex:.2f} "
+                "against {model:.2f} for a model trained on labelled tweets; train one with `nomagic evaluate "
+                "sentiment` / `nomagic train sentiment` and pass it here",
+                "ein Lexikon kennt weder Sarkasmus noch Fachwörter: auf Airline-Tweets erreicht es einen Makro-F1 von "
+                "etwa {lex:.2f} gegenüber {model:.2f} für ein an gelabelten Tweets trainiertes Modell; trainieren "
+                "Sie eines mit `nomagic evaluate sentiment` / `nomagic train sentiment` und geben Sie es hier an",
+                lex=0.46,
+                model=0.79,
+            ),
         }
 
     period = choose_period(times) if period == "auto" else period
@@ -196,7 +270,7 @@ def monitor(
             "row": [i for i, _ in rows],
         }
     )
-    tick(0.2, "volume and alerts")
+    tick(0.2, say("volume and alerts", "Volumen und Alarme"))
     series, alerts = [], []
     brand_names = sorted(long["brand"].unique(), key=lambda b: -int((long["brand"] == b).sum()))
     for b in brand_names:
@@ -254,7 +328,7 @@ def monitor(
     if topics is not False and len(texts) >= 20:
         from nomagic.usecases.language.topics import find_topics
 
-        tick(0.4, "topics")
+        tick(0.4, say("topics", "Themen"))
         exclude = [x for b in brand_names for x in [b, *(brands or {}).get(b, [])]]
         found_topics = find_topics(
             texts,
@@ -262,7 +336,7 @@ def monitor(
             embedder=embedder,
             exclude=exclude,
             seed=seed,
-            progress=lambda f, m: tick(0.4 + 0.5 * f, f"topics: {m}"),
+            progress=lambda f, m: tick(0.4 + 0.5 * f, say("topics: {m}", "Themen: {m}", m=m)),
         )
         topic_meta = {"features": found_topics.features, "k_choice": found_topics.k_choice}
         for tp in found_topics.topics:
@@ -283,10 +357,13 @@ def monitor(
                     "examples": tp["examples"],
                 }
             )
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     return {
         "use_case": "brand_monitoring",
-        "question": "What are people saying about our brands, and did anything unusual happen?",
+        "question": say(
+            "What are people saying about our brands, and did anything unusual happen?",
+            "Was sagen die Leute über unsere Marken, und ist etwas Ungewöhnliches passiert?",
+        ),
         "data": {
             "mentions": len(texts),
             "brands": brand_names,
@@ -305,11 +382,7 @@ def monitor(
         },
         "series": series,
         "alerts": alerts,
-        "alert_rule": (
-            f"a {period}'s count is at least {min_count}, 1.5x and {z:g} standard deviations above what the "
-            f"previous {window} {period}s predicted (level, {'time-of-day' if period == 'hour' else 'weekday' if period == 'day' else 'no'} "
-            "pattern and over-dispersion from the past only)"
-        ),
+        "alert_rule": alert_rule(period, min_count, z, window),
         "topics": topic_out,
         "topic_model": topic_meta,
         "warnings": warnings,

@@ -23,6 +23,7 @@ from nomagic.usecases.language._deps import need
 from nomagic.usecases.language.langdetect import detect
 from nomagic.usecases.language.pii import mask_pii
 from nomagic.usecases.language.textclf import TextClassifier
+from nomagic.words import Text, say
 
 Progress = Callable[[float, str], None]
 POLARITIES = ("positive", "neutral", "negative")
@@ -65,14 +66,22 @@ class LexiconSentiment:
         lang = lang or detect(text)
         if lang == "de":
             if self._de is None:
-                need("textblob_de", "the German sentiment lexicon (textblob-de)")
+                need(
+                    "textblob_de",
+                    say("the German sentiment lexicon (textblob-de)", "das deutsche Stimmungslexikon (textblob-de)"),
+                )
                 from textblob_de.sentiments import PatternAnalyzer
                 from textblob_de.tokenizers import PatternTokenizer
 
                 self._de = PatternAnalyzer(tokenizer=PatternTokenizer())
             return float(self._de.analyze(text).polarity), "de"
         if self._vader is None:
-            vs = need("vaderSentiment.vaderSentiment", "the English sentiment lexicon (vaderSentiment)")
+            vs = need(
+                "vaderSentiment.vaderSentiment",
+                say(
+                    "the English sentiment lexicon (vaderSentiment)", "das englische Stimmungslexikon (vaderSentiment)"
+                ),
+            )
             self._vader = vs.SentimentIntensityAnalyzer()
         return float(self._vader.polarity_scores(text)["compound"]), "en"
 
@@ -87,10 +96,12 @@ class LexiconSentiment:
             out.append(self.labels_[pol])
         return np.asarray(out, dtype=object)
 
-    def describe(self) -> str:
-        return (
+    def describe(self) -> Text:
+        return say(
             "a sentiment lexicon (VADER for English, textblob-de for German, chosen by language detection); "
-            "it learns nothing from the labels"
+            "it learns nothing from the labels",
+            "ein Stimmungslexikon (VADER für Englisch, textblob-de für Deutsch, gewählt per Spracherkennung); "
+            "es lernt nichts aus den Labels",
         )
 
 
@@ -136,16 +147,27 @@ def evaluate_sentiment(
     X, y = [t for t, k in zip(X, keep, strict=True) if k], y[keep]
     warnings = []
     if (~keep).sum():
-        warnings.append(f"{int((~keep).sum())} rows without text or label were left out")
+        warnings.append(
+            say(
+                "{n:,} rows without text or label were left out",
+                "{n:,} Zeilen ohne Text oder Label wurden ausgelassen",
+                n=int((~keep).sum()),
+            )
+        )
     data = dict(data or {})
     data.setdefault("rows", int(len(X)))
     vals, counts = np.unique(y, return_counts=True)
     if vals.size < 2 or counts.min() < 2 or len(X) < 20:
         from nomagic.lifecycle.gate import NOT_READY
 
-        why = (
-            f"{len(X)} labelled texts in {vals.size} class(es) (smallest {counts.min() if counts.size else 0}); "
-            "a sentiment model needs at least 20 texts, two classes and two texts per class"
+        why = say(
+            "Not ready: {n:,} labelled texts in {k} class(es) (smallest {small:,}); a sentiment model needs at least "
+            "20 texts, two classes and two texts per class.",
+            "Nicht bereit: {n:,} gelabelte Texte in {k} Klasse(n) (die kleinste mit {small:,}); ein Stimmungsmodell "
+            "braucht mindestens 20 Texte, zwei Klassen und zwei Texte je Klasse.",
+            n=len(X),
+            k=int(vals.size),
+            small=int(counts.min()) if counts.size else 0,
         )
         return make_record(
             use_case=use_case,
@@ -154,7 +176,7 @@ def evaluate_sentiment(
             primary_metric="macro_f1",
             metrics={},
             verdict=NOT_READY,
-            explanation=f"Not ready: {why}.",
+            explanation=why,
             question=question,
         )
     descriptions = []
@@ -164,7 +186,7 @@ def evaluate_sentiment(
         clf = SentimentClassifier(features=features, embedder=embedder, seed=seed).fit(
             X, y, progress=lambda f, m: tick(0.8 * f, m)
         )
-        tick(0.85, "predicting the test texts")
+        tick(0.85, say("predicting the test texts", "sage die Testtexte vorher"))
         pred = clf.predict(Xt)
         base = LexiconSentiment().fit(X, y).predict(Xt)
         descriptions.append(clf.describe())
@@ -185,27 +207,33 @@ def evaluate_sentiment(
             step = 0.9 / k
 
             def sub(f, m, i=i, step=step):
-                tick(i * step + f * step, f"fold {i + 1}/{k}: {m}")
+                tick(i * step + f * step, say("fold {i}/{k}: {m}", "Fold {i}/{k}: {m}", i=i + 1, k=k, m=m))
 
             clf = SentimentClassifier(features=features, embedder=embedder, seed=seed).fit(Xa[tr], y[tr], progress=sub)
             pred[te] = clf.predict(Xa[te])
             base[te] = lex.fit(Xa[tr], y[tr]).predict(Xa[te])
-            descriptions.append(f"fold {i + 1}: {clf.describe()}")
+            descriptions.append(say("fold {i}: {d}", "Fold {i}: {d}", i=i + 1, d=clf.describe()))
             kinds.append(clf.kind_)
         split = {"kind": "stratified-kfold", "folds": k, "seed": seed}
         truth = y
-    tick(0.92, "bootstrap intervals")
+    tick(0.92, say("bootstrap intervals", "Bootstrap-Intervalle"))
     metrics = ev.bootstrap(truth, pred, base, metrics=ev.CLASS_METRICS, n_boot=n_boot, seed=seed)
     where = (
-        f"{len(truth):,} held-out texts"
+        say("{n:,} held-out texts", "{n:,} zurückgehaltenen Texten", n=len(truth))
         if split["kind"] == "given-test"
-        else f"{len(truth):,} texts ({split['folds']}-fold stratified cross-validation, seed {seed})"
+        else say(
+            "{n:,} texts ({k}-fold stratified cross-validation, seed {seed})",
+            "{n:,} Texten ({k}-fache stratifizierte Kreuzvalidierung, Seed {seed})",
+            n=len(truth),
+            k=split["folds"],
+            seed=seed,
+        )
     )
     g = gate(
         metrics,
         "macro_f1",
-        model_words="the trained classifier",
-        baseline_words="the sentiment lexicon",
+        model_words=say("the trained classifier", "der trainierte Klassifikator"),
+        baseline_words=say("the sentiment lexicon", "das Stimmungslexikon"),
         compared_on=where,
     )
     rec = make_record(
@@ -216,7 +244,8 @@ def evaluate_sentiment(
         metrics=metrics,
         verdict=g.verdict,
         explanation=g.explanation,
-        question=question or "Is a text positive, neutral or negative?",
+        question=question
+        or say("Is a text positive, neutral or negative?", "Ist ein Text positiv, neutral oder negativ?"),
         model={"description": descriptions, "kind": max(set(kinds), key=kinds.count)},
         baseline={"description": [LexiconSentiment().describe()]},
         scorer="model" if g.promoted else "baseline",
@@ -224,7 +253,7 @@ def evaluate_sentiment(
         warnings=warnings,
         seconds=round(time.time() - t0, 1),
     )
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     return rec
 
 

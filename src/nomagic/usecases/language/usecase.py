@@ -8,6 +8,9 @@
   for the demo; ``features="auto"`` adds sentence embeddings and chooses by inner cross-validation)
   against the sentiment lexicon (VADER / textblob-de); ``macro_f1`` and ``accuracy`` with paired
   bootstrap intervals; the gate decides on ``macro_f1``.
+* **Check set**: the final model and the lexicon are also judged on nomagic's hand-written German and
+  English check set (:mod:`.checkset`), other wording than the reviews: ``record["check_set"]``, and a
+  sentence in the explanation. It judges only; the gate decides on the holdout.
 
 Examples
 --------
@@ -24,6 +27,7 @@ import pandas as pd
 
 from nomagic.errors import NotReadyError
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import join, say
 
 Progress = Callable[[float, str], None]
 
@@ -44,8 +48,10 @@ class _LexiconBaseline:
     def to_dict(self) -> dict:
         return {
             "kind": "sentiment lexicon",
-            "english": "VADER compound score, +-0.05",
-            "german": "textblob-de polarity, > 0 positive, < 0 negative",
+            "english": say("VADER compound score, +-0.05", "VADER-Compound-Score, +-0,05"),
+            "german": say(
+                "textblob-de polarity, > 0 positive, < 0 negative", "textblob-de-Polarität, > 0 positiv, < 0 negativ"
+            ),
         }
 
 
@@ -59,18 +65,25 @@ class Sentiment:
     features, embedder : see :class:`~.textclf.TextClassifier`.
     max_rows : at most this many documents (the latest), to keep the demo quick.
     n_boot, seed : bootstrap resamples and seed.
+    check_set : also judge the final model on the shipped check set (:mod:`.checkset`).
     """
 
     name: ClassVar[str] = "sentiment"
-    title: ClassVar[str] = "Review sentiment"
-    question: ClassVar[str] = "Is a customer's review positive, neutral or negative?"
+    title: ClassVar[str] = say("Review sentiment", "Stimmung in Bewertungen")
+    question: ClassVar[str] = say(
+        "Is a customer's review positive, neutral or negative?",
+        "Ist die Bewertung eines Kunden positiv, neutral oder negativ?",
+    )
     primary_metric: ClassVar[str] = "macro_f1"
     requires: ClassVar[Requirements] = Requirements(
         tables={"documents": ["document_id", "source", "created_at", "lang", "text", "label"]},
         min_units=50,
         units="documents.document_id",
         history_tables=(),
-        description="at least 50 labelled reviews in the documents table",
+        description=say(
+            "at least 50 labelled reviews in the documents table",
+            "mindestens 50 gelabelte Bewertungen in der Tabelle documents",
+        ),
     )
 
     def __init__(
@@ -83,6 +96,7 @@ class Sentiment:
         max_rows: int = 20_000,
         n_boot: int = 1000,
         seed: int = 0,
+        check_set: bool = True,
     ):
         self.sources = tuple(sources)
         self.test_share = test_share
@@ -91,6 +105,7 @@ class Sentiment:
         self.max_rows = max_rows
         self.n_boot = n_boot
         self.seed = seed
+        self.check_set = check_set
 
     def config(self) -> dict:
         return {
@@ -102,6 +117,7 @@ class Sentiment:
             "max_rows": self.max_rows,
             "n_boot": self.n_boot,
             "seed": self.seed,
+            "check_set": self.check_set,
         }
 
     def dataset(self, wh, as_of=None) -> pd.DataFrame:
@@ -139,17 +155,29 @@ class Sentiment:
 
         t0 = time.time()
         tick = progress or (lambda f, m: None)
-        tick(0.02, "reading the labelled reviews")
+        tick(0.02, say("reading the labelled reviews", "lese die gelabelten Bewertungen"))
         df = self.dataset(wh)
         if len(df) < self.requires.min_units:
             raise NotReadyError(
-                f"{len(df)} labelled documents ({', '.join(self.sources)}); sentiment needs at least 50"
+                say(
+                    "{n} labelled documents ({sources}); sentiment needs at least {need}",
+                    "{n} gelabelte Dokumente ({sources}); die Stimmungsanalyse braucht mindestens {need}",
+                    n=len(df),
+                    sources=", ".join(self.sources),
+                    need=self.requires.min_units,
+                )
             )
         counts = df["label"].value_counts()
         n_test = int(round(len(df) * self.test_share))
         train, test = df.iloc[: len(df) - n_test], df.iloc[len(df) - n_test :]
         if train["label"].nunique() < 2 or train["label"].value_counts().min() < 3:
-            raise NotReadyError(f"the training reviews have too few labels per class: {counts.to_dict()}")
+            raise NotReadyError(
+                say(
+                    "the training reviews have too few labels per class (at least 3 each are needed): {counts}",
+                    "die Trainingsbewertungen haben zu wenige Labels je Klasse (mindestens 3 je Klasse nötig): {counts}",
+                    counts=", ".join(f"{k} {v}" for k, v in counts.items()),
+                )
+            )
         data = {
             "source": source or f"{getattr(wh, 'url', 'warehouse')}#documents",
             "fingerprint": fingerprint_frame(df[["document_id", "text", "label"]]),
@@ -159,24 +187,30 @@ class Sentiment:
             "end": str(df["created_at"].max()),
             "label": "label",
         }
-        tick(0.1, "training the classifier")
+        tick(0.1, say("training the classifier", "trainiere den Klassifikator"))
         clf = self.model().fit(
             train["text"].tolist(), train["label"].to_numpy(), progress=lambda f, m: tick(0.1 + 0.5 * f, m)
         )
-        tick(0.6, "judging on the latest reviews")
+        tick(0.6, say("judging on the latest reviews", "beurteile an den neuesten Bewertungen"))
         pred = clf.predict(test["text"].tolist())
         lex = self.baseline().fit(None, train["label"].to_numpy())
         base = lex.predict(test["text"].tolist(), langs=test["lang"].tolist())
         truth = test["label"].to_numpy()
-        tick(0.75, "bootstrap intervals")
+        tick(0.75, say("bootstrap intervals", "Bootstrap-Intervalle"))
         metrics = ev.bootstrap(truth, pred, base, metrics=ev.CLASS_METRICS, n_boot=self.n_boot, seed=self.seed)
         cut = test["created_at"].min()
         g = gate(
             metrics,
             "macro_f1",
-            model_words="the trained classifier",
-            baseline_words="the sentiment lexicon",
-            compared_on=f"the latest {len(test):,} reviews (from {cut:%Y-%m-%d}; trained on {len(train):,} earlier ones)",
+            model_words=say("the trained classifier", "der trainierte Klassifikator"),
+            baseline_words=say("the sentiment lexicon", "das Stimmungslexikon"),
+            compared_on=say(
+                "the latest {n:,} reviews (from {cut}; trained on {k:,} earlier ones)",
+                "den neuesten {n:,} Bewertungen (ab {cut}; trainiert an {k:,} früheren)",
+                n=len(test),
+                cut=cut,
+                k=len(train),
+            ),
         )
         by_lang = {}
         for lang in sorted(test["lang"].dropna().unique()):
@@ -209,11 +243,30 @@ class Sentiment:
             languages=by_lang,
             seconds=None,
         )
-        tick(0.8, "fitting the final model on all reviews")
+        tick(0.8, say("fitting the final model on all reviews", "passe das endgültige Modell an alle Bewertungen an"))
         final = self.model().fit(df["text"].tolist(), df["label"].to_numpy())
+        if self.check_set:
+            tick(0.95, say("judging on the check set", "beurteile am Prüfset"))
+            self._judge_on_check_set(record, final)
         record["seconds"] = round(time.time() - t0, 1)
-        tick(1.0, "done")
+        tick(1.0, say("done", "fertig"))
         return record, final
+
+    def _judge_on_check_set(self, record: dict, final) -> None:
+        """Add the check set's section to the record and its sentence to the explanation (the verdict stays)."""
+        from nomagic.usecases.language import checkset
+
+        if not checkset.covers(final.classes_):
+            return  # labels that are not positive / neutral / negative: the check set cannot judge them
+        # the model's labels as the check set writes them: "Positiv" -> positive
+        section = checkset.judge(
+            lambda texts: checkset.polarity(final.predict(texts)),
+            holdout_macro_f1=record["metrics"]["model"]["macro_f1"]["value"],
+            n_boot=self.n_boot,
+            seed=self.seed,
+        )
+        record["check_set"] = section
+        record["explanation"] = join([record["explanation"], section["explanation"]])
 
     def train(self, wh, *, progress: Progress | None = None, source: str | None = None) -> Any:
         """Evaluate and fit the final model; returns a lifecycle ``TrainResult``."""
@@ -225,7 +278,7 @@ class Sentiment:
             record, final = self.evaluate(wh, progress=progress, source=source)
         except InputError as exc:  # the nlp extra is missing: not ready here, not an error of the demo
             if HINT in str(exc):
-                raise NotReadyError(str(exc)) from exc
+                raise NotReadyError(exc.args[0] if exc.args else str(exc)) from exc
             raise
         return TrainResult(
             record=record,

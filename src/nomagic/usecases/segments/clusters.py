@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from nomagic.errors import InputError, NotReadyError
 from nomagic.usecases.segments.rfm import SEGMENTS, rfm_segment
+from nomagic.words import Text, say
 
 __all__ = ["BehaviourClusters", "cluster_matrix"]
 
@@ -36,7 +37,13 @@ def cluster_matrix(features: pd.DataFrame, columns=DEFAULT_FEATURES) -> np.ndarr
     """The unscaled model matrix: log1p of the long-tailed columns, blanks filled."""
     missing = [c for c in columns if c not in features.columns]
     if missing:
-        raise InputError(f"the cluster features lack {', '.join(missing)} (see customer_features)")
+        raise InputError(
+            say(
+                "the cluster features lack {cols} (see customer_features)",
+                "den Cluster-Merkmalen fehlen {cols} (siehe customer_features)",
+                cols=", ".join(missing),
+            )
+        )
     X = features[list(columns)].astype(float).copy()
     if "days_between" in X.columns:
         fill = features["tenure_days"] if "tenure_days" in features.columns else X["days_between"].max()
@@ -100,17 +107,34 @@ class BehaviourClusters:
             return KMeans(n_clusters=k, n_init=self.n_init, random_state=seed)
         if self.method == "gmm":
             return GaussianMixture(n_components=k, covariance_type="full", n_init=1, random_state=seed, reg_covar=1e-4)
-        raise InputError(f"unknown clustering method {self.method!r}; use 'kmeans' or 'gmm'")
+        raise InputError(
+            say(
+                "unknown clustering method {m!r}; use 'kmeans' or 'gmm'",
+                "unbekannte Clustermethode {m!r}; 'kmeans' oder 'gmm' angeben",
+                m=self.method,
+            )
+        )
 
     def fit(self, features: pd.DataFrame) -> BehaviourClusters:
         lo, hi = self.k_range
         if lo < 2 or hi < lo:
-            raise InputError("k_range must be (low, high) with 2 <= low <= high")
+            raise InputError(
+                say(
+                    "k_range must be (low, high) with 2 <= low <= high",
+                    "k_range muss (klein, groß) mit 2 <= klein <= groß sein",
+                )
+            )
         X = cluster_matrix(features, self.columns)
         n = X.shape[0]
         if n < max(10, 5 * hi):
             raise NotReadyError(
-                f"only {n} customers: clustering into up to {hi} groups needs at least {max(10, 5 * hi)}"
+                say(
+                    "only {n:,} customers: clustering into up to {hi} groups needs at least {need:,}",
+                    "nur {n:,} Kunden: eine Einteilung in bis zu {hi} Gruppen braucht mindestens {need:,}",
+                    n=n,
+                    hi=hi,
+                    need=max(10, 5 * hi),
+                )
             )
         self.scaler_ = StandardScaler().fit(X)
         Z = self.scaler_.transform(X)
@@ -138,7 +162,12 @@ class BehaviourClusters:
             else:
                 self.scores_[k] = float(m.bic(Zf))
         if not models:
-            raise NotReadyError("the customers' features take too few distinct values to form clusters")
+            raise NotReadyError(
+                say(
+                    "the customers' features take too few distinct values to form clusters",
+                    "die Merkmale der Kunden haben zu wenige verschiedene Werte, um Cluster zu bilden",
+                )
+            )
         if self.method == "kmeans":
             best = max(self.scores_, key=lambda k: (round(self.scores_[k], 4), -k))
         else:
@@ -214,20 +243,40 @@ class BehaviourClusters:
             name = _name(row, med_all)
             names.append(name)
             describe.append(
-                f"{row['customers']:,.0f} customers ({row['share']:.0%}), {row['revenue_share']:.0%} of revenue: typically "
-                f"last bought {row['median_recency_days']:,.0f} days ago, {row['median_frequency']:,.0f} purchase day(s), "
-                f"{row['median_monetary']:,.2f} spent in total ({row['median_avg_value']:,.2f} per purchase); "
-                f"closest RFM segment: {seg}"
+                say(
+                    "{n:,.0f} customers ({share:.0%}), {rev:.0%} of revenue: typically last bought {r:,.0f} days ago, "
+                    "{f:,.0f} purchase day(s), {m:,.2f} spent in total ({avg:,.2f} per purchase); closest RFM "
+                    "segment: {seg}",
+                    "{n:,.0f} Kunden ({share:.0%}), {rev:.0%} des Umsatzes: typischerweise letzter Kauf vor {r:,.0f} "
+                    "Tagen, {f:,.0f} Kauftag(e), insgesamt {m:,.2f} ausgegeben ({avg:,.2f} je Kauf); nächstes "
+                    "RFM-Segment: {seg}",
+                    n=float(row["customers"]),
+                    share=float(row["share"]),
+                    rev=float(row["revenue_share"]),
+                    r=float(row["median_recency_days"]),
+                    f=float(row["median_frequency"]),
+                    m=float(row["median_monetary"]),
+                    avg=float(row["median_avg_value"]),
+                    seg=SEGMENTS[seg].title,
+                )
             )
-        prof["name"] = names
+        # object columns keep the Texts (their German with them); the _de columns hold it as plain text too
+        for col, texts in (("name", names), ("profile", describe), ("action", actions)):
+            prof[col] = pd.Series(texts, index=prof.index, dtype=object)
+            prof[f"{col}_de"] = [x.de for x in texts]
         prof["rfm_segment"] = rfm
-        prof["profile"] = describe
-        prof["action"] = actions
         prof.index.name = "cluster"
         return prof
 
 
-def _level(value: float, typical: float, words: tuple[str, str, str], ratio: float = 2.0) -> str:
+_LEVELS = {  # (English, German) words of low, middle and high
+    "recency": (("recent", "kürzlich aktive"), ("lapsing", "nachlassende"), ("long-gone", "lange inaktive")),
+    "frequency": (("occasional", "Gelegenheitskäufer"), ("repeat", "Wiederkäufer"), ("frequent", "Vielkäufer")),
+    "spend": (("low", "niedrige"), ("mid", "mittlere"), ("high", "hohe")),
+}
+
+
+def _level(value: float, typical: float, words: tuple, ratio: float = 2.0):
     if typical <= 0:
         return words[1] if value <= 0 else words[2]
     if value >= ratio * typical:
@@ -237,12 +286,13 @@ def _level(value: float, typical: float, words: tuple[str, str, str], ratio: flo
     return words[1]
 
 
-def _name(row: pd.Series, med: pd.Series) -> str:
-    rec = _level(row["median_recency_days"], med["recency_days"], ("recent", "lapsing", "long-gone"))
+def _name(row: pd.Series, med: pd.Series) -> Text:
+    """ "recent frequent buyers, high spend" / "kürzlich aktive Vielkäufer, hohe Ausgaben"."""
+    rec = _level(row["median_recency_days"], med["recency_days"], _LEVELS["recency"])
     freq = (
-        "one-time"
+        ("one-time", "Einmalkäufer")
         if row["median_frequency"] <= 1
-        else _level(row["median_frequency"], max(med["frequency"], 2), ("occasional", "repeat", "frequent"))
+        else _level(row["median_frequency"], max(med["frequency"], 2), _LEVELS["frequency"])
     )
-    spend = _level(row["median_monetary"], med["monetary"], ("low", "mid", "high"))
-    return f"{rec} {freq} buyers, {spend} spend"
+    spend = _level(row["median_monetary"], med["monetary"], _LEVELS["spend"])
+    return Text(f"{rec[0]} {freq[0]} buyers, {spend[0]} spend", f"{rec[1]} {freq[1]}, {spend[1]} Ausgaben")

@@ -32,76 +32,137 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
+from nomagic.words import Text, say
 
 __all__ = ["SEGMENTS", "Segment", "customer_features", "rfm_scores", "rfm_segment", "segment_summary"]
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A named RFM segment: who they are, in plain words, and what to do."""
+    """A named RFM segment: who they are, in plain words, and what to do (``profile``, ``action`` and
+    ``title`` know their German: ``SEGMENTS["lost"].action.de``); ``name`` is the code kept in tables."""
 
     name: str
-    profile: str
-    action: str
+    profile: Text
+    action: Text
+    title: Text
+
+
+def _segment(name: str, title_de: str, profile: tuple[str, str], action: tuple[str, str]) -> Segment:
+    return Segment(name, say(*profile), say(*action), Text(name, title_de))
 
 
 SEGMENTS: dict[str, Segment] = {
     s.name: s
     for s in (
-        Segment(
+        _segment(
             "champions",
-            "bought very recently, buy often and spend the most",
-            "reward them: early access, loyalty perks, ask for reviews and referrals; no discounts needed",
+            "Champions",
+            (
+                "bought very recently, buy often and spend the most",
+                "haben vor Kurzem gekauft, kaufen oft und geben am meisten aus",
+            ),
+            (
+                "reward them: early access, loyalty perks, ask for reviews and referrals; no discounts needed",
+                "belohnen: früher Zugang, Treuevorteile, um Bewertungen und Empfehlungen bitten; keine Rabatte nötig",
+            ),
         ),
-        Segment(
+        _segment(
             "loyal",
-            "buy often and fairly recently",
-            "keep them close: recommendations, loyalty programme, upsell to higher value",
+            "Treue Kunden",
+            ("buy often and fairly recently", "kaufen oft und recht kürzlich"),
+            (
+                "keep them close: recommendations, loyalty programme, upsell to higher value",
+                "an sich binden: Empfehlungen, Treueprogramm, Upselling zu höherwertigen Produkten",
+            ),
         ),
-        Segment(
+        _segment(
             "potential loyalists",
-            "recent customers with a few purchases",
-            "help them form a habit: membership, personalised recommendations, a reason to come back",
+            "Potenzielle Stammkunden",
+            ("recent customers with a few purchases", "neuere Kunden mit einigen Käufen"),
+            (
+                "help them form a habit: membership, personalised recommendations, a reason to come back",
+                "helfen, eine Gewohnheit zu bilden: Mitgliedschaft, persönliche Empfehlungen, ein Grund wiederzukommen",
+            ),
         ),
-        Segment(
+        _segment(
             "new",
-            "bought for the first time very recently",
-            "welcome them: onboarding series, make the second purchase easy",
+            "Neukunden",
+            ("bought for the first time very recently", "haben vor Kurzem zum ersten Mal gekauft"),
+            (
+                "welcome them: onboarding series, make the second purchase easy",
+                "willkommen heißen: Onboarding-Serie, den zweiten Kauf leicht machen",
+            ),
         ),
-        Segment(
+        _segment(
             "promising",
-            "bought once, fairly recently",
-            "build awareness: show the range, a light incentive for the second purchase",
+            "Vielversprechend",
+            ("bought once, fairly recently", "haben einmal gekauft, recht kürzlich"),
+            (
+                "build awareness: show the range, a light incentive for the second purchase",
+                "Bekanntheit aufbauen: das Sortiment zeigen, ein kleiner Anreiz für den zweiten Kauf",
+            ),
         ),
-        Segment(
+        _segment(
             "need attention",
-            "average recency and frequency",
-            "re-engage with limited-time offers and recommendations based on past purchases",
+            "Brauchen Aufmerksamkeit",
+            ("average recency and frequency", "durchschnittlich in Aktualität und Häufigkeit"),
+            (
+                "re-engage with limited-time offers and recommendations based on past purchases",
+                "mit befristeten Angeboten und Empfehlungen auf Basis früherer Käufe wieder ansprechen",
+            ),
         ),
-        Segment(
+        _segment(
             "about to sleep",
-            "bought once or twice, a while ago",
-            "remind them: popular products, a modest incentive before they drift away",
+            "Drohen einzuschlafen",
+            ("bought once or twice, a while ago", "haben ein- oder zweimal gekauft, vor einer Weile"),
+            (
+                "remind them: popular products, a modest incentive before they drift away",
+                "erinnern: beliebte Produkte, ein maßvoller Anreiz, bevor sie abwandern",
+            ),
         ),
-        Segment(
+        _segment(
             "at risk",
-            "used to buy often but not for a long time",
-            "win them back with personal messages and a relevant offer; ask what went wrong",
+            "Gefährdet",
+            (
+                "used to buy often but not for a long time",
+                "haben früher oft gekauft, aber schon lange nicht mehr",
+            ),
+            (
+                "win them back with personal messages and a relevant offer; ask what went wrong",
+                "mit persönlichen Nachrichten und einem passenden Angebot zurückgewinnen; fragen, was schiefgelaufen "
+                "ist",
+            ),
         ),
-        Segment(
+        _segment(
             "can't lose them",
-            "were among the most frequent buyers but have not bought for a long time",
-            "contact them personally, with your best offer; find out why they stopped",
+            "Dürfen wir nicht verlieren",
+            (
+                "were among the most frequent buyers but have not bought for a long time",
+                "gehörten zu den häufigsten Käufern, haben aber lange nicht mehr gekauft",
+            ),
+            (
+                "contact them personally, with your best offer; find out why they stopped",
+                "persönlich ansprechen, mit Ihrem besten Angebot; herausfinden, warum sie aufgehört haben",
+            ),
         ),
-        Segment(
+        _segment(
             "hibernating",
-            "bought rarely and long ago",
-            "low-cost reactivation only (newsletter, seasonal offers); do not overspend",
+            "Im Winterschlaf",
+            ("bought rarely and long ago", "haben selten und vor langer Zeit gekauft"),
+            (
+                "low-cost reactivation only (newsletter, seasonal offers); do not overspend",
+                "nur günstige Reaktivierung (Newsletter, saisonale Angebote); nicht zu viel ausgeben",
+            ),
         ),
-        Segment(
+        _segment(
             "lost",
-            "bought once or twice, very long ago",
-            "leave them out of paid campaigns; at most an occasional low-cost reminder",
+            "Verloren",
+            ("bought once or twice, very long ago", "haben ein- oder zweimal gekauft, vor sehr langer Zeit"),
+            (
+                "leave them out of paid campaigns; at most an occasional low-cost reminder",
+                "aus bezahlten Kampagnen herausnehmen; höchstens gelegentlich eine günstige Erinnerung",
+            ),
         ),
     )
 }
@@ -132,30 +193,68 @@ def customer_features(
     Orders after ``as_of`` are ignored; orders on ``as_of`` count.
     """
     where = f"{source}: " if source else ""
-    for role, col in (("customer id", id), ("time", time), ("value", value)):
+    roles = (
+        (say("customer id", "Kunden-ID"), id),
+        (say("time", "Zeit"), time),
+        (say("value", "Wert"), value),
+    )
+    for role, col in roles:
         if col is not None and col not in transactions.columns:
-            found = ", ".join(map(str, transactions.columns[:20]))
-            raise InputError(f"{where}no {role} column {col!r}; the columns are: {found}")
+            raise InputError(
+                say(
+                    "{where}no {role} column {col!r}; the columns are: {found}",
+                    "{where}keine Spalte {col!r} für {role}; die Spalten sind: {found}",
+                    where=where,
+                    role=role,
+                    col=col,
+                    found=", ".join(map(str, transactions.columns[:20])),
+                )
+            )
     day = _dates(transactions[time], time, where).dt.normalize()
     if value is not None:
         v = pd.to_numeric(transactions[value], errors="coerce")
         bad = v.isna() & transactions[value].notna()
         if bad.any():
-            raise InputError(f"{where}column {value!r} has {int(bad.sum())} value(s) that are not numbers")
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                say(
+                    "{where}column {col!r} has {n:,} value(s) that are not numbers (first: {first!r})",
+                    "{where}Spalte {col!r} hat {n:,} Wert(e), die keine Zahlen sind (erster: {first!r})",
+                    where=where,
+                    col=value,
+                    n=int(bad.sum()),
+                    first=transactions[value].iloc[i],
+                )
+            )
         v = v.fillna(0.0).clip(lower=0.0)
     else:
         v = pd.Series(0.0, index=transactions.index)
     df = pd.DataFrame({"id": transactions[id].to_numpy(), "day": day.to_numpy(), "v": v.to_numpy(float)})
     df = df.dropna(subset=["id", "day"])
     if df.empty:
-        raise NotReadyError(f"{where}there are no orders")
+        raise NotReadyError(say("{where}there are no orders", "{where}es gibt keine Bestellungen", where=where))
     today = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)).normalize()
     if (df["day"] > today).any():
-        raise InputError(f"{where}{int((df['day'] > today).sum())} order(s) lie in the future; check column {time!r}")
+        raise InputError(
+            say(
+                "{where}{n:,} order(s) lie in the future; check column {col!r}",
+                "{where}{n:,} Bestellung(en) liegen in der Zukunft; Spalte {col!r} prüfen",
+                where=where,
+                n=int((df["day"] > today).sum()),
+                col=time,
+            )
+        )
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else df["day"].max()
     df = df[df["day"] <= as_of]
     if df.empty:
-        raise NotReadyError(f"{where}no orders on or before {as_of:%Y-%m-%d}")
+        raise NotReadyError(
+            say(
+                "{where}no orders on or before {day}",
+                "{where}keine Bestellungen am oder vor dem {day}",
+                where=where,
+                day=as_of,
+            )
+        )
     days = df.groupby(["id", "day"], sort=False)["v"].sum().reset_index()
     g = days.groupby("id", sort=True)
     first, last, n = g["day"].min(), g["day"].max(), g.size()
@@ -186,7 +285,14 @@ def _dates(s: pd.Series, column: str, where: str) -> pd.Series:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
-                f"{where}column {column!r} has {int(bad.sum())} value(s) that are not dates (first: {s.iloc[i]!r})"
+                say(
+                    "{where}column {col!r} has {n:,} value(s) that are not dates (first: {first!r})",
+                    "{where}Spalte {col!r} hat {n:,} Wert(e), die keine Datumsangaben sind (erster: {first!r})",
+                    where=where,
+                    col=column,
+                    n=int(bad.sum()),
+                    first=s.iloc[i],
+                )
             )
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -201,21 +307,36 @@ def _score(values: pd.Series, higher_is_better: bool, q: int = 5) -> pd.Series:
 
 
 def rfm_scores(features: pd.DataFrame, q: int = 5) -> pd.DataFrame:
-    """``r_score``, ``f_score``, ``m_score`` (1-5), ``rfm`` (e.g. "545"), ``segment``, ``profile`` and ``action``."""
+    """``r_score``, ``f_score``, ``m_score`` (1-5), ``rfm`` (e.g. "545"), ``segment`` (the code), and in English
+    and German ``segment_de``, ``profile``, ``profile_de``, ``action``, ``action_de``."""
     for col in ("recency_days", "frequency", "monetary"):
         if col not in features.columns:
-            raise InputError(f"RFM scores need the column {col!r} (see customer_features)")
+            raise InputError(
+                say(
+                    "RFM scores need the column {col!r} (see customer_features)",
+                    "RFM-Scores brauchen die Spalte {col!r} (siehe customer_features)",
+                    col=col,
+                )
+            )
     if features.empty:
-        raise NotReadyError("no customers to score")
+        raise NotReadyError(say("no customers to score", "keine Kunden zu bewerten"))
     out = pd.DataFrame(index=features.index)
     out["r_score"] = _score(features["recency_days"], higher_is_better=False, q=q)
     out["f_score"] = _score(features["frequency"], higher_is_better=True, q=q)
     out["m_score"] = _score(features["monetary"], higher_is_better=True, q=q)
     out["rfm"] = out["r_score"].astype(str) + out["f_score"].astype(str) + out["m_score"].astype(str)
     out["segment"] = rfm_segment(out["r_score"], out["f_score"])
-    out["profile"] = out["segment"].map(lambda s: SEGMENTS[s].profile)
-    out["action"] = out["segment"].map(lambda s: SEGMENTS[s].action)
+    _words(out, out["segment"])
     return out
+
+
+def _words(out: pd.DataFrame, segment: pd.Series) -> None:
+    """The segment's name, profile and action in German and English, next to its code (the dashboard and
+    the segments table read both; a table column holds plain text, so German has its own ``_de`` column)."""
+    out["segment_de"] = [SEGMENTS[s].title.de for s in segment]
+    for col in ("profile", "action"):  # an object column keeps the Texts; the _de column holds the German as text
+        out[col] = pd.Series([getattr(SEGMENTS[s], col) for s in segment], index=out.index, dtype=object)
+        out[f"{col}_de"] = [getattr(SEGMENTS[s], col).de for s in segment]
 
 
 def rfm_segment(r_score, f_score) -> np.ndarray:
@@ -246,6 +367,5 @@ def segment_summary(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFram
     )
     order = [s for s in SEGMENTS if s in out.index]
     out = out.loc[order]
-    out["profile"] = [SEGMENTS[s].profile for s in out.index]
-    out["action"] = [SEGMENTS[s].action for s in out.index]
+    _words(out, out.index.to_series())
     return out

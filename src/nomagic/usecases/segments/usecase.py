@@ -2,7 +2,9 @@
 
 Reads the ``orders`` table (summed per customer-day with an Ibis expression) and writes the
 ``segments`` table: one row per customer with the RFM features and scores, the named RFM segment
-with its suggested action, and the behavioural cluster with its name and action.
+with its profile and suggested action, and the behavioural cluster with its name and action -- the
+words in English and German (``segment_de``, ``profile_de``, ``action_de``, ``cluster_name_de``,
+``cluster_action_de``), the codes (``segment``) in English.
 
 Segmentation has no label to predict, so there is no baseline to beat; what is checked is that
 the clusters are real (silhouette) and stable (adjusted Rand index across seeds >= 0.9).
@@ -19,6 +21,7 @@ from nomagic.errors import NotReadyError
 from nomagic.usecases.segments.clusters import BehaviourClusters
 from nomagic.usecases.segments.rfm import customer_features, rfm_scores
 from nomagic.warehouse.readiness import Requirements
+from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 SEGMENTS_TABLE = "segments"
@@ -33,7 +36,7 @@ def _customer_days(wh, as_of=None) -> pd.DataFrame:
     t = o.mutate(day=o.ordered_at.truncate("D"), value=o.revenue.fill_null(0.0))
     df = t.group_by([t.customer_id, t.day]).aggregate(revenue=t.value.sum()).execute()
     if df.empty:
-        raise NotReadyError("the orders table has no orders")
+        raise NotReadyError(say("the orders table has no orders", "die Tabelle orders hat keine Bestellungen"))
     df["customer_id"] = df["customer_id"].astype(str)
     return df
 
@@ -50,15 +53,21 @@ class Segments:
     """
 
     name: ClassVar[str] = "segments"
-    title: ClassVar[str] = "Customer segments"
-    question: ClassVar[str] = "Which groups of customers behave alike, and what should we do with each?"
+    title: ClassVar[str] = say("Customer segments", "Kundensegmente")
+    question: ClassVar[str] = say(
+        "Which groups of customers behave alike, and what should we do with each?",
+        "Welche Kundengruppen verhalten sich ähnlich, und was sollten wir mit jeder tun?",
+    )
     requires: ClassVar[Requirements] = Requirements(
         tables={"orders": ["customer_id", "ordered_at", "revenue"]},
         min_history_days=90,
         min_units=100,
         units="orders.customer_id",
         history_tables=("orders",),
-        description="orders of at least 100 customers over at least 90 days",
+        description=say(
+            "orders of at least 100 customers over at least 90 days",
+            "Bestellungen von mindestens 100 Kunden über mindestens 90 Tage",
+        ),
     )
 
     def __init__(
@@ -78,19 +87,19 @@ class Segments:
     ) -> tuple[pd.DataFrame, BehaviourClusters, dict]:
         """Scores + clusters per customer, the fitted clusters and a summary (k, silhouette, stability)."""
         tick = progress or (lambda f, m: None)
-        tick(0.1, "RFM scores")
+        tick(0.1, say("RFM scores", "RFM-Scores"))
         scores = rfm_scores(features)
-        tick(0.3, "behavioural clusters")
+        tick(0.3, say("behavioural clusters", "Verhaltenscluster"))
         cl = BehaviourClusters(k_range=self.k_range, method=self.method, random_state=self.seed).fit(features)
         info = {"k": cl.k_, "method": self.method, "scores": cl.scores_}
         if self.check_stability:
-            tick(0.7, "re-seeding to check stability")
+            tick(0.7, say("re-seeding to check stability", "prüfe die Stabilität mit neuen Startwerten"))
             info["stability"] = cl.stability(features)
         out = features.join(scores)
         out["cluster"] = cl.labels_
-        out["cluster_name"] = out["cluster"].map(cl.profiles_["name"])
-        out["cluster_action"] = out["cluster"].map(cl.profiles_["action"])
-        tick(1.0, "done")
+        for col in ("name", "name_de", "action", "action_de"):  # both languages: the table holds plain text
+            out[f"cluster_{col}"] = out["cluster"].map(cl.profiles_[col])
+        tick(1.0, say("done", "fertig"))
         return out, cl, info
 
     def score(
