@@ -199,7 +199,11 @@ def _direction(c: np.ndarray, v: pd.Series | None, text: FeatureText, words: Wor
     if s.empty:
         return "mixed", text.label
     level = str(s.idxmax())
-    return level, say("{l} = {v} → {w}", "{l} = {v} → {w}", l=text.label, v=level, w=words.up)
+    try:  # a number with few values (0/1 tickets) reads as a number, in the reader's format
+        shown = _plain(float(level)) if pd.api.types.is_numeric_dtype(num) else level
+    except ValueError:
+        shown = level
+    return level, say("{l} = {v} → {w}", "{l} = {v} → {w}", l=text.label, v=shown, w=words.up)
 
 
 def reasons(
