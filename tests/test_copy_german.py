@@ -78,7 +78,7 @@ def test_cli_suggest_copy_in_german(tmp_path, capsys, monkeypatch):
     assert done.value.code == 1
     out = " ".join(capsys.readouterr().out.split())
     assert "Quelle: von Ihnen geschrieben (kein Generator)" in out
-    assert "verbotene Aussage 'garantiert'" in out
+    assert "verbotene" in out  # the reason's cell may wrap at the console's width; the JSON holds it whole
     assert "Bewertung: nicht bewertet" in out and "kein Kandidat hat die Leitplanken bestanden" in out
     report = json.loads((tmp_path / "c.json").read_text())
     assert report["candidates"][0]["reasons_de"] == ["verbotene Aussage 'garantiert'"]
