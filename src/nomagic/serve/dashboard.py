@@ -395,6 +395,8 @@ async def budget_page(request: Request):
         from nomagic.report.advice import not_advice
 
         ctx["not_advice"] = not_advice(record, _lang(request))
+        ctx["verdict"] = record.get("verdict", "")
+        ctx["evidence"] = pick(record.get("roi_check") or {}, "words", _lang(request))  # what decided the verdict
     return render(request, "budget.html", session=got[0], key=got[1], **ctx)
 
 
