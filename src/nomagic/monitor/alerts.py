@@ -1,0 +1,313 @@
+"""Alerts that mean something: a sequential rule over the drift statistics, and the checks that labels allow.
+
+**The rule** (:class:`Sequential`). A chunk whose statistic exceeds its noise level (the
+reference's own bootstrap noise, :mod:`nomagic.monitor.drift`) is not yet an alert: one chunk in
+a hundred does so by chance. An alert needs the same statistic above its noise in 2 of the last 3
+chunks, or far above it (*severe*) once. On a stationary stream that fires on well under 1 % of
+chunks per statistic; a real change that persists is caught on the chunk where it starts (severe)
+or the next one (sustained).
+
+**Label checks**, once a chunk's labels arrive (``label_delay`` chunks late): is the champion's
+realized ROC-AUC surely below what it showed on its reference (DeLong, 99 %)? Does its naive
+baseline now rank surely better than it (*the gate again*)?
+
+Every alert carries a severity, the evidence, what it likely means and what to do, in English and
+German.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from nomagic.lifecycle.metrics import delong
+from nomagic.monitor.drift import STATS
+from nomagic.words import Text, join, say
+
+#: a sustained alert: the statistic above its noise in at least HITS of the last WINDOW chunks
+HITS, WINDOW = 2, 3
+#: label checks: one-sided z at 99.5 % (labels arrive for every chunk: keep their false alarms rare)
+Z_LABELS = 2.576
+#: the realized positive rate against the reference's: two-sided at 99.5 %
+Z_RATE = 2.807
+
+WARNING, CRITICAL = "warning", "critical"
+
+
+class Sequential:
+    """Per statistic, the recent chunks' exceedances; :meth:`update` says which statistics alert now."""
+
+    def __init__(self, hits: int = HITS, window: int = WINDOW):
+        self.hits, self.window = hits, window
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past (a new champion or a new reference: its noise is another)."""
+        self.seen = {s: deque(maxlen=self.window) for s in STATS}
+
+    def update(self, stats: dict) -> dict[str, str]:
+        """``{stat: "severe" | "sustained"}`` for the statistics that alert on this chunk."""
+        out = {}
+        for s in STATS:
+            v = stats[s]
+            self.seen[s].append(v["value"] > v["noise"])
+            if v["value"] > v["severe"]:
+                out[s] = "severe"
+            elif sum(self.seen[s]) >= self.hits:
+                out[s] = "sustained"
+        return out
+
+
+def _how(state: str, stat: dict) -> Text:
+    if state == "severe":
+        return say(
+            "{v:.3f}, more than twice the reference's noise level ({s:.3f} is severe)",
+            "{v:.3f}, mehr als das Doppelte des Rauschens der Referenz (ab {s:.3f} schwer)",
+            v=stat["value"],
+            s=stat["severe"],
+        )
+    return say(
+        "{v:.3f}, above the reference's noise level {n:.3f} in {h} of the last {w} chunks",
+        "{v:.3f}, über dem Rauschen der Referenz {n:.3f} in {h} der letzten {w} Blöcke",
+        v=stat["value"],
+        n=stat["noise"],
+        h=HITS,
+        w=WINDOW,
+    )
+
+
+def _moved(features: list[dict], important: bool) -> list[dict]:
+    """Columns that moved beyond their noise: those whose move moved the scores, or those the model ignores."""
+    if important:
+        return sorted((f for f in features if f["shift"] > f["shift_noise"]), key=lambda f: -f["shift"])
+    return sorted(
+        (f for f in features if f["psi"] > f["psi_noise"] and f["shift"] <= f["shift_noise"]), key=lambda f: -f["psi"]
+    )
+
+
+def _feature_list(features: list[dict]) -> Text:
+    return join(
+        [
+            say(
+                "'{c}' (its contribution moved by {s:.3f} log-odds, noise {n:.3f}; PSI {p:.2f}; importance {w:.0%})",
+                "'{c}' (sein Beitrag verschob sich um {s:.3f} Log-Odds, Rauschen {n:.3f}; PSI {p:.2f}; Gewicht {w:.0%})",
+                c=f["column"],
+                s=f["shift"],
+                n=f["shift_noise"],
+                p=f["psi"],
+                w=f["importance"],
+            )
+            for f in features[:3]
+        ],
+        "; ",
+    )
+
+
+def drift_alerts(states: dict[str, str], stats: dict, rate: dict, reference_rate: float) -> list[dict]:
+    """The alerts of one chunk's drift statistics (``states`` from :meth:`Sequential.update`)."""
+    out = []
+    if "input" in states:
+        top = _moved(stats["features"], important=True)
+        ignored = _moved(stats["features"], important=False)
+        evidence = say(
+            "input drift in the model's own units (how far the columns' contributions to the log-odds moved) "
+            "{how}; moved most: {top}",
+            "Eingangsdrift in den Einheiten des Modells (wie weit sich die Beiträge der Spalten zu den Log-Odds "
+            "verschoben) {how}; am stärksten verschoben: {top}",
+            how=_how(states["input"], stats["input"]),
+            top=_feature_list(top) if top else say("no single column", "keine einzelne Spalte"),
+        )
+        if ignored:
+            evidence += say(
+                ". Also moved, but the model hardly uses them: {cols}",
+                ". Ebenfalls verschoben, vom Modell aber kaum genutzt: {cols}",
+                cols=", ".join(f"'{f['column']}'" for f in ignored[:3]),
+            )
+        out.append(
+            {
+                "kind": "input drift",
+                "severity": CRITICAL if states["input"] == "severe" else WARNING,
+                "evidence": evidence,
+                "meaning": say(
+                    "the customers scored now differ from the reference in the columns the model relies on; its "
+                    "scores may rank and price them wrongly",
+                    "die jetzt bewerteten Kunden unterscheiden sich von der Referenz in den Spalten, auf die das "
+                    "Modell baut; seine Werte können sie falsch reihen und bewerten",
+                ),
+                "what_to_do": say(
+                    "check the moved columns for a data error (a changed source, unit or code); if the change is "
+                    "real, retrain on recent rows and compare champion and challenger on the latest labels",
+                    "die verschobenen Spalten auf einen Datenfehler prüfen (geänderte Quelle, Einheit oder Kodierung); "
+                    "ist die Änderung echt, auf jüngeren Zeilen neu trainieren und Champion und Herausforderer auf den "
+                    "neuesten Labels vergleichen",
+                ),
+            }
+        )
+    if "prediction" in states:
+        out.append(
+            {
+                "kind": "prediction drift",
+                "severity": CRITICAL if states["prediction"] == "severe" else WARNING,
+                "evidence": say(
+                    "the scores' distribution moved: PSI {how}",
+                    "die Verteilung der Werte hat sich verschoben: PSI {how}",
+                    how=_how(states["prediction"], stats["prediction"]),
+                ),
+                "meaning": say(
+                    "the model scores this chunk unlike the reference: more or fewer customers land in the top "
+                    "groups, so campaigns sized on the old scores reach a different number of people",
+                    "das Modell bewertet diesen Block anders als die Referenz: mehr oder weniger Kunden landen in den "
+                    "obersten Gruppen, Kampagnen nach den alten Werten erreichen also eine andere Zahl von Menschen",
+                ),
+                "what_to_do": say(
+                    "size campaigns by rank (top 10 %), not by a fixed score cut-off, until the labels show whether "
+                    "the ranking still holds",
+                    "Kampagnen nach Rang (oberste 10 %) statt nach einer festen Wertgrenze bemessen, bis die Labels "
+                    "zeigen, ob die Reihenfolge noch hält",
+                ),
+            }
+        )
+    if "prior" in states:
+        value = rate.get("acc_raw")
+        if value is None:
+            value = rate["em"]["value"]
+        up = value > reference_rate
+        out.append(
+            {
+                "kind": "prior shift",
+                "severity": CRITICAL if states["prior"] == "severe" else WARNING,
+                "evidence": say(
+                    "the positive rate read off the scores is {r:.1%} against {b:.1%} on the reference (shift {how})",
+                    "die aus den Werten gelesene Positivquote beträgt {r:.1%} gegenüber {b:.1%} in der Referenz "
+                    "(Verschiebung {how})",
+                    r=float(np.clip(value, 0, 1)),
+                    b=reference_rate,
+                    how=_how(states["prior"], stats["prior"]),
+                ),
+                "meaning": say(
+                    "probably {more} customers have the outcome than when the model learned: its probabilities are "
+                    "{how}, and forecasts and budgets built on them are off",
+                    "vermutlich haben {more} Kunden das Ergebnis als beim Lernen des Modells: seine "
+                    "Wahrscheinlichkeiten sind {how}, Prognosen und Budgets darauf liegen daneben",
+                    more=say("more", "mehr") if up else say("fewer", "weniger"),
+                    how=say("too low", "zu niedrig") if up else say("too high", "zu hoch"),
+                ),
+                "what_to_do": say(
+                    "plan with the estimated rate (probabilities moved to it), confirm it as labels arrive, and "
+                    "retrain if the ranking decays too",
+                    "mit der geschätzten Quote planen (Wahrscheinlichkeiten darauf verschoben), sie mit eintreffenden "
+                    "Labels bestätigen und neu trainieren, wenn auch die Reihenfolge nachlässt",
+                ),
+            }
+        )
+    return out
+
+
+def label_alerts(y, p_champion, p_baseline, reference_auc: tuple[float, float], reference_y, chunk: int) -> list[dict]:
+    """Checks on a chunk whose labels just arrived: its positive rate against the reference's, realized
+    decay and the gate against the baseline.
+
+    ``reference_auc`` is the champion's (ROC-AUC, standard error) on its reference rows, whose
+    outcomes are ``reference_y``."""
+    y = np.asarray(y).astype(int)
+    out = _rate_moved(y, np.asarray(reference_y).astype(int), chunk)
+    if min(y.sum(), (1 - y).sum()) < 2:
+        return out
+    (auc, auc_b), cov = delong(y, np.vstack([p_champion, p_baseline]))
+    ref, ref_se = reference_auc
+    se = float(np.sqrt(cov[0, 0] + ref_se**2))
+    if se > 0 and (ref - auc) / se > Z_LABELS:
+        out.append(
+            {
+                "kind": "performance decay",
+                "severity": WARNING,
+                "evidence": say(
+                    "chunk {j}'s labels arrived: the champion's ROC-AUC there is {a:.3f} against {r:.3f} on its "
+                    "reference, surely lower (z = {z:.1f})",
+                    "die Labels von Block {j} sind da: die ROC-AUC des Champions dort beträgt {a:.3f} gegenüber "
+                    "{r:.3f} in seiner Referenz, sicher niedriger (z = {z:.1f})",
+                    j=chunk,
+                    a=auc,
+                    r=ref,
+                    z=(ref - auc) / se,
+                ),
+                "meaning": say(
+                    "the model ranks customers worse than when it was chosen: the customers it puts first are less "
+                    "often the ones who act",
+                    "das Modell reiht Kunden schlechter als bei seiner Auswahl: die Kunden, die es nach vorn stellt, "
+                    "handeln seltener",
+                ),
+                "what_to_do": say(
+                    "retrain on the latest labelled rows and let the challenger prove itself on the same window",
+                    "auf den neuesten beschrifteten Zeilen neu trainieren und den Herausforderer auf demselben Fenster "
+                    "beweisen lassen",
+                ),
+            }
+        )
+    d_se = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
+    if d_se > 0 and (auc_b - auc) / d_se > Z_LABELS:
+        out.append(
+            {
+                "kind": "gate lost",
+                "severity": CRITICAL,
+                "evidence": say(
+                    "chunk {j}'s labels arrived: the naive baseline ranks it with ROC-AUC {b:.3f}, surely better than "
+                    "the champion's {a:.3f} (paired DeLong, z = {z:.1f})",
+                    "die Labels von Block {j} sind da: die naive Baseline reiht ihn mit ROC-AUC {b:.3f}, sicher besser "
+                    "als der Champion mit {a:.3f} (gepaartes DeLong, z = {z:.1f})",
+                    j=chunk,
+                    a=auc,
+                    b=auc_b,
+                    z=(auc_b - auc) / d_se,
+                ),
+                "meaning": say(
+                    "the model no longer passes the no-magic gate: a simple rule would serve customers better",
+                    "das Modell besteht die No-Magic-Schranke nicht mehr: eine einfache Regel diente den Kunden besser",
+                ),
+                "what_to_do": say(
+                    "retrain; fall back to the baseline when no challenger beats it",
+                    "neu trainieren; auf die Baseline zurückfallen, wenn kein Herausforderer sie schlägt",
+                ),
+            }
+        )
+    return out
+
+
+def _rate_moved(y: np.ndarray, ref: np.ndarray, chunk: int) -> list[dict]:
+    """The chunk's realized positive rate surely differs from the reference's (two-proportion z)."""
+    a, b = float(y.mean()), float(ref.mean())
+    pooled = (y.sum() + ref.sum()) / (y.size + ref.size)
+    se = float(np.sqrt(pooled * (1 - pooled) * (1 / y.size + 1 / ref.size)))
+    if se == 0 or abs(a - b) / se <= Z_RATE:
+        return []
+    up = a > b
+    return [
+        {
+            "kind": "rate moved",
+            "severity": WARNING,
+            "evidence": say(
+                "chunk {j}'s labels arrived: its positive rate is {a:.1%} against {b:.1%} on the reference (z = {z:.1f})",
+                "die Labels von Block {j} sind da: seine Positivquote beträgt {a:.1%} gegenüber {b:.1%} in der "
+                "Referenz (z = {z:.1f})",
+                j=chunk,
+                a=a,
+                b=b,
+                z=(a - b) / se,
+            ),
+            "meaning": say(
+                "the outcome became {more} common: the model's probabilities are {how} now, so forecasts, budgets "
+                "and score cut-offs built on them are off, even where the ranking still holds",
+                "das Ergebnis ist {more} geworden: die Wahrscheinlichkeiten des Modells sind jetzt {how}, Prognosen, "
+                "Budgets und Wertgrenzen darauf liegen daneben, auch wo die Reihenfolge noch hält",
+                more=say("more", "häufiger") if up else say("less", "seltener"),
+                how=say("too low", "zu niedrig") if up else say("too high", "zu hoch"),
+            ),
+            "what_to_do": say(
+                "move the probabilities to the new rate for planning; retrain so that the model learns it, and check "
+                "whether the ranking changed too",
+                "die Wahrscheinlichkeiten für die Planung auf die neue Quote verschieben; neu trainieren, damit das "
+                "Modell sie lernt, und prüfen, ob sich auch die Reihenfolge geändert hat",
+            ),
+        }
+    ]
