@@ -78,6 +78,7 @@ def _register() -> None:
         "budget",
         "language",
         "monitor",
+        "monitor_models",
         "serve",
         "demo",
     ):

@@ -55,6 +55,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("evaluate intent", "evaluate-intent", LANGUAGE, "Intents with out-of-scope rejection."),
     ("ask", "ask", LANGUAGE, "Answer from the FAQ, or hand over to a person."),
     ("monitor brand", "monitor-brand", LANGUAGE, "Brand mentions: volume, sentiment, alerts."),
+    ("monitor backtest", "monitor-backtest", OPERATE, "Replay monitoring and retraining on history."),
     ("demo", "demo", OPERATE, "Simulate, check, train, score, report: all of it."),
     ("report", "report", OPERATE, "One offline HTML report of every trained model."),
     ("models", "models", OPERATE, "The registry: every trained version."),
