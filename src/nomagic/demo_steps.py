@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nomagic.errors import InputError, NotReadyError
+from nomagic.errors import InputError, NotReadyError, writable
 from nomagic.words import LANGS, Text, say, verdict
 
 DEFAULT_CUSTOMERS = 10_000
@@ -149,15 +149,7 @@ def run(
 
     voice = voice or Voice()
     names = use_case_names(use_cases)
-    if not out.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {out}: folder {folder} does not exist",
-                "{out} kann nicht geschrieben werden: den Ordner {folder} gibt es nicht",
-                out=out,
-                folder=out.parent,
-            )
-        )
+    writable(out)
     t0 = time.perf_counter()
     outcome = Outcome()
     with connect(warehouse) as wh:

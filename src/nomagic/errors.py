@@ -34,3 +34,22 @@ class WarehouseError(NomagicError):
 
 class NotReadyError(NomagicError):
     """The data is not sufficient for the requested task."""
+
+
+def writable(path):
+    """``path`` as a ``Path`` when its folder exists, else an InputError naming both (nothing is half-written)."""
+    from pathlib import Path
+
+    from nomagic.words import say
+
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(
+            say(
+                "cannot write {o}: folder {f} does not exist",
+                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
+                o=str(path),
+                f=str(path.parent),
+            )
+        )
+    return path

@@ -32,7 +32,7 @@ from rich.table import Table
 
 from nomagic.cli import app, console
 from nomagic.cli.ui import lang, show, verdict_text, word
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.lifecycle.record import fingerprint_file, make_record, write
 from nomagic.usecases.bandits.ope import ESTIMATORS, NAMES, REWARD_MODELS, Columns, check_logs, off_policy_value
 from nomagic.usecases.bandits.policies import ThompsonSampling
@@ -202,15 +202,8 @@ def evaluate_policy(
     """Judge a new policy on logged decisions (IPS, self-normalised IPS, direct method, doubly robust) against the
     policy that logged them, with 95% bootstrap intervals; writes an evaluation record."""
     t0 = time.perf_counter()
-    if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(
-            say(
-                "cannot write {f}: folder {d} does not exist",
-                "{f} lässt sich nicht schreiben: Der Ordner {d} existiert nicht",
-                f=str(json_out),
-                d=str(Path(json_out).parent),
-            )
-        )
+    if json_out is not None:
+        writable(json_out)
     if reward_model is not None and reward_model not in REWARD_MODELS:
         raise InputError(
             say(

@@ -29,7 +29,7 @@ from rich.table import Table
 
 from nomagic.cli import app, console
 from nomagic.cli.ui import format_ci, progress, show, show_verdict, word
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.lifecycle.record import dumps, fingerprint_file, write
 from nomagic.words import Text, chosen_lang, in_lang, pick, say
 
@@ -274,15 +274,8 @@ def _show_evidence(record: dict) -> None:
 
 def _check_out(*paths) -> None:
     for out in paths:
-        if out is not None and not Path(out).parent.exists():
-            raise InputError(
-                say(
-                    "cannot write {out}: folder {folder} does not exist",
-                    "{out} kann nicht geschrieben werden: der Ordner {folder} existiert nicht",
-                    out=str(out),
-                    folder=str(Path(out).parent),
-                )
-            )
+        if out is not None:
+            writable(out)
 
 
 def evaluate_budget(

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.ui import lang, progress_bar, show, word
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.words import in_lang, number, pick, say
 
 
@@ -227,15 +227,8 @@ def suggest_copy(
     from nomagic.usecases.copy import Brief, Guardrails, experiments_folder, hand_to_bandit
     from nomagic.usecases.copy import suggest_copy as run
 
-    if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(
-            say(
-                "cannot write {path}: folder {folder} does not exist",
-                "{path} kann nicht geschrieben werden: Ordner {folder} existiert nicht",
-                path=json_out,
-                folder=Path(json_out).parent,
-            )
-        )
+    if json_out is not None:
+        writable(json_out)
     if history is not None and not history.exists():
         raise InputError(say("--history {path}: no such file", "--history {path}: keine solche Datei", path=history))
     b = Brief(

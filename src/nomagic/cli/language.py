@@ -25,7 +25,7 @@ import typer
 
 from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.ui import lang, metrics_table, progress_bar, show, show_verdict
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.words import pick, say
 
 
@@ -59,15 +59,8 @@ def _embedders(spec: str):
 
 
 def _check_out(path: Path | None) -> None:
-    if path is not None and not Path(path).parent.exists():
-        raise InputError(
-            say(
-                "cannot write {path}: folder {folder} does not exist",
-                "{path} kann nicht geschrieben werden: Ordner {folder} existiert nicht",
-                path=path,
-                folder=Path(path).parent,
-            )
-        )
+    if path is not None:
+        writable(path)
 
 
 def _show(record: dict, model_col: str, base_col: str) -> None:

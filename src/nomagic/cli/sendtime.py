@@ -21,7 +21,7 @@ from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.ui import lang, metrics_table, progress_bar, show, verdict_text, word
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.lifecycle.record import fingerprint_file, write
 from nomagic.warehouse.sources import read_frame
 from nomagic.words import Text, in_lang, pick, say
@@ -35,15 +35,8 @@ def _cell(spec: str, x) -> str:
 
 
 def _check_out(json_out: Path | None) -> None:
-    if json_out is not None and not Path(json_out).parent.exists():
-        raise InputError(
-            say(
-                "cannot write {f}: folder {d} does not exist",
-                "{f} lässt sich nicht schreiben: Der Ordner {d} existiert nicht",
-                f=str(json_out),
-                d=str(Path(json_out).parent),
-            )
-        )
+    if json_out is not None:
+        writable(json_out)
 
 
 def _show(record: dict, model_col: Text, base_col: Text) -> None:

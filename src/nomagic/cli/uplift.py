@@ -19,7 +19,7 @@ from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.ui import lang, metrics_table, progress_bar, show, verdict_text, word
-from nomagic.errors import InputError, NotReadyError
+from nomagic.errors import InputError, NotReadyError, writable
 from nomagic.words import pick, say
 
 NOTE = say("note:", "Hinweis:")
@@ -98,15 +98,8 @@ def evaluate_uplift(
     from nomagic.usecases.uplift.data import prepare, split
     from nomagic.usecases.uplift.evaluate import evaluate_frames, not_ready_record
 
-    if json_out is not None and not json_out.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {f}: folder {d} does not exist",
-                "{f} lässt sich nicht schreiben: Der Ordner {d} existiert nicht",
-                f=str(json_out),
-                d=str(json_out.parent),
-            )
-        )
+    if json_out is not None:
+        writable(json_out)
     opts = dict(treatment=treatment, control=control, label=label, id=id_col, drop=tuple(drop or ()), positive=positive)
     exp = prepare(read_table(data), source=str(data), time=time if test is None else None, **opts)
     info = {"source": str(data), "fingerprint": fingerprint_file(data), "rows": len(exp.label)}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.lifecycle.metrics import METRICS
 from nomagic.words import localise, say
 
@@ -116,15 +116,7 @@ def validate(record: dict) -> dict:
 
 def write(record: dict, path) -> Path:
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {o}: folder {f} does not exist",
-                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
-                o=str(path),
-                f=str(path.parent),
-            )
-        )
+    writable(path)
     path.write_text(dumps(record) + "\n")
     return path
 

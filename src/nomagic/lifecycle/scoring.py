@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.lifecycle import explain as ex
 from nomagic.lifecycle.registry import Registry
 from nomagic.lifecycle.usecase import UNIT, score_frame
@@ -101,15 +101,7 @@ def write_scores(wh, scores: pd.DataFrame, use_case: str, out: str | Path | None
         wh.write(name, scores)
         return say("warehouse table {n}", "Warehouse-Tabelle {n}", n=name)
     out = Path(out)
-    if not out.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {o}: folder {f} does not exist",
-                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
-                o=str(out),
-                f=str(out.parent),
-            )
-        )
+    writable(out)
     suffix = out.suffix.lower()
     if suffix == ".parquet":
         scores.to_parquet(out, index=False)

@@ -13,7 +13,7 @@ import html as _html
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nomagic.errors import InputError
+from nomagic.errors import InputError, writable
 from nomagic.lifecycle.card import fmt, html_body
 from nomagic.lifecycle.gate import metric_name
 from nomagic.report import charts
@@ -227,14 +227,6 @@ def render(
 
 def write(path, records: list[dict], metas: list[dict | None] | None = None, **kw) -> Path:
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {o}: folder {f} does not exist",
-                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
-                o=str(path),
-                f=str(path.parent),
-            )
-        )
+    writable(path)
     path.write_text(render(records, metas, **kw), encoding="utf-8")
     return path
