@@ -302,7 +302,7 @@ def evaluate_table(
         )
     shift_report, like_test, order_check = None, None, None
     if len(X) >= 300:
-        tick(0.01, "does the world move along the rows?")
+        tick(0.01, say("does the world move along the rows?", "bewegt sich die Welt entlang der Zeilen?"))
         by_time = X if time is None else X.iloc[np.argsort(pd.to_datetime(data[time]).to_numpy(), kind="stable")]
         order_check = sh.order_signal(by_time, seed=seed)
         if order_check["ordered"] and time is None and not ordered:
@@ -320,7 +320,7 @@ def evaluate_table(
                 )
             )
         y_test, _ = binary_label(test[label], pos_name, column=label)
-        tick(0.03, "comparing the test file with the data")
+        tick(0.03, say("comparing the test file with the data", "Testdatei wird mit den Daten verglichen"))
         shift_report = sh.compare(X, y, test[X.columns], y_test, seed=seed)
         like_test = shift_report.pop("p_train")
         shift_report["notes"] = _shift_notes(shift_report, test_source or "the test file")
@@ -349,7 +349,7 @@ def evaluate_table(
     fold_of = np.full(len(full), -1)
     contribs, displays, choices, whats, kinds, rules, base_cols = [], [], [], [], [], [], []
     for i, (tr, te) in enumerate(folds):
-        tick(0.05 + 0.8 * i / len(folds), f"fold {i + 1} of {len(folds)}")
+        tick(0.05 + 0.8 * i / len(folds), say("fold {i} of {n}", "Falte {i} von {n}", i=i + 1, n=len(folds)))
         Xtr, Xte, ytr = Xall.iloc[tr], Xall.iloc[te], yall[tr]
         model = AutoClassifier(random_state=seed, **{"noise": noise, **(model_params or {})})
         inner = _most_like_test(like_test, ytr) if validation == "most-test-like" else None
@@ -379,7 +379,7 @@ def evaluate_table(
         if test is not None:  # one fold: what prior correction needs of the model
             assumed = float(model.predict_proba(Xtr)[:, 1].mean())
             valid_scores = model.validation_scores_
-    tick(0.88, "confidence intervals")
+    tick(0.88, say("confidence intervals", "Konfidenzintervalle"))
     ev = np.flatnonzero(fold_of >= 0)
     ye, me = yall[ev], pm[ev]
     boot = {"metrics": DEFAULT_METRICS, "n_boot": n_boot, "seed": seed, "profit": profit}
@@ -470,7 +470,7 @@ def evaluate_table(
         warnings=notes + (fair.flags(fairness) if fairness else []),
         seconds=round(_time.perf_counter() - t0, 2),
     )
-    tick(1.0, "done")
+    tick(1.0, say("done", "fertig"))
     return PlainResult(record, preds, notes)
 
 

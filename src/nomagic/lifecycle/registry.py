@@ -198,27 +198,114 @@ class Registry:
         (folder / "meta.json").write_text(json.dumps(meta, indent=1, default=str) + "\n")
         (folder / "card.md").write_text(cards.markdown(record, meta))
         (folder / "card.html").write_text(cards.html(record, meta))
+        replaced = None
         if status == CHAMPION:
             for row in index:
                 if row["status"] == CHAMPION:
                     row["status"] = RETIRED
+                    replaced = row["version"]
         index.append({"version": version, "status": status, "created_at": meta["created_at"]})
-        _atomic_write(self._index_path(use_case), json.dumps({"use_case": use_case, "versions": index}, indent=1))
+        event = {"version": version, "status": status, "replaced": replaced, "action": "register"}
+        self._save_index(use_case, index, event)
         return Version(use_case, version, folder, meta)
 
-    def set_status(self, use_case: str, version: str, status: str) -> None:
-        """Promote a version to champion (retiring the old one), or retire / demote it."""
+    def set_status(
+        self, use_case: str, version: str, status: str, *, action: str = "set status", why: str = ""
+    ) -> None:
+        """Promote a version to champion (retiring the old one), or retire / demote it.
+
+        ``action`` and ``why`` go into the use case's history (see :meth:`history`)."""
         if status not in (CHAMPION, CHALLENGER, RETIRED):
             raise InputError(f"unknown status {status!r}")
         index = self._index(use_case)
         if not any(r["version"] == version for r in index):
             raise InputError(say("no {uc} version '{v}'", "keine Version '{v}' von {uc}", uc=use_case, v=version))
+        replaced = None
         for row in index:
-            if status == CHAMPION and row["status"] == CHAMPION:
+            if status == CHAMPION and row["status"] == CHAMPION and row["version"] != version:
                 row["status"] = RETIRED
+                replaced = row["version"]
             if row["version"] == version:
                 row["status"] = status
-        _atomic_write(self._index_path(use_case), json.dumps({"use_case": use_case, "versions": index}, indent=1))
+        event = {"version": version, "status": status, "replaced": replaced, "action": action}
+        if why:
+            event["why"] = str(why)
+        self._save_index(use_case, index, event)
+
+    def _save_index(self, use_case: str, index: list[dict], event: dict | None = None) -> None:
+        """Write the index; ``event`` is appended to its history (older indexes have none: it starts empty)."""
+        history = self.history(use_case)
+        if event is not None:
+            history.append({"at": now_iso(), **event})
+        doc = {"use_case": use_case, "versions": index, "history": history}
+        _atomic_write(self._index_path(use_case), json.dumps(doc, indent=1))
+
+    # -------------------------------------------------------------- history and rollback
+    def history(self, use_case: str) -> list[dict]:
+        """Every change of status, oldest first: ``{"at", "version", "status", "replaced", "action", "why"?}``.
+
+        Kept in index.json next to the versions; an index written before the history existed has none."""
+        p = self._index_path(use_case)
+        if not p.exists():
+            return []
+        return list(json.loads(p.read_text()).get("history", []))
+
+    def previous_champion(self, use_case: str) -> Version | None:
+        """The version that was champion before the current one (None when there was none).
+
+        From the history: the version the current champion replaced when it last became champion.
+        An index without history: the newest retired version that had something to score with."""
+        current = self.champion(use_case)
+        versions = {v.version: v for v in self.versions(use_case)}
+        if current is not None:
+            for event in reversed(self.history(use_case)):
+                if event.get("version") == current.version and event.get("status") == CHAMPION:
+                    before = event.get("replaced")
+                    return versions.get(before) if before else None
+        usable = [v for v in versions.values() if v.status == RETIRED and v.meta.get("verdict") != "not ready"]
+        usable = [v for v in usable if current is None or v.version != current.version]
+        return usable[-1] if usable else None
+
+    def rollback(self, use_case: str, to: str | None = None, *, why: str = "") -> tuple[Version | None, Version]:
+        """Make ``to`` (default: the previous champion) the champion again; returns ``(replaced, restored)``.
+
+        Nothing is deleted: the replaced champion is retired and the step is written to the history."""
+        current = self.champion(use_case)
+        if to is None:
+            target = self.previous_champion(use_case)
+            if target is None:
+                raise InputError(
+                    say(
+                        "{uc} has no earlier champion to roll back to (registry {root}); `nomagic models {uc}` lists "
+                        "the versions, `--to VERSION` picks one",
+                        "{uc} hat keinen früheren Champion, zu dem zurückgekehrt werden kann (Register {root}); "
+                        "`nomagic models {uc}` listet die Versionen, `--to VERSION` wählt eine",
+                        uc=use_case,
+                        root=str(self.root),
+                    )
+                )
+        else:
+            target = self.get(use_case, to)
+        if target.meta.get("verdict") == "not ready" or not (target.folder / "baseline.json").exists():
+            raise InputError(
+                say(
+                    "{uc} {v} cannot serve: nothing was trained in it (its data was not ready)",
+                    "{uc} {v} kann nicht bewerten: darin wurde nichts trainiert (seine Daten waren nicht bereit)",
+                    uc=use_case,
+                    v=target.version,
+                )
+            )
+        if current is not None and current.version == target.version:
+            raise InputError(
+                say(
+                    "{uc} {v} is the champion already",
+                    "{uc} {v} ist bereits der Champion",
+                    uc=use_case,
+                    v=target.version,
+                )
+            )
+        self.set_status(use_case, target.version, CHAMPION, action="rollback", why=why)
+        return current, self.get(use_case, target.version)
 
 
 def _value(record: dict, who: str):

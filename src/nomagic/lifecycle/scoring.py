@@ -36,9 +36,18 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
     if as_of is None:
         as_of = uc.plan(wh).score_as_of
     as_of = pd.Timestamp(as_of)
-    tick(0.05, f"{uc.name}: features at {as_of:%Y-%m-%d}")
+    tick(0.05, say("{u}: features at {d}", "{u}: Merkmale zum {d}", u=uc.name, d=as_of))
     frame = uc.dataset(wh, as_of, label=False)
-    tick(0.5, f"{uc.name}: scoring {len(frame):,} units with the {v.scorer}")
+    tick(
+        0.5,
+        say(
+            "{u}: scoring {n:,} units with the {s}",
+            "{u}: {n:,} Einheiten werden bewertet ({s})",
+            u=uc.name,
+            n=len(frame),
+            s=v.scorer,
+        ),
+    )
     if v.scorer == "model":
         model = v.model()
         cols = model.feature_names_in_
@@ -71,7 +80,7 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
     out["model_version"] = v.version
     out["as_of"] = as_of
     out["scored_at"] = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)).floor("s")
-    tick(1.0, f"{uc.name}: scored {len(out):,}")
+    tick(1.0, say("{u}: scored {n:,}", "{u}: {n:,} bewertet", u=uc.name, n=len(out)))
     return out
 
 

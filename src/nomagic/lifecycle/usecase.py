@@ -272,7 +272,10 @@ class UseCase:
 def _frames(uc: UseCase, wh, cutoffs, tick, lo: float, hi: float) -> dict[pd.Timestamp, pd.DataFrame]:
     out = {}
     for i, c in enumerate(cutoffs):
-        tick(lo + (hi - lo) * i / max(len(cutoffs), 1), f"{uc.name}: dataset at {c:%Y-%m-%d}")
+        tick(
+            lo + (hi - lo) * i / max(len(cutoffs), 1),
+            say("{u}: dataset at {c}", "{u}: Datensatz zum {c}", u=uc.name, c=c),
+        )
         out[c] = uc.dataset(wh, c)
     return out
 
@@ -285,7 +288,14 @@ def _stack(frames: dict, cutoffs) -> pd.DataFrame:
 def _fit_pair(uc: UseCase, train: pd.DataFrame, cols: list[str], tick=None):
     y = train[LABEL].to_numpy()
     if np.unique(y).size < 2:
-        raise NotReadyError(f"{uc.name}: every training row has the label {int(y[0])}; nothing to learn")
+        raise NotReadyError(
+            say(
+                "{u}: every training row has the label {y}; nothing to learn",
+                "{u}: jede Trainingszeile hat das Ziel {y}; nichts zu lernen",
+                u=uc.name,
+                y=int(y[0]),
+            )
+        )
     base = uc.baseline().fit(train[cols], y)
     model = uc.model().fit(train[cols], y, time=train[CUTOFF].to_numpy(), groups=train[UNIT].to_numpy(), progress=tick)
     return model, base
@@ -320,7 +330,7 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
         lo = 0.25 + 0.5 * i / n
 
         def sub(f, lo=lo, c=c):
-            tick(lo + 0.5 / n * f, f"{uc.name}: backtest at {c:%Y-%m-%d}")
+            tick(lo + 0.5 / n * f, say("{u}: backtest at {c}", "{u}: Backtest zum {c}", u=uc.name, c=c))
 
         sub(0.0)
         if len(test) == 0 or np.unique(test[LABEL]).size < 2:
@@ -347,10 +357,16 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
             }
         backtest.append(row)
     if not preds:
-        raise NotReadyError(f"{uc.name}: no test cutoff has both outcomes; the data cannot judge a model")
+        raise NotReadyError(
+            say(
+                "{u}: no test cutoff has both outcomes; the data cannot judge a model",
+                "{u}: kein Test-Stichtag hat beide Ausgänge; die Daten können kein Modell beurteilen",
+                u=uc.name,
+            )
+        )
     P = pd.concat(preds, ignore_index=True)
     y = P[LABEL].to_numpy()
-    tick(0.76, f"{uc.name}: confidence intervals")
+    tick(0.76, say("{u}: confidence intervals", "{u}: Konfidenzintervalle", u=uc.name))
     metrics = bootstrap(
         y,
         P["score"].to_numpy(),
@@ -377,10 +393,15 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
     )
 
     # -- final fit on the latest labelled cutoffs, explained on the scoring frame
-    tick(0.8, f"{uc.name}: final model")
+    tick(0.8, say("{u}: final model", "{u}: endgültiges Modell", u=uc.name))
     final_train = _stack(frames, plan.final_train)
-    model, base = _fit_pair(uc, final_train, cols, lambda f: tick(0.8 + 0.12 * f, f"{uc.name}: final model"))
-    tick(0.93, f"{uc.name}: explanations")
+    model, base = _fit_pair(
+        uc,
+        final_train,
+        cols,
+        lambda f: tick(0.8 + 0.12 * f, say("{u}: final model", "{u}: endgültiges Modell", u=uc.name)),
+    )
+    tick(0.93, say("{u}: explanations", "{u}: Erklärungen", u=uc.name))
     now_frame = uc.dataset(wh, plan.score_as_of, label=False)
     drivers = []
     if len(now_frame):
@@ -423,7 +444,7 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
         limitations=list(getattr(uc, "limitations", ())) or None,
         seconds=round(_time.perf_counter() - t0, 2),
     )
-    tick(1.0, f"{uc.name}: done")
+    tick(1.0, say("{u}: done", "{u}: fertig", u=uc.name))
     return TrainResult(record, model, base, plan, P, uc.config(), fingerprint)
 
 
