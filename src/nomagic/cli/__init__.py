@@ -79,6 +79,8 @@ def _register() -> None:
         "language",
         "monitor",
         "monitor_models",
+        "monitor_live",
+        "retrain",
         "serve",
         "demo",
     ):

@@ -17,6 +17,9 @@ Status: exactly one version per use case is the ``champion`` (what ``nomagic sco
 it replaced is ``retired``; a version registered with ``challenger=True`` waits next to the
 champion without replacing it. The champion's ``scorer`` says what scores: ``model`` when the
 version passed the no-magic gate, ``baseline`` when it did not.
+
+History: index.json also keeps every change of champion (``history``: when, which version, which
+one it replaced, why), so ``nomagic rollback`` can restore the previous champion and nothing is lost.
 """
 
 from __future__ import annotations
@@ -157,11 +160,12 @@ class Registry:
             return None
 
     # -------------------------------------------------------------- writing
-    def register(self, result, *, challenger: bool = False) -> Version:
+    def register(self, result, *, challenger: bool = False, action: str = "register", why: str = "") -> Version:
         """Store a :class:`~nomagic.lifecycle.usecase.TrainResult` as a new version.
 
         The new version becomes the champion (and the old champion is retired) unless
         ``challenger`` is set. A version whose data was not ready is stored as retired.
+        ``action`` and ``why`` go into the history (see :meth:`history`).
         """
         record = result.record
         use_case = record["use_case"]
@@ -205,7 +209,9 @@ class Registry:
                     row["status"] = RETIRED
                     replaced = row["version"]
         index.append({"version": version, "status": status, "created_at": meta["created_at"]})
-        event = {"version": version, "status": status, "replaced": replaced, "action": "register"}
+        event = {"version": version, "status": status, "replaced": replaced, "action": action}
+        if why:
+            event["why"] = str(why)
         self._save_index(use_case, index, event)
         return Version(use_case, version, folder, meta)
 

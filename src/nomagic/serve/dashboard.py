@@ -463,7 +463,13 @@ def _monitor_record(request: Request, brands: str) -> dict | None:
         time_col="created_at",
         brands=parse_brands(brands) if brands.strip() else None,
         predictor=model if scorer == "model" else None,
-        predictor_words=f"the registry's sentiment champion ({version})" if scorer == "model" else "",
+        predictor_words=say(
+            "the registry's sentiment champion ({v})",
+            "das Champion-Sentiment-Modell der Registry ({v})",
+            v=str(version),
+        )
+        if scorer == "model"
+        else "",
         topics=False,
     )
     cache[brands] = (time.time(), rec)

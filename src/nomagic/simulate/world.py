@@ -12,8 +12,9 @@ import pyarrow as pa
 
 from nomagic.errors import InputError
 from nomagic.simulate import auctions, campaigns, documents, media, orders, truth
+from nomagic.simulate import drift as dr
 from nomagic.simulate.common import MINUTE, Clock, canonical, ids, rng_for, take
-from nomagic.simulate.config import AGE_BANDS, CHUNK, COUNTRIES, DEFAULT, GENDERS, SIGNUP_CHANNELS, WorldParams
+from nomagic.simulate.config import AGE_BANDS, CHUNK, COUNTRIES, DEFAULT, GENDERS, WorldParams
 from nomagic.simulate.customers import make_customers
 from nomagic.simulate.products import make_catalogue
 from nomagic.warehouse.schema import CANONICAL
@@ -89,6 +90,7 @@ def simulate(
     start: date | datetime | str | None = None,
     progress: Progress | None = None,
     params: WorldParams = DEFAULT,
+    drift=(),
 ) -> Simulation:
     """Fill ``wh`` with a simulated business and its ground truth, replacing what was there.
 
@@ -106,6 +108,8 @@ def simulate(
         its last day is yesterday. The period may not end after now.
     progress : called as ``progress(done, total, what)`` after each step.
     params : the true parameters of the world (:class:`~nomagic.simulate.config.WorldParams`).
+    drift : changes of the world from a given day (:mod:`nomagic.simulate.drift` scenarios), recorded
+        in ``truth_drift``; none by default (a stationary world, unchanged by this option).
 
     Examples
     --------
@@ -119,6 +123,10 @@ def simulate(
     now = datetime.now(UTC)
     start = _check(customers, days, seed, start, now)
     customers, days, seed = int(customers), int(days), int(seed)
+    drift = tuple(drift or ())
+    if any(not isinstance(s, dr.Scenario) for s in drift):
+        raise InputError("drift must be scenarios made by nomagic.simulate.drift (competitor(...), ...)")
+    hits: dict[int, int] = {}
     clock = Clock(start, days)
     horizon = params.churn_days
     cutoff_at = clock.end - timedelta(days=horizon) if days > horizon else None
@@ -149,7 +157,7 @@ def simulate(
     for k in range(n_chunks):
         first = k * CHUNK
         n = min(CHUNK, customers - first)
-        for name, data in _chunk(seed, k, first, n, clock, cat, plan, params, horizon, counters).items():
+        for name, data in _chunk(seed, k, first, n, clock, cat, plan, params, horizon, counters, drift, hits).items():
             write(name, data)
         step(f"customers {first + n:,} of {customers:,}")
 
@@ -182,18 +190,25 @@ def simulate(
     cutoff = float(days - horizon) if days > horizon else None
     write("truth_params", truth.params_truth(clock, customers, seed, params, cutoff))
     write("truth_churn_drivers", truth.churn_drivers_truth(params))
+    if drift:
+        write("truth_drift", dr.truth_table(clock, drift, hits))
     write.flush()
     step("texts and truth")
     result.seconds = time.perf_counter() - t_begin
     return result
 
 
-def _chunk(seed, k, first, n, clock, cat, plan, params, horizon, counters) -> dict[str, pa.Table]:
+def _chunk(seed, k, first, n, clock, cat, plan, params, horizon, counters, drift=(), hits=None) -> dict[str, pa.Table]:
     """Every per-customer table of one chunk."""
     days = clock.days
     rng = rng_for(seed, "customers", k)
     c = make_customers(rng, first, n, days, params)
+    if drift:  # its own random stream: a world without drift draws exactly what it drew before
+        rng_drift = rng_for(seed, "drift", k)
+        c, marked = dr.adjust_customers(rng_drift, c, drift, hits)
     pur = orders.organic_purchases(rng, c, days)
+    if drift:
+        pur = dr.adjust_purchases(rng_drift, c, pur, drift, params, days, hits, marked)
     cand = orders.consideration_sets(rng, c, cat, params.candidates)
     msg = campaigns.send(rng, c, pur, plan, days, params)
 
@@ -206,6 +221,8 @@ def _chunk(seed, k, first, n, clock, cat, plan, params, horizon, counters) -> di
     o_cust, o_t, o_msg = o_cust[order], o_t[order], o_msg[order]
     n_o = len(o_t)
     target = rng.gamma(params.gg_p, 1.0 / c.nu[o_cust])
+    if drift:
+        target = dr.adjust_order_values(target, o_t, drift)
     basket = orders.baskets(rng, target, o_cust, cand, cat.price)
 
     # the session before each order; an e-mail click starts the session of its conversion
@@ -265,7 +282,7 @@ def _chunk(seed, k, first, n, clock, cat, plan, params, horizon, counters) -> di
                 "gender": take(pa.array([g[0] for g in GENDERS]), c.gender),
                 "age_band": take(pa.array([a[0] for a in AGE_BANDS]), c.age),
                 "language": pa.array(c.lang),
-                "signup_channel": take(pa.array([s[0] for s in SIGNUP_CHANNELS]), c.channel),
+                "signup_channel": take(pa.array(dr.channel_names(drift)), c.channel),
             },
         ),
         "orders": canonical(
