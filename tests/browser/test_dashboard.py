@@ -275,7 +275,7 @@ def _every_page(server) -> list[str]:
     segments, budget, experiments, brand monitoring and the glossary."""
     st = server["app"].state.nm
     pages = ["/dashboard", "/dashboard/glossary", "/dashboard/segments", "/dashboard/budget"]
-    pages += ["/dashboard/experiments", "/dashboard/monitor", "/dashboard/clv"]
+    pages += ["/dashboard/experiments", "/dashboard/monitor", "/dashboard/monitoring", "/dashboard/clv"]
     pages += [f"/dashboard/use-case/{name}" for name in st.use_cases]
     if st.clv:
         pages.append(f"/dashboard/clv?customer_id={next(iter(st.clv))}")

@@ -34,7 +34,7 @@ from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle import card as cards
 from nomagic.lifecycle.models import AutoClassifier, baseline_from_dict
 from nomagic.lifecycle.record import dumps, now_iso
-from nomagic.words import say
+from nomagic.words import Text, say
 
 CHAMPION, CHALLENGER, RETIRED = "champion", "challenger", "retired"
 FOLDER = ".nomagic"
@@ -212,6 +212,8 @@ class Registry:
         event = {"version": version, "status": status, "replaced": replaced, "action": action}
         if why:
             event["why"] = str(why)
+            if isinstance(why, Text):  # the reason in both languages, as records keep their sentences
+                event["why_de"] = why.de
         self._save_index(use_case, index, event)
         return Version(use_case, version, folder, meta)
 
@@ -236,6 +238,8 @@ class Registry:
         event = {"version": version, "status": status, "replaced": replaced, "action": action}
         if why:
             event["why"] = str(why)
+            if isinstance(why, Text):  # the reason in both languages, as records keep their sentences
+                event["why_de"] = why.de
         self._save_index(use_case, index, event)
 
     def _save_index(self, use_case: str, index: list[dict], event: dict | None = None) -> None:

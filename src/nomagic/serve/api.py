@@ -348,3 +348,26 @@ def extension_routers() -> list[APIRouter]:
             continue
         out.append(mod.router)
     return out
+
+
+# ------------------------------------------------------------------------------------ monitoring
+
+
+@router.get("/monitor/alerts", tags=["records"], responses=errors(401, 403), summary="The monitor's logged alerts")
+async def monitor_alerts(request: Request, key=Depends(require("viewer"))):
+    """The alerts ``nomagic monitor models`` logged in the warehouse (newest first, at most 200), each with its
+    severity, evidence, meaning and action in the language the client asks for; and each use case's registry
+    history (retraining, promotions, rollbacks)."""
+    st = _state(request)
+    lang = _lang(request)
+    alerts = [
+        {
+            **{k: str(a.get(k, "")) for k in ("use_case", "version", "period", "severity", "kind", "evidence")},
+            "meaning": str(pick(a, "meaning", lang)),
+            "action": str(pick(a, "action", lang)),
+            "created_at": str(a.get("created_at", "")),
+        }
+        for a in st.alerts
+    ]
+    history = {n: [{**h, "why": pick(h, "why", lang)} for h in hs] for n, hs in st.history.items()}
+    return _json(clean({"alerts": alerts, "history": history}))

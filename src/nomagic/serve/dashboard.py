@@ -476,6 +476,27 @@ def _monitor_record(request: Request, brands: str) -> dict | None:
     return rec
 
 
+@router.get("/dashboard/monitoring", response_class=HTMLResponse)
+async def monitoring_page(request: Request):
+    """Per champion: its alerts from the monitor (``nomagic monitor models``) and its registry history
+    (retraining, promotions, rollbacks)."""
+    got = _guard(request)
+    if isinstance(got, Response):
+        return got
+    st = request.app.state.nm
+    names = sorted(set(st.use_cases) | set(st.history))
+    rows = [
+        {
+            "name": n,
+            "version": st.metas.get(n, {}).get("version", ""),
+            "alerts": [a for a in st.alerts if a.get("use_case") == n],
+            "history": st.history.get(n, [])[:10],
+        }
+        for n in names
+    ]
+    return render(request, "monitoring.html", session=got[0], key=got[1], rows=rows, any_alerts=bool(st.alerts))
+
+
 @router.get("/dashboard/glossary", response_class=HTMLResponse)
 async def glossary_page(request: Request):
     """Every metric and method in the page's language; metric names elsewhere link here."""

@@ -71,6 +71,8 @@ class State:
     loaded_at: float = 0.0
     load_seconds: float = 0.0
     charts: dict = field(default_factory=dict)
+    alerts: list[dict] = field(default_factory=list)  # the monitor's alerts (monitor_alerts), newest first
+    history: dict[str, list[dict]] = field(default_factory=dict)  # use case -> the registry's status changes
 
     @property
     def use_cases(self) -> list[str]:
@@ -111,6 +113,7 @@ def load(
     st = State(url)
     registry = _registry(url, registry_root)
     for name in registry.use_cases():
+        st.history[name] = list(reversed(registry.history(name)))
         v = registry.champion(name)
         if v is not None:
             try:
@@ -191,6 +194,9 @@ def load(
                 "model": _as_str(df["model"].iloc[0]) if "model" in df and len(df) else "",
                 "deciles": _deciles(clv),
             }
+        if "monitor_alerts" in tables:
+            alerts = wh.table("monitor_alerts").execute()
+            st.alerts = alerts.sort_values("created_at", ascending=False).head(200).to_dict("records")
         if "segments" in tables:
             st.segments = _segment_summary(wh.table("segments").execute())
         if health:
