@@ -113,3 +113,19 @@ def test_bad_scenarios_are_refused_in_both_languages():
     with pytest.raises(InputError):
         simulate(connect("duckdb://:memory:"), customers=10, days=40, start=START, drift=["competitor"])
     assert dr.price_change(5, 0.1).describe().de.startswith("die Preise ändern sich um +10 %")
+
+
+def test_cli_simulate_with_drift_records_it_and_refuses_a_bad_spec(tmp_path, monkeypatch):
+    from nomagic.cli import main
+    from nomagic.warehouse import connect
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as bad:
+        main(["simulate", "-n", "120", "-d", "90", "--drift", "meteor@10"])
+    assert bad.value.code == 2 and not (tmp_path / "nomagic.duckdb").exists()  # refused before anything is written
+    with pytest.raises(SystemExit) as ok:
+        main(["simulate", "-n", "120", "-d", "90", "--drift", "competitor@60"])
+    assert ok.value.code in (0, None)
+    with connect(str(tmp_path / "nomagic.duckdb")) as wh:
+        truth = wh.table("truth_drift").execute()
+    assert truth["kind"].tolist() == ["competitor"] and truth["start_day"].tolist() == [60]

@@ -27,6 +27,35 @@ def _bar():
     )
 
 
+def drift_scenarios(specs: list[str], days: int) -> tuple:
+    """``kind@day`` specifications as the simulator's drift scenarios (default settings of each kind)."""
+    from nomagic.errors import InputError
+    from nomagic.simulate import drift as dr
+
+    kinds = {
+        "competitor": dr.competitor,
+        "price_change": dr.price_change,
+        "new_channel": dr.new_channel,
+        "seasonal_shift": dr.seasonal_shift,
+        "targeting": dr.targeting,
+    }
+    out = []
+    for spec in specs:
+        kind, _, day = spec.partition("@")
+        if kind not in kinds or not day.isdigit() or not 0 < int(day) < days:
+            raise InputError(
+                say(
+                    "--drift {s}: write KIND@DAY with KIND one of {k} and DAY between 1 and {d}",
+                    "--drift {s}: ART@TAG angeben, ART eine von {k}, TAG zwischen 1 und {d}",
+                    s=spec,
+                    k=", ".join(kinds),
+                    d=days - 1,
+                )
+            )
+        out.append(kinds[kind](int(day)))
+    return tuple(out)
+
+
 @app.command("simulate")
 def simulate_command(
     customers: int = typer.Option(20_000, "--customers", "-n", help="Number of customers (1 to 100 million)."),
@@ -34,6 +63,12 @@ def simulate_command(
     seed: int = typer.Option(0, "--seed", "-s", help="Random seed: the same seed gives identical data."),
     start: str = typer.Option(
         None, "--start", help="First day (YYYY-MM-DD). Default: the period ends yesterday. It may not end after today."
+    ),
+    drift: list[str] = typer.Option(
+        None,
+        "--drift",
+        help="Inject a change from a day on, e.g. `competitor@400` (repeatable): competitor, price_change, "
+        "new_channel, seasonal_shift, targeting. Recorded in truth_drift.",
     ),
     warehouse: str = WarehouseOption,
 ) -> None:
@@ -44,6 +79,7 @@ def simulate_command(
     Models never read the truth tables; use them to check a model against the truth (see docs/simulate.md).
     """
     lg = lang()
+    scenarios = drift_scenarios(drift or [], days)  # a bad --drift is refused before the warehouse is touched
     with connect(warehouse) as wh, _bar() as bar:
         task = bar.add_task(word("simulating", "Simulation"), total=None)
 
@@ -52,7 +88,15 @@ def simulate_command(
             bar.update(task, completed=done, total=total, description=said)
 
         try:
-            sim = simulate(wh, customers=customers, days=days, seed=seed, start=start, progress=on_progress)
+            sim = simulate(
+                wh,
+                customers=customers,
+                days=days,
+                seed=seed,
+                start=start,
+                progress=on_progress,
+                drift=scenarios,
+            )
         except KeyboardInterrupt:
             show(
                 say(
