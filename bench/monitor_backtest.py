@@ -16,7 +16,13 @@ Figures (written to bench/results/monitor_backtest.json):
     customers x 12 monthly cutoffs, one cutoff per chunk, labels 3 chunks late: the 90-day horizon),
     MovieLens 100k (30,000 ratings, chunks of 2,000) and the simulated direct-marketing calls whose
     rate climbs (30,000 rows, one month per chunk): mean absolute error over chunks of the reported
-    label-free positive rate against the naive "positive rate of the last labelled chunk".
+    label-free positive rate against the naive "positive rate of the last labelled chunk"; the alert
+    share, and the alarms judged by what each chunk's own labels later showed
+    (``nomagic_alarms_vs_realized``: a chunk *changed* when its realized positive rate moved or its
+    realized ROC-AUC dropped beyond the label checks' noise against the reference it was monitored
+    against, or the baseline ranked it surely better; precision = alarms on a changed chunk or on the
+    one whose labels arrived with it, recall = changes alarmed within the label delay; the chunks that
+    alarmed against those that did not; the label-free pages alone on their own chunk).
 
 Side by side, on the same chunks, each against the first rows as reference and a static model
 (the first champion, never retrained):
@@ -249,6 +255,9 @@ def replay(name, df, label, *, initial_rows, chunk_rows, label_delay=1, seed=0, 
             "positive_rate_mae": s["positive_rate_mae"],
             "roc_auc_estimate": s["roc_auc_estimate"],
             "alert_kinds": [[a["kind"] for a in c["alert_reasons"]] for c in doc["chunks"]],
+            "drift_shown_not_paged": [[a["kind"] for a in c["drift_info"]] for c in doc["chunks"]],
+            "realized_change": [c["realized_change"] for c in doc["chunks"]],
+            "against_realized": s["against_realized"],
             "rate_method": [c["rate_method"] for c in doc["chunks"]],
             "estimated_positive_rate": [c["estimated_positive_rate"] for c in doc["chunks"]],
             "realized_positive_rate": [c["realized_positive_rate"] for c in doc["chunks"]],
@@ -331,6 +340,13 @@ def _share(xs) -> float:
     return round(float(np.mean(xs)), 4) if xs else None
 
 
+def _count(xs) -> dict:
+    out: dict = {}
+    for x in xs:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
 def _auc_mae(est, real):
     pairs = [(e, r) for e, r in zip(est, real, strict=True) if e is not None and r is not None and np.isfinite(e)]
     return round(float(np.mean([abs(e - r) for e, r in pairs])), 4) if pairs else None
@@ -401,6 +417,10 @@ def summarise(rows: dict, with_nml: bool) -> dict:
             "nomagic_roc_auc_estimate_mae": r["nomagic"]["roc_auc_estimate"]["mae"],
             "nomagic_roc_auc_withheld": r["nomagic"]["roc_auc_estimate"]["chunks_withheld"],
             "nomagic_alert_share": r["nomagic"]["alert_share"],
+            "nomagic_alerted_chunks": r["nomagic"]["alerted_chunks"],
+            "nomagic_alert_kinds": _count(k for ks in r["nomagic"]["alert_kinds"] for k in ks),
+            "nomagic_drift_shown_not_paged_share": _share(bool(x) for x in r["nomagic"]["drift_shown_not_paged"]),
+            "nomagic_alarms_vs_realized": r["nomagic"]["against_realized"],
             "nomagic_actions": r["nomagic"]["actions"],
             "evidently_method_reimplemented_alert_share": _share(r["evidently_method_reimplemented"]["alerts"]),
         }

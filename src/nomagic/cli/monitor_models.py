@@ -7,8 +7,8 @@
 
 Replays a time-ordered table (row order without ``--time``): the champion learns on the first N rows,
 then every chunk of M rows is scored, monitored without its labels (estimated positive rate and
-ROC-AUC, importance-weighted drift, alerts) and the retraining policy acts; labels arrive K chunks
-late. The JSON has one entry per chunk in ``chunks``. Exit 0 with a report, 2 on bad input.
+ROC-AUC, importance-weighted drift shown as information, alerts only where the model's usefulness or
+calibration is at risk) and the retraining policy acts; labels arrive K chunks late. The JSON has one entry per chunk in ``chunks``. Exit 0 with a report, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -76,6 +76,13 @@ def _show(doc: dict) -> None:
             )
             show(pick(a, "meaning", lg), indent=2)
             show(pick(a, "what_to_do", lg), indent=2)
+        if not c["alert_reasons"] and c.get("drift_info"):
+            # what changed without putting the model at risk: shown, never paged
+            show(
+                say("chunk {k}: ", "Block {k}: ", k=c["index"]).lang(lg) + pick(c, "page_why", lg),
+                label=word("drift:", "Drift:"),
+                label_style="dim",
+            )
         if c.get("decision") and c["decision"].get("why"):
             show(pick(c["decision"], "why", lg), label=word("decision:", "Entscheidung:"), label_style="cyan", indent=2)
     show(pick(doc, "explanation", lg))

@@ -1,4 +1,18 @@
-"""Alerts that mean something: a sequential rule over the drift statistics, and the checks that labels allow.
+"""Alerts that mean something: drift is evidence, a page needs a risk to the model's usefulness.
+
+**What changed vs. what pages someone** (:func:`assess`). Drift (input, prediction, prior shift)
+says *what* changed; on real tables inputs trend all the time (a cohort ages, counts grow) and
+move the scores without hurting the ranking, so drift alone is shown as information, never paged.
+A chunk pages only on evidence that the model's usefulness or calibration is at risk:
+
+* the label-free positive rate moved beyond its noise *and* can be trusted: the scores look like a
+  mixture of the reference's positives and negatives (a pure prior shift, the assumption of the
+  estimate), or the reported rate comes from an estimator validated on the labelled history;
+* the label-free ROC-AUC dropped below the reference's own beyond its noise;
+* input drift in the columns the model leans on, while the label-free estimates cannot be trusted
+  because the scores left the reference's range (nothing then says how well the model ranks);
+* once labels arrive: the realized rate moved, the realized ROC-AUC dropped, the baseline ranks
+  surely better (:func:`label_alerts`).
 
 **The rule** (:class:`Sequential`). A chunk whose statistic exceeds its noise level (the
 reference's own bootstrap noise, :mod:`nomagic.monitor.drift`) is not yet an alert: one chunk in
@@ -23,6 +37,7 @@ import numpy as np
 
 from nomagic.lifecycle.metrics import delong
 from nomagic.monitor.drift import STATS
+from nomagic.monitor.estimate import OUTSIDE_SCORES
 from nomagic.words import Text, join, say
 
 #: a sustained alert: the statistic above its noise in at least HITS of the last WINDOW chunks
@@ -32,25 +47,35 @@ Z_LABELS = 2.576
 #: the realized positive rate against the reference's: two-sided at 99.5 %
 Z_RATE = 2.807
 
-WARNING, CRITICAL = "warning", "critical"
+WARNING, CRITICAL, INFO = "warning", "critical", "info"
+#: the statistics the sequential rule follows: the drift ones, and the drop of the label-free ROC-AUC
+WATCHED = STATS + ("auc",)
 
 
 class Sequential:
-    """Per statistic, the recent chunks' exceedances; :meth:`update` says which statistics alert now."""
+    """Per statistic, the recent chunks' exceedances; :meth:`update` says which statistics exceed now
+    in the sequential sense (whether that pages anyone is :func:`assess`'s call)."""
 
-    def __init__(self, hits: int = HITS, window: int = WINDOW):
-        self.hits, self.window = hits, window
+    def __init__(self, hits: int = HITS, window: int = WINDOW, names: tuple = WATCHED):
+        self.hits, self.window, self.names = hits, window, names
         self.reset()
 
     def reset(self) -> None:
         """Forget the past (a new champion or a new reference: its noise is another)."""
-        self.seen = {s: deque(maxlen=self.window) for s in STATS}
+        self.seen = {s: deque(maxlen=self.window) for s in self.names}
 
     def update(self, stats: dict) -> dict[str, str]:
-        """``{stat: "severe" | "sustained"}`` for the statistics that alert on this chunk."""
+        """``{stat: "severe" | "sustained"}`` for the statistics above their noise on this chunk (a
+        statistic missing from ``stats`` is skipped; a value None, e.g. a withheld ROC-AUC, counts
+        as no exceedance and never alerts)."""
         out = {}
-        for s in STATS:
-            v = stats[s]
+        for s in self.names:
+            v = stats.get(s)
+            if v is None:
+                continue
+            if v["value"] is None or v["noise"] is None:  # nothing measured, or no noise to measure it against
+                self.seen[s].append(False)
+                continue
             self.seen[s].append(v["value"] > v["noise"])
             if v["value"] > v["severe"]:
                 out[s] = "severe"
@@ -202,6 +227,194 @@ def drift_alerts(states: dict[str, str], stats: dict, rate: dict, reference_rate
             }
         )
     return out
+
+
+KINDS = {
+    "input drift": "Eingangsdrift",
+    "prediction drift": "Drift der Vorhersagen",
+    "prior shift": "Verschiebung der Quote",
+    "estimated decay": "geschätzter Leistungsverlust",
+    "rate moved": "Quote verschoben",
+    "performance decay": "Leistungsverlust",
+    "gate lost": "Schranke verloren",
+}
+
+
+def kind_words(kind: str) -> Text:
+    """An alert's kind (an English code in records) in both languages."""
+    return Text(kind, KINDS.get(kind, kind))
+
+
+def confirmable(reference_rate: float, reference_auc_se: float, reference_rows: int, chunk_rows: int) -> dict:
+    """How far the rate and the ROC-AUC of a chunk must move from the reference's before its labels could
+    confirm the move (the label checks' own thresholds: :func:`label_alerts`). A label-free estimate
+    that moved less than that pages nobody: the labels could not tell it from sampling noise either."""
+    r = min(max(reference_rate, 1e-6), 1 - 1e-6)
+    return {
+        "rate": float(Z_RATE * np.sqrt(r * (1 - r) * (1 / chunk_rows + 1 / reference_rows))),
+        # a chunk's ROC-AUC standard error scales as one over the root of its rows
+        "auc": float(Z_LABELS * reference_auc_se * np.sqrt(1 + reference_rows / chunk_rows)),
+    }
+
+
+def assess(
+    states: dict[str, str],
+    stats: dict,
+    rate: dict,
+    reference_rate: float,
+    rate_method: str,
+    outside: float,
+    *,
+    refuted: bool = False,
+    needed: dict | None = None,
+) -> tuple[list[dict], list[dict], Text]:
+    """Which of one chunk's label-free findings page someone, which are shown as information, and why.
+
+    ``states`` from :meth:`Sequential.update`; ``stats`` from :meth:`~nomagic.monitor.drift.DriftReference.stats`
+    (with ``auc`` and ``fit``); ``rate`` from :func:`~nomagic.monitor.estimate.rate_estimates`;
+    ``rate_method`` the reported rate's method; ``outside`` the share of scores outside the reference's
+    range; ``refuted``: the labelled history showed the rate read off the scores worse than the naive
+    rate (:func:`~nomagic.monitor.estimate.refuted`); ``needed``: :func:`confirmable`'s moves (None:
+    any move beyond the noise). Returns ``(pages, info, why)``: info entries have severity ``info``
+    and a ``why_not_paged``.
+    """
+    drift = {a["kind"]: a for a in drift_alerts(states, stats, rate, reference_rate)}
+    pages, info, why = [], [], []
+    needed = needed or {"rate": 0.0, "auc": 0.0}
+    fit = stats["fit"]
+    fits = fit["value"] is not None and fit["noise"] is not None and fit["value"] <= fit["noise"]
+    validated = rate_method in ("acc", "em")
+    untrusted = outside > OUTSIDE_SCORES
+    prior = drift.pop("prior shift", None)
+    if prior is not None:
+        read = rate.get("acc_raw")
+        read = float(np.clip(rate["em"]["value"] if read is None else read, 0, 1))
+        if abs(read - reference_rate) <= needed["rate"]:
+            prior["why_not_paged"] = say(
+                "the rate read off the scores ({r:.1%}) lies within {n:.1%} of the reference's ({b:.1%}): a move the "
+                "chunk's labels could not tell from sampling noise",
+                "die aus den Werten gelesene Quote ({r:.1%}) liegt weniger als {n:.1%} von der Referenz ({b:.1%}) "
+                "entfernt: eine Bewegung, die die Labels des Blocks nicht vom Stichprobenrauschen unterscheiden könnten",
+                r=read,
+                n=needed["rate"],
+                b=reference_rate,
+            )
+            info.append(prior)
+        elif refuted and not validated:
+            prior["why_not_paged"] = say(
+                "on the labelled chunks so far the rate read off the scores missed the realized rate by more than "
+                "the last labelled chunk's rate did: it is not believed",
+                "auf den bisher beschrifteten Blöcken lag die aus den Werten gelesene Quote weiter neben der "
+                "tatsächlichen als die Quote des letzten beschrifteten Blocks: ihr wird nicht geglaubt",
+            )
+            info.append(prior)
+        elif fits or validated:
+            prior["evidence"] += (
+                say(
+                    "; the scores look like a mixture of the reference's positives and negatives (misfit {f:.3f}, "
+                    "noise {n:.3f}): only the rate moved, so the rate read off them can be trusted",
+                    "; die Werte gleichen einer Mischung aus den Positiven und Negativen der Referenz (Abweichung "
+                    "{f:.3f}, Rauschen {n:.3f}): nur die Quote hat sich bewegt, die daraus gelesene Quote ist "
+                    "belastbar",
+                    f=fit["value"],
+                    n=fit["noise"],
+                )
+                if fits
+                else say(
+                    "; the reported rate's estimator beat the last labelled chunk's rate on the labelled history",
+                    "; der Schätzer der berichteten Quote war auf der beschrifteten Historie besser als die Quote "
+                    "des letzten beschrifteten Blocks",
+                )
+            )
+            pages.append(prior)
+        elif fit["value"] is None or fit["noise"] is None:
+            prior["why_not_paged"] = say(
+                "no mixture of the reference's positives and negatives explains the scores, so the rate read off them "
+                "is not trusted; the labels will tell",
+                "keine Mischung aus Positiven und Negativen der Referenz erklärt die Werte, die daraus gelesene Quote "
+                "ist also nicht belastbar; die Labels werden es zeigen",
+            )
+            info.append(prior)
+        else:
+            prior["why_not_paged"] = say(
+                "the scores moved unlike a pure change in the rate (they lie {f:.3f} from any mixture of the "
+                "reference's positives and negatives, noise {n:.3f}): the rate read off them is not trusted and no "
+                "validated estimator says the rate moved; the labels will tell",
+                "die Werte haben sich anders verschoben als bei einer reinen Änderung der Quote (Abstand {f:.3f} zu "
+                "jeder Mischung aus Positiven und Negativen der Referenz, Rauschen {n:.3f}): die daraus gelesene Quote "
+                "ist nicht belastbar, und kein validierter Schätzer sagt, dass sich die Quote bewegt hat; die Labels "
+                "werden es zeigen",
+                f=fit["value"],
+                n=fit["noise"],
+            )
+            info.append(prior)
+    if "auc" in states:
+        a = stats["auc"]
+        (pages if a["value"] > needed["auc"] else info).append(
+            {
+                "kind": "estimated decay",
+                "severity": CRITICAL if states["auc"] == "severe" else WARNING,
+                "evidence": say(
+                    "the label-free ROC-AUC is {e:.3f} against {r:.3f} on the reference: a drop of {how}",
+                    "die ROC-AUC ohne Labels beträgt {e:.3f} gegenüber {r:.3f} in der Referenz: ein Rückgang um {how}",
+                    e=a["level"] - a["value"],
+                    r=a["level"],
+                    how=_how(states["auc"], a),
+                ),
+                "meaning": say(
+                    "the customers scored now are harder to tell apart for the model: the ones it puts first are "
+                    "likely to act less often than when it was chosen",
+                    "die jetzt bewerteten Kunden kann das Modell schlechter unterscheiden: die Kunden, die es nach "
+                    "vorn stellt, handeln vermutlich seltener als bei seiner Auswahl",
+                ),
+                "what_to_do": say(
+                    "retrain on the latest labelled rows and confirm with the labels as they arrive",
+                    "auf den neuesten beschrifteten Zeilen neu trainieren und mit eintreffenden Labels bestätigen",
+                ),
+            }
+        )
+        if info and info[-1]["kind"] == "estimated decay":
+            info[-1]["why_not_paged"] = say(
+                "a drop below {n:.3f}, which the chunk's labels could not tell from sampling noise",
+                "ein Rückgang unter {n:.3f}, den die Labels des Blocks nicht vom Stichprobenrauschen unterscheiden "
+                "könnten",
+                n=needed["auc"],
+            )
+    inputs = drift.pop("input drift", None)
+    if inputs is not None:
+        if untrusted:
+            inputs["evidence"] += say(
+                "; {s:.0%} of the scores lie outside the reference's range, so no label-free estimate says how well "
+                "the model ranks these customers",
+                "; {s:.0%} der Werte liegen außerhalb des Bereichs der Referenz, keine Schätzung ohne Labels sagt "
+                "also, wie gut das Modell diese Kunden reiht",
+                s=outside,
+            )
+            pages.append(inputs)
+        else:
+            inputs["why_not_paged"] = say(
+                "the columns moved, but the scores stay inside the reference's range and the label-free ROC-AUC "
+                "{auc}: the move is shown, not paged",
+                "die Spalten haben sich verschoben, aber die Werte bleiben im Bereich der Referenz und die ROC-AUC "
+                "ohne Labels {auc}: die Verschiebung wird gezeigt, nicht gemeldet",
+                auc=say("dropped too (paged)", "ist ebenfalls gesunken (gemeldet)")
+                if any(a["kind"] == "estimated decay" for a in pages)
+                else say("stays within its noise", "bleibt im Rauschen"),
+            )
+            info.append(inputs)
+    pred = drift.pop("prediction drift", None)
+    if pred is not None:
+        pred["why_not_paged"] = say(
+            "the scores' distribution moved, which alone does not say the model got worse: the pages come from the "
+            "rate, the ROC-AUC and the labels",
+            "die Verteilung der Werte hat sich verschoben, was allein nicht heißt, dass das Modell schlechter wurde: "
+            "gemeldet wird nach Quote, ROC-AUC und Labels",
+        )
+        info.append(pred)
+    for a in info:
+        a["severity"] = INFO
+        why.append(say("{k}: {w}", "{k}: {w}", k=kind_words(a["kind"]), w=a["why_not_paged"]))
+    return pages, info, join(why, "; ")
 
 
 def label_alerts(y, p_champion, p_baseline, reference_auc: tuple[float, float], reference_y, chunk: int) -> list[dict]:

@@ -354,6 +354,8 @@ def backtest(
     rule = al.Sequential()
     served = np.full(len(df), np.nan)
     served_by = np.zeros(n_chunks, dtype=int)
+    served_base = np.full(len(df), np.nan)  # the baseline judged with the champion, on the same rows
+    served_ref: list[tuple] = []  # the reference each chunk was monitored against: (ROC-AUC and SE, outcomes)
     history: list[dict] = []
     chunks: list[dict] = []
     versions = 1
@@ -390,9 +392,22 @@ def backtest(
         own = [h for h in history if h["champion"] == champ.version]
         method, value, ci, why, mae = est.choose_rate(own, candidates)
         auc, auc_reason = est.auc_estimate(p, champ.ref.rate, value if rates["acc"] is not None else None)
-        stats = champ.ref.stats(Xc, p)
+        stats = champ.ref.stats(Xc, p, auc)
         states = rule.update(stats)
-        found = al.drift_alerts(states, stats, rates, champ.ref.rate.rate) + found
+        # drift is evidence (info); a page needs a risk to the model's usefulness or calibration
+        pages, info, why_not = al.assess(
+            states,
+            stats,
+            rates,
+            champ.ref.rate.rate,
+            method,
+            est.outside_share(p, champ.ref.rate),
+            refuted=est.refuted(own, "acc"),
+            needed=al.confirmable(champ.ref.rate.rate, champ.ref_auc[1], champ.ref.rate.y.size, M),
+        )
+        found = pages + found
+        served_ref.append((champ.ref_auc, champ.rate_y))
+        served_base[lo:hi] = champ.baseline.predict_proba(Xc)[:, 1]
         scheduled = bool(policy.every) and (k + 1) % policy.every == 0
         decision = None
         action = KEEP
@@ -434,11 +449,14 @@ def backtest(
             "estimated_roc_auc_reason": auc_reason,
             "mean_score": round(float(np.mean(p)), 6),
             "drift": {
-                **{s: stats[s] for s in ("input", "prediction", "prior")},
+                **{s: stats[s] for s in ("input", "prediction", "prior", "auc", "fit")},
+                "states": states,
                 "features": sorted(stats["features"], key=lambda f: -f["shift"])[:5],
             },
             "alert": bool(found),
             "alert_reasons": found,
+            "drift_info": info,
+            "page_why": _page_why(found, why_not),
             "action": action,
             "decision": decision,
             "_rates": {
@@ -454,8 +472,12 @@ def backtest(
         yk = y[lo:hi]
         c["realized_positive_rate"] = round(float(yk.mean()), 6)
         c["realized_roc_auc"] = round(float(roc_auc(yk, served[lo:hi])), 6) if 0 < yk.sum() < yk.size else None
+        # what its own labels show against the reference it was monitored against: the truth an alarm is judged by
+        (ref_auc, ref_y) = served_ref[c["index"]]
+        moved = al.label_alerts(yk, served[lo:hi], served_base[lo:hi], ref_auc, ref_y, c["index"])
+        c["realized_change"] = [a["kind"] for a in moved]
         c.pop("_rates")
-    summary = _summary(chunks)
+    summary = _summary(chunks, K)
     doc = {
         "schema": 1,
         "kind": "monitor-backtest",
@@ -609,7 +631,62 @@ def _mae(chunks, key) -> float | None:
     return round(float(np.mean([abs(a - b) for a, b in pairs])), 6) if pairs else None
 
 
-def _summary(chunks: list[dict]) -> dict:
+def _page_why(found: list[dict], why_not: Text) -> Text:
+    """Why a chunk paged someone or did not, in a sentence."""
+    if found:
+        out = say("paged: {k}", "gemeldet: {k}", k=join([al.kind_words(a["kind"]) for a in found], ", "))
+        return join([out, say("also shown: {w}", "außerdem gezeigt: {w}", w=why_not)], "; ") if why_not else out
+    if why_not:
+        return say("no page: {w}", "keine Meldung: {w}", w=why_not)
+    return say(
+        "no page: nothing moved beyond the reference's noise",
+        "keine Meldung: nichts hat sich über das Rauschen der Referenz hinaus bewegt",
+    )
+
+
+#: the alerts that need the chunk's labels (the others are read off the unlabelled chunk)
+LABEL_KINDS = ("rate moved", "performance decay", "gate lost")
+
+
+def _share(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _against_realized(chunks: list[dict], K: int) -> dict:
+    """The alarms judged by what the labels later showed (``realized_change``: the chunk's realized rate
+    moved or its ROC-AUC dropped beyond noise against the reference it was monitored against, or the
+    baseline ranked it surely better).
+
+    An alarm on chunk k is *right* when chunk k or a chunk whose labels arrived with it (k - K .. k)
+    really changed; a real change on chunk j is *caught* when an alarm falls on chunks j .. j + K.
+    ``changed_share_alarmed`` / ``_quiet``: the share of alarmed / quiet chunks whose own labels showed a
+    change. The label-free pages alone are judged on their own chunk (they are what warns before labels)."""
+    n = len(chunks)
+    moved = [bool(c["realized_change"]) for c in chunks]
+    alarm = [c["alert"] for c in chunks]
+    free = [any(a["kind"] not in LABEL_KINDS for a in c["alert_reasons"]) for c in chunks]
+    near = [any(moved[max(0, k - K) : k + 1]) for k in range(n)]
+    right = sum(a and m for a, m in zip(alarm, near, strict=True))
+    caught = sum(moved[j] and any(alarm[j : j + K + 1]) for j in range(n))
+    quiet = n - sum(alarm)
+    return {
+        "realized_changed_chunks": [k for k in range(n) if moved[k]],
+        "alarms": sum(alarm),
+        "alarms_right": right,
+        "precision": _share(right, sum(alarm)),
+        "recall": _share(caught, sum(moved)),
+        # plainly, chunk by chunk: did the chunks that alarmed change more often than those that did not?
+        "changed_share_alarmed": _share(sum(a and m for a, m in zip(alarm, moved, strict=True)), sum(alarm)),
+        "changed_share_quiet": _share(sum(m and not a for a, m in zip(alarm, moved, strict=True)), quiet),
+        "label_free": {
+            "alarms": sum(free),
+            "precision": _share(sum(f and m for f, m in zip(free, moved, strict=True)), sum(free)),
+            "recall": _share(sum(f and m for f, m in zip(free, moved, strict=True)), sum(moved)),
+        },
+    }
+
+
+def _summary(chunks: list[dict], K: int = 1) -> dict:
     n = len(chunks)
     alerts = [c["index"] for c in chunks if c["alert"]]
     flat = [
@@ -646,6 +723,7 @@ def _summary(chunks: list[dict]) -> dict:
             "mae": round(float(np.mean(aucs)), 6) if aucs else None,
         },
         "realized_roc_auc_mean": _mean([c["realized_roc_auc"] for c in chunks]),
+        "against_realized": _against_realized(chunks, K),
     }
 
 

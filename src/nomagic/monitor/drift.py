@@ -14,6 +14,15 @@ learn from, with its scores on them):
 * **prior shift**: how far the positive rate read off the scores (adjusted classify and count)
   lies from the reference's rate.
 
+Two more statistics measure what the label-free *performance* estimates can say (they decide
+whether drift pages anyone, :mod:`nomagic.monitor.alerts`):
+
+* **auc**: how far the label-free ROC-AUC of the chunk (:func:`~nomagic.monitor.estimate.expected_auc`)
+  lies below the reference's own (a drop; negative when it rose);
+* **fit**: how far the chunk's scores lie from a mixture of the reference positives' and
+  negatives' scores (:func:`~nomagic.monitor.estimate.misfit`): within its noise, a rate read off
+  the scores can be trusted (a pure prior shift); beyond it, the scores moved for another reason.
+
 No fixed cut-offs (the usual "PSI above 0.1"): the noise level of each statistic is measured on
 the reference itself, by the bootstrap (a resampled reference against a resampled chunk of the
 same size, :data:`N_NULL` times). A chunk *exceeds* when a statistic lies above the
@@ -29,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.lifecycle.tabular import TabularPreprocessor
-from nomagic.monitor.estimate import RateReference
+from nomagic.monitor.estimate import RateReference, expected_auc, misfit
 
 #: bootstrap draws of the noise of each statistic
 N_NULL = 200
@@ -40,6 +49,8 @@ EXCEED_Q = 0.99
 #: 10,000 chunks under the noise for a chi-square-like PSI or a normal mean)
 SEVERE_FACTOR = 2.0
 STATS = ("input", "prediction", "prior")
+#: the statistics of the label-free performance estimates (not drift: they are what drift may cost)
+PERFORMANCE = ("auc", "fit")
 
 
 def _psi(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
@@ -90,6 +101,7 @@ class DriftReference:
     noise: dict = field(default_factory=dict)  # stat -> {"noise": q, "severe": s}
     psi_noise: np.ndarray | None = None  # per feature: the EXCEED_Q quantile of its PSI's noise
     w1_noise: np.ndarray | None = None  # per feature: the same for its contribution's distance
+    auc_level: float | None = None  # the label-free ROC-AUC of the reference rows themselves
 
     @property
     def names(self) -> list[str]:
@@ -123,12 +135,30 @@ class DriftReference:
         values = {"input": float(w1.sum()), "prediction": float(_psi(sa, sb)), "prior": float(prior)}
         return values, w1, self._psi(T, ref_T)
 
-    def stats(self, X: pd.DataFrame, p) -> dict:
-        """The chunk's three statistics with their noise levels, and every feature's drift and importance."""
+    def _fit_value(self, z, ref_z, ref_y) -> float:
+        """:func:`misfit` of scores ``z`` against the reference rows ``ref_z`` (outcomes ``ref_y``), at
+        the rate adjusted classify and count reads off them."""
+        y = ref_y.astype(bool)
+        p = 1 / (1 + np.exp(-z))
+        pr = 1 / (1 + np.exp(-ref_z))
+        m1, m0 = pr[y].mean(), pr[~y].mean()
+        rate = (p.mean() - m0) / (m1 - m0) if m1 > m0 else None
+        return misfit(z, ref_z[y], ref_z[~y], rate)
+
+    def stats(self, X: pd.DataFrame, p, auc: float | None = None) -> dict:
+        """The chunk's statistics with their noise levels, and every feature's drift and importance.
+
+        ``auc``: the chunk's label-free ROC-AUC as reported (None where it was withheld); its drop
+        below the reference's own is the ``auc`` statistic (value None where there is none)."""
         T = self.pre.tree_matrix(X[self.names])
         C = np.asarray(self.contributions(X[self.names]), dtype=float)
-        values, w1, psi = self._measure(T, C, _logit(p), self.T, self.C, self.z, float(np.mean(self.rate.p)))
+        z = _logit(p)
+        values, w1, psi = self._measure(T, C, z, self.T, self.C, self.z, float(np.mean(self.rate.p)))
         out = {s: {"value": round(values[s], 6), **self.noise[s]} for s in STATS}
+        drop = None if auc is None or self.auc_level is None else round(self.auc_level - auc, 6)
+        out["auc"] = {"value": drop, "level": self.auc_level, **self.noise["auc"]}
+        fit = self._fit_value(z, self.z, self.rate.y)
+        out["fit"] = {"value": round(fit, 6) if np.isfinite(fit) else None, **self.noise["fit"]}
         out["features"] = [
             {
                 "column": name,
@@ -165,8 +195,10 @@ def build_reference(
     ref = DriftReference(pre, contrib, importance, rate, T, C, _logit(rate.p), chunk_rows)
     rng = np.random.default_rng(seed)
     n = len(X)
-    draws = {s: [] for s in STATS}
+    draws = {s: [] for s in STATS + PERFORMANCE}
     w1_draws, psi_draws = [], []
+    cal = rate.calibrate(rate.p)
+    ref.auc_level = expected_auc(cal)
     for _ in range(N_NULL):
         # the bootstrap world: a reference and a chunk, both drawn afresh from the reference rows
         a = rng.integers(0, n, n)
@@ -176,8 +208,17 @@ def build_reference(
             draws[s].append(values[s])
         w1_draws.append(w1)
         psi_draws.append(psi)
-    for s in STATS:
-        d = np.asarray(draws[s])
+        level, got = expected_auc(cal[a]), expected_auc(cal[b])
+        if level is not None and got is not None:
+            draws["auc"].append(level - got)
+        if min(rate.y[a].sum(), (1 - rate.y[a]).sum()) > 0:
+            draws["fit"].append(ref._fit_value(ref.z[b], ref.z[a], rate.y[a]))
+    for s in STATS + PERFORMANCE:
+        d = np.asarray(draws[s], dtype=float)
+        d = d[np.isfinite(d)]
+        if d.size == 0:  # no draw could measure it (a model that does not separate the outcomes): never exceeded
+            ref.noise[s] = {"noise": None, "severe": None}
+            continue
         ref.noise[s] = {
             "noise": round(float(np.quantile(d, EXCEED_Q)), 6),
             "severe": round(float(SEVERE_FACTOR * np.quantile(d, 0.95)), 6),

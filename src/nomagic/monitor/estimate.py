@@ -13,6 +13,12 @@
   It is finite by construction (no ratio of two near-zero sums is taken without a guard) and it is
   withheld, with the reason, where it cannot be trusted: scores outside the reference's range, or
   no rate readable off the scores.
+* **Can a rate read off the scores be trusted?** Both rate methods assume a pure prior shift: the
+  chunk's scores are then a mixture of the reference positives' and negatives' scores, in the
+  proportion of the new rate. :func:`misfit` measures how far they lie from that mixture (the
+  Wasserstein-1 distance in log-odds); its noise comes from the reference (see
+  :mod:`nomagic.monitor.drift`). Scores that moved unlike a mixture (inputs that trend, a cohort
+  that ages) say that something moved, not that the rate did.
 """
 
 from __future__ import annotations
@@ -77,6 +83,30 @@ def acc_raw(p_chunk, ref: RateReference) -> float | None:
     if not m1 > m0:
         return None
     return float((np.mean(p_chunk) - m0) / (m1 - m0))
+
+
+def outside_share(p_chunk, ref: RateReference) -> float:
+    """The share of a chunk's scores outside the reference's 0.5-99.5 % range."""
+    p_chunk = np.asarray(p_chunk, dtype=float)
+    lo, hi = ref.score_range
+    return float(np.mean((p_chunk < lo) | (p_chunk > hi)))
+
+
+def misfit(z_chunk, z_pos, z_neg, rate: float | None) -> float:
+    """How far a chunk's scores (log-odds) lie from the mixture ``rate`` x positives' + (1 - rate) x
+    negatives' scores of the reference: the Wasserstein-1 distance of the two distributions (exact:
+    the integral of the absolute difference of their step CDFs). Infinite when no rate was read."""
+    if rate is None:
+        return float("inf")
+    rate = min(max(float(rate), 0.0), 1.0)
+    z_chunk, z_pos, z_neg = (np.sort(np.asarray(v, dtype=float)) for v in (z_chunk, z_pos, z_neg))
+    grid = np.sort(np.concatenate([z_chunk, z_pos, z_neg]))
+
+    def cdf(v):
+        return np.searchsorted(v, grid, side="right") / v.size
+
+    gap = np.abs(cdf(z_chunk) - rate * cdf(z_pos) - (1 - rate) * cdf(z_neg))
+    return float(np.sum(gap[:-1] * np.diff(grid)))
 
 
 def em_rate(p_chunk, train_rate: float, *, max_iter: int = 200, tol: float = 1e-6) -> float:
@@ -209,6 +239,28 @@ def choose_rate(history: list[dict], candidates: dict) -> tuple[str, float, list
     return "last_labelled", base["value"], None, why, mae
 
 
+#: an estimator is refuted by the labelled history from this many chunks on (refuting only stops a page, so
+#: fewer chunks than :data:`MIN_VALIDATION` do)
+MIN_REFUTE = 3
+#: and by this many standard errors (about 97.5 % one-sided)
+Z_REFUTE = 2.0
+
+
+def refuted(history: list[dict], method: str = "acc") -> bool:
+    """Has the labelled history shown ``method``'s rate surely worse than the last labelled chunk's rate:
+    by more than :data:`Z_REFUTE` standard errors of the paired difference of their absolute errors?
+    Where it has, a rate read off the scores is not believed even when the scores look like a pure
+    prior shift. (Stricter than :func:`choose_rate`'s one standard error: on a stationary stream the two
+    are about as good, and one standard error would refute the estimator there one time in six.)"""
+    if len(history) < MIN_REFUTE:
+        return False
+    truth = np.array([h["realized"] for h in history])
+    naive = np.array([h["last_labelled"] for h in history])
+    got = np.array([naive[i] if h.get(method) is None else h[method] for i, h in enumerate(history)])
+    d = np.abs(naive - truth) - np.abs(got - truth)
+    return bool(d.mean() + Z_REFUTE * d.std(ddof=1) / np.sqrt(d.size) < 0)
+
+
 def expected_auc(p) -> float | None:
     """The ROC-AUC expected when ``p`` are calibrated probabilities of the rows' outcomes.
 
@@ -232,7 +284,7 @@ def auc_estimate(p_chunk, ref: RateReference, rate: float | None) -> tuple[float
     """The label-free ROC-AUC of a chunk, or None with the reason it cannot be trusted."""
     p_chunk = np.asarray(p_chunk, dtype=float)
     lo, hi = ref.score_range
-    outside = float(np.mean((p_chunk < lo) | (p_chunk > hi)))
+    outside = outside_share(p_chunk, ref)
     if outside > OUTSIDE_SCORES:
         return None, say(
             "{s:.0%} of the chunk's scores lie outside the reference's range ({lo:.3f} to {hi:.3f}): nothing says how "
