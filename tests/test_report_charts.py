@@ -143,3 +143,35 @@ def test_brand_monitoring_chart_gives_each_brand_its_own_panel_and_alerts():
     de = volume_chart(rec, lang="de").to_dict()
     assert de["spec"]["layer"][1]["encoding"]["y"]["title"] == "Erwähnungen je Stunde"
     assert de["title"] == "Erwähnungen nach Stimmung; schattiert: Alarm-Episoden"
+
+
+def test_monitoring_chart_holds_each_periods_estimate_and_realized_value():
+    import pandas as pd
+
+    from nomagic.report.monitoring import monitoring_chart, monitoring_frame
+
+    periods = pd.DataFrame(
+        {
+            "use_case": "churn",
+            "version": "v0001",
+            "period": ["2026-09-30", "2026-10-31", "2026-11-30"],
+            "estimated_positive_rate": [0.20, 0.24, 0.31],
+            "estimated_positive_rate_low": [0.18, 0.21, 0.27],
+            "estimated_positive_rate_high": [0.22, 0.27, 0.35],
+            "realized_positive_rate": [0.21, 0.26, None],  # the last period's labels have not arrived
+            "estimated_roc_auc": [0.80, 0.79, 0.74],
+            "realized_roc_auc": [0.81, 0.77, None],
+        }
+    )
+    long = monitoring_frame(periods, "rate")
+    assert long[long["what"] == "estimated"]["value"].tolist() == [0.20, 0.24, 0.31]
+    assert long[long["what"] == "realized"]["value"].tolist() == [0.21, 0.26]  # nothing drawn before the labels
+    chart = monitoring_chart(periods, "rate")
+    band, lines = _rows(chart)
+    assert [(r["low"], r["high"]) for r in band] == [(0.18, 0.22), (0.21, 0.27), (0.27, 0.35)]
+    assert {r["what"] for r in lines} == {"estimated", "realized"}
+    assert _encodings(chart)[1]["y"]["title"] == "positive rate"
+    de = monitoring_chart(periods, "auc", lang="de")
+    assert de.to_dict()["title"] == "ROC-AUC: ohne Labels geschätzt vs tatsächlich"
+    (auc_lines,) = _rows(de)
+    assert [r["value"] for r in auc_lines if r["what"] == "realized"] == [0.81, 0.77]

@@ -32,8 +32,24 @@ def test_monitoring_page_and_api_show_alerts_and_history(tmp_path_factory):
         "action_de": "Auf jüngeren Daten neu trainieren.",
         "created_at": pd.Timestamp("2026-11-01 08:00"),
     }
+    periods = pd.DataFrame(
+        {
+            "use_case": "churn",
+            "version": "v0001",
+            "period": ["2026-09-30", "2026-10-31"],
+            "rows": [500, 480],
+            "estimated_positive_rate": [0.2, 0.3],
+            "estimated_positive_rate_low": [0.18, 0.27],
+            "estimated_positive_rate_high": [0.22, 0.33],
+            "realized_positive_rate": [0.21, None],
+            "estimated_roc_auc": [0.8, 0.78],
+            "realized_roc_auc": [0.81, None],
+            "alerts": [0, 1],
+        }
+    )
     with connect(world) as wh:
         wh.write("monitor_alerts", pd.DataFrame([alert]))
+        wh.write("monitor_periods", periods)
     keys = Path(world).parent / "keys.json"
     key = KeyStore(keys).create("analyst", name="t")[0]
     app = create_app(ServeConfig(warehouse=world, keys=keys, fit_recommender=False, health=False, background=False))
@@ -49,3 +65,7 @@ def test_monitoring_page_and_api_show_alerts_and_history(tmp_path_factory):
         de = c.get("/dashboard/monitoring?lang=de").text
         assert "Mehr Kunden gehen" in de and "kritisch" in de and "31.10.2026" in de and "Überwachung" in de
         assert "champion" in c.get("/dashboard/monitoring?lang=en").text  # the registry history of each champion
+        from nomagic.report import charts
+
+        if charts.available():  # estimated against realized, drawn per period
+            assert "chart-monitoring-rate" in en and "Positivquote: ohne Labels geschätzt" in de

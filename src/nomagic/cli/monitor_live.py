@@ -96,7 +96,7 @@ def monitor_models_command(
 
     from nomagic.lifecycle.record import write
     from nomagic.lifecycle.registry import Registry
-    from nomagic.monitor.models import ALERTS_TABLE, log_alerts, monitor_models, period_days
+    from nomagic.monitor.models import ALERTS_TABLE, log_alerts, log_periods, monitor_models, period_days
     from nomagic.warehouse import connect
 
     period_days(period)  # a bad --period fails before any work
@@ -125,6 +125,8 @@ def monitor_models_command(
         with progress_bar(say("monitoring", "Überwachung")) as tick:
             doc = monitor_models(wh, registry, use_cases or None, period=period, since=since, seed=seed, progress=tick)
         logged = 0 if no_log else log_alerts(wh, doc)
+        if not no_log:
+            log_periods(wh, doc)  # the Monitoring page draws estimated against realized from it
     _show(doc)
     if not doc["use_cases"] and not doc["not_monitored"]:
         show(

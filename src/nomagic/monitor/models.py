@@ -598,6 +598,63 @@ def log_alerts(wh, doc: dict) -> int:
     return int(len(rows))
 
 
+PERIODS_TABLE = "monitor_periods"
+
+
+def period_rows(doc: dict) -> pd.DataFrame:
+    """One row per monitored period: the estimates and, once labels arrived, what really happened."""
+    docs = doc["use_cases"] if "use_cases" in doc else [doc]
+    rows = []
+    for d in docs:
+        for p in d.get("periods", []):
+            real = p.get("realized") or {}
+            ci = p.get("estimated_positive_rate_ci") or [None, None]
+            rows.append(
+                {
+                    "use_case": d["use_case"],
+                    "version": d["version"],
+                    "period": p["as_of"][:10],
+                    "rows": int(p.get("rows", 0)),
+                    "estimated_positive_rate": p.get("estimated_positive_rate"),
+                    "estimated_positive_rate_low": ci[0],
+                    "estimated_positive_rate_high": ci[1],
+                    "realized_positive_rate": real.get("positive_rate"),
+                    "estimated_roc_auc": p.get("estimated_roc_auc"),
+                    "realized_roc_auc": (real.get("roc_auc") or {}).get("value"),
+                    "alerts": len([a for a in p.get("alerts", []) if a.get("severity") != "info"]),
+                }
+            )
+    cols = ["use_case", "version", "period", "rows", "estimated_positive_rate", "estimated_positive_rate_low"]
+    cols += [
+        "estimated_positive_rate_high",
+        "realized_positive_rate",
+        "estimated_roc_auc",
+        "realized_roc_auc",
+        "alerts",
+    ]
+    out = pd.DataFrame(rows, columns=cols)
+    for c in cols[4:10]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    out["rows"] = out["rows"].astype("int64")
+    out["alerts"] = out["alerts"].astype("int64")
+    return out
+
+
+def log_periods(wh, doc: dict) -> int:
+    """Keep the document's periods in ``monitor_periods``: a period monitored again replaces its row (its labels
+    may have arrived since); the table is rewritten in one write, so a reader never sees half of it."""
+    new = period_rows(doc)
+    if not len(new):
+        return 0
+    key = ["use_case", "version", "period"]
+    if wh.has(PERIODS_TABLE):
+        old = wh.table(PERIODS_TABLE).execute()
+        keep = old.merge(new[key], on=key, how="left", indicator=True)["_merge"] == "left_only"
+        new = pd.concat([old[keep.to_numpy()], new], ignore_index=True)
+    wh.write(PERIODS_TABLE, new.sort_values(key).reset_index(drop=True))
+    return int(len(period_rows(doc)))
+
+
 def summary_words(doc: dict) -> Text:
     """One sentence per monitored use case, and one per use case not monitored."""
     parts = [d["explanation"] for d in doc["use_cases"]]

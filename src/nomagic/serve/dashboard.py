@@ -476,6 +476,19 @@ def _monitor_record(request: Request, brands: str) -> dict | None:
     return rec
 
 
+def _monitoring_charts(st, name: str, lang: str) -> list[tuple[str, Markup]]:
+    """Estimated against realized for the use case's monitored periods (none before `nomagic monitor models`)."""
+    if st.periods is None or not len(st.periods):
+        return []
+    from nomagic.report.monitoring import monitoring_svgs
+
+    mine = st.periods[st.periods["use_case"] == name]
+    try:
+        return [(k, Markup(svg)) for k, svg in monitoring_svgs(mine, lang)] if len(mine) else []
+    except Exception:  # the report extra is missing: the tables still show
+        return []
+
+
 @router.get("/dashboard/monitoring", response_class=HTMLResponse)
 async def monitoring_page(request: Request):
     """Per champion: its alerts from the monitor (``nomagic monitor models``) and its registry history
@@ -491,6 +504,7 @@ async def monitoring_page(request: Request):
             "version": st.metas.get(n, {}).get("version", ""),
             "alerts": [a for a in st.alerts if a.get("use_case") == n],
             "history": st.history.get(n, [])[:10],
+            "charts": _monitoring_charts(st, n, _lang(request)),
         }
         for n in names
     ]

@@ -73,6 +73,7 @@ class State:
     charts: dict = field(default_factory=dict)
     alerts: list[dict] = field(default_factory=list)  # the monitor's alerts (monitor_alerts), newest first
     history: dict[str, list[dict]] = field(default_factory=dict)  # use case -> the registry's status changes
+    periods: pd.DataFrame | None = None  # the monitor's periods (monitor_periods): estimated against realized
 
     @property
     def use_cases(self) -> list[str]:
@@ -194,6 +195,8 @@ def load(
                 "model": _as_str(df["model"].iloc[0]) if "model" in df and len(df) else "",
                 "deciles": _deciles(clv),
             }
+        if "monitor_periods" in tables:
+            st.periods = wh.table("monitor_periods").execute()
         if "monitor_alerts" in tables:
             alerts = wh.table("monitor_alerts").execute()
             st.alerts = alerts.sort_values("created_at", ascending=False).head(200).to_dict("records")
