@@ -426,7 +426,20 @@ def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels,
     auc, auc_reason = est.auc_estimate(p, rate_ref, value if rates["acc"] is not None else None)
     stats = drift_ref.stats(frame[champ.columns], p, auc=auc)
     states = rule.update(stats)
-    found = al.drift_alerts(states, stats, rates, rate_ref.rate)
+    # drift is evidence (info); a page needs a risk to the model's usefulness or calibration (as in the backtest)
+    needed = None if ref_auc is None else al.confirmable(rate_ref.rate, ref_auc[1], len(y_ref), len(frame))
+    found, info, page_why = al.assess(
+        states,
+        stats,
+        rates,
+        rate_ref.rate,
+        method,
+        est.outside_share(p, rate_ref),
+        refuted=est.refuted(history, "acc"),
+        needed=needed,
+    )
+    entry["drift_info"] = info
+    entry["page_why"] = page_why
     # the gate again, on the latest labelled cutoff (the reference's rows; labels complete by t)
     pb_ref = champ.baseline.predict_proba(ref)[:, 1]
     entry["gate"] = {"labelled_cutoff": ref_cut.isoformat(), **_gate(y_ref, p_ref, pb_ref)}
