@@ -19,19 +19,11 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
-from nomagic.cli.ui import lang, progress_bar, show, word
-from nomagic.errors import InputError
-from nomagic.words import number, pick, say
+from nomagic.cli.ui import cell, lang, progress_bar, show, word
+from nomagic.errors import InputError, writable
+from nomagic.words import date_text, number, pick, say
 
 _GATE = {"holds": ("holds", "hält"), "lost": ("lost", "verloren"), "unsure": ("unsure", "unsicher")}
-
-
-def _pct(x, lg: str) -> str:
-    return "–" if x is None else number(x, ".1%", lg)
-
-
-def _num(x, lg: str) -> str:
-    return "–" if x is None else number(x, ".3f", lg)
 
 
 def _show(doc: dict) -> None:
@@ -53,12 +45,12 @@ def _show(doc: dict) -> None:
             real = p.get("realized") or {}
             gate = (p.get("gate") or {}).get("verdict")
             t.add_row(
-                p["as_of"][:10] if lg == "en" else f"{p['as_of'][8:10]}.{p['as_of'][5:7]}.{p['as_of'][:4]}",
+                date_text(p["as_of"][:10], lg),
                 number(p["rows"], ",", lg),
-                _pct(p.get("estimated_positive_rate"), lg),
-                _pct(real.get("positive_rate"), lg),
-                _num(p.get("estimated_roc_auc"), lg),
-                _num((real.get("roc_auc") or {}).get("value"), lg),
+                cell(p.get("estimated_positive_rate"), ".1%", lg),
+                cell(real.get("positive_rate"), ".1%", lg),
+                cell(p.get("estimated_roc_auc"), ".3f", lg),
+                cell((real.get("roc_auc") or {}).get("value"), ".3f", lg),
                 "–" if gate is None else word(*_GATE[gate]),
                 ", ".join(a["kind"] for a in p["alerts"]),
             )
@@ -111,15 +103,8 @@ def monitor_models_command(
                     s=since,
                 )
             ) from None
-    if json_out is not None and not json_out.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {o}: folder {f} does not exist",
-                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
-                o=str(json_out),
-                f=str(json_out.parent),
-            )
-        )
+    if json_out is not None:
+        writable(json_out)
     with connect(warehouse) as wh:
         registry = Registry.for_warehouse(wh.url)
         with progress_bar(say("monitoring", "Überwachung")) as tick:

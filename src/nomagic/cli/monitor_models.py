@@ -19,9 +19,9 @@ import typer
 from rich.table import Table
 
 from nomagic.cli import app, console
-from nomagic.cli.ui import lang, progress_bar, show, word
-from nomagic.errors import InputError
-from nomagic.words import number, pick, say
+from nomagic.cli.ui import cell, lang, progress_bar, show, word
+from nomagic.errors import InputError, writable
+from nomagic.words import pick, say
 
 #: use cases whose table has one binary outcome per row (the backtest's models are classifiers)
 BINARY_USE_CASES = ("churn", "propensity")
@@ -31,14 +31,6 @@ _ACTION_DE = {
     "promote challenger": "Herausforderer übernommen",
     "fall back to baseline": "auf Baseline zurückgefallen",
 }
-
-
-def _pct(x, lg: str) -> str:
-    return "–" if x is None else number(x, ".1%", lg)
-
-
-def _num(x, lg: str) -> str:
-    return "–" if x is None else number(x, ".3f", lg)
 
 
 def _show(doc: dict) -> None:
@@ -59,10 +51,10 @@ def _show(doc: dict) -> None:
         action = _ACTION_DE.get(c["action"], c["action"]) if lg == "de" else c["action"]
         t.add_row(
             str(c["index"]),
-            _pct(c["estimated_positive_rate"], lg),
-            _pct(c["realized_positive_rate"], lg),
-            _num(c["estimated_roc_auc"], lg),
-            _num(c["realized_roc_auc"], lg),
+            cell(c["estimated_positive_rate"], ".1%", lg),
+            cell(c["realized_positive_rate"], ".1%", lg),
+            cell(c["estimated_roc_auc"], ".3f", lg),
+            cell(c["realized_roc_auc"], ".3f", lg),
             kinds,
             action,
         )
@@ -142,15 +134,8 @@ def monitor_backtest(
         )
     if every is not None and every < 1:
         raise InputError(say("--every must be 1 or more", "--every muss 1 oder größer sein"))
-    if json_out is not None and not json_out.parent.exists():
-        raise InputError(
-            say(
-                "cannot write {o}: folder {f} does not exist",
-                "{o} kann nicht geschrieben werden: Ordner {f} existiert nicht",
-                o=str(json_out),
-                f=str(json_out.parent),
-            )
-        )
+    if json_out is not None:
+        writable(json_out)
     df = read_table(data)
     policy = Policy(on_alert=on_alert, every=every if scheduled else None)
     with progress_bar(say("replaying", "Abspielen")) as tick:

@@ -25,6 +25,13 @@ def lang() -> str:
     return chosen_lang()
 
 
+def cell(x, spec: str, lg: str) -> str:
+    """A table cell: the number in the language's format, or a dash where there is none."""
+    from nomagic.words import number
+
+    return "–" if x is None else number(x, spec, lg)
+
+
 def word(en: str, de: str) -> str:
     """A word or header in the chosen language (a table header, a label)."""
     return say(en, de).lang(chosen_lang())
