@@ -183,8 +183,10 @@ def test_the_demo_says_its_steps_in_german(english, narrow, tmp_path):
     world = ["--customers", "150", "--days", "90", "-u", "churn", "-w", str(tmp_path / "w.duckdb")]
     assert run(["--lang", "de", "demo", *world, "-o", str(out)]) == 0
     text = narrow.file.getvalue()
-    for line in ("1. Ein Unternehmen simulieren", "2. Die Daten prüfen", "5. Realitätscheck", "6. Bericht"):
+    for line in ("1. Ein Unternehmen simulieren", "2. Die Daten prüfen", "6. Realitätscheck", "7. Bericht"):
         assert line in text
     assert "150 Kunden" in text and "churn: nicht bereit" in text and "Realitätscheck" in text
+    # too short a history for the monitoring row: it says so
+    assert "Überwachungszeile übersprungen: sie braucht mindestens 480 Tage Historie (hier 90)" in text
     assert "Bericht:" in text and "insgesamt" in text and "http://127.0.0.1:8000/dashboard öffnen" in text
     assert out.exists()

@@ -48,7 +48,25 @@ def test_demo_end_to_end(tmp_path, capsys, monkeypatch):
         n = w.con.table("customers").count().execute()
         assert w.con.table("scores_churn").count().execute() > 0.5 * n
         assert ("clv_scores" in tables) == ("clv: not scored" not in text)
-    assert "4. score every customer" in text
+    assert "5. score every customer" in text
+    # the monitoring row: the injected change, churn gone live before it, each period, the decision
+    row = text[text.index("4. monitor and retrain") : text.index("5. score every customer")]
+    assert "the world changed on" in row and "a competitor poaches 60%" in row and "truth_drift" in row
+    assert re.search(r"churn v0001 went live on \d{4}-\d{2}-\d{2}, trained on the data up to then", row), row
+    periods = re.findall(r"period to \d{4}-\d{2}-\d{2}: ", row)
+    assert len(periods) >= 3
+    alerted = "ALERT (" in row
+    assert alerted == ("retraining after the alert of" in row)
+    assert alerted != ("no alert, so no retraining" in row)
+    report_row = html[html.index("id='monitoring'") : html.index("id='brand-monitoring'")]
+    assert "Monitoring: churn after going live" in report_row and "truth_drift" in report_row
+    with connect(str(wh)) as w:
+        logged = w.table("monitor_periods").execute()
+        assert len(logged) == len(periods) and set(logged["use_case"]) == {"churn"}
+        assert w.has("monitor_features") and w.has("truth_drift")
+        assert (w.has("monitor_alerts") and len(w.table("monitor_alerts").execute()) > 0) == alerted
+    churn_versions = sorted(p.name for p in (tmp_path / ".nomagic" / "registry" / "churn").glob("v*"))
+    assert churn_versions == (["v0001", "v0002"] if alerted else ["v0001"])
     # it says where the report is and how to open the dashboard
     assert str(out.resolve()) in text.replace("\n", "") and "http://127.0.0.1:8000/dashboard" in text
 

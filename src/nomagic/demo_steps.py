@@ -61,6 +61,7 @@ class Outcome:
     metas: list[dict | None] = field(default_factory=list)
     monitoring: Text = field(default_factory=lambda: Text(""))
     monitoring_html: dict = field(default_factory=dict)  # language -> the HTML section
+    monitoring_row: dict = field(default_factory=dict)  # language -> the model-monitoring section
     value_html: dict = field(default_factory=dict)  # language -> the customer-value section
     report: Path | None = None
     seconds: float = 0.0
@@ -141,14 +142,19 @@ def run(
     use_cases: list[str] | None = None,
     voice: Voice | None = None,
     lang: str = "en",
+    drift: bool = True,
 ) -> Outcome:
-    """The whole demo; the report (in ``lang``) goes to ``out``."""
+    """The whole demo; the report (in ``lang``) goes to ``out``. With ``drift`` (and at least
+    :data:`nomagic.demo_monitoring.MIN_DAYS` days), a competitor enters late in the history and the
+    monitoring row (:mod:`nomagic.demo_monitoring`) shows the alert and the retraining decision."""
+    from nomagic import demo_monitoring as dm
     from nomagic.lifecycle.registry import Registry
     from nomagic.simulate import simulate
     from nomagic.warehouse import connect
 
     voice = voice or Voice()
     names = use_case_names(use_cases)
+    scene = dm.scenario(days) if drift else None
     writable(out)
     t0 = time.perf_counter()
     outcome = Outcome()
@@ -157,24 +163,39 @@ def run(
         voice.step(say("1. simulate a business", "1. Ein Unternehmen simulieren"))
         with voice.progress(say("simulating", "Simulation")) as update:
             sim = simulate(
-                wh, customers=customers, days=days, seed=seed, progress=lambda d, t, w: update(d / max(t, 1), w)
+                wh,
+                customers=customers,
+                days=days,
+                seed=seed,
+                drift=[scene] if scene else None,
+                progress=lambda d, t, w: update(d / max(t, 1), w),
             )
         voice.line(_world_line(sim))
         voice.step(say("2. check the data", "2. Die Daten prüfen"))
         _check(wh, names, voice)
         voice.step(say("3. train, backtest, judge", "3. Trainieren, rückwirkend testen, beurteilen"))
         registry = Registry.for_warehouse(wh.url)
+        live = dm.live_date(sim.start, days) if scene and "churn" in names else None
         for name in names:
-            record, meta = _train(wh, name, registry, voice)
+            # churn goes live before the change, so that the monitoring row can watch it
+            options = {"until": live} if name == "churn" and live is not None else None
+            record, meta = _train(wh, name, registry, voice, options)
             outcome.records.append(record)
             outcome.metas.append(meta)
-        voice.step(say("4. score every customer", "4. Jeden Kunden bewerten"))
+        voice.step(say("4. monitor and retrain", "4. Überwachen und neu trainieren"))
+        if live is None:
+            voice.line(dm.skipped(days) if drift else say("no drift asked for", "keine Drift verlangt"))
+        else:
+            row = dm.run_row(wh, registry, scene, sim.start, voice)
+            outcome.monitoring_row = row.html
+            _serving(outcome, registry, "churn")
+        voice.step(say("5. score every customer", "5. Jeden Kunden bewerten"))
         score_all(wh, registry, {r["use_case"]: r for r in outcome.records}, voice)
         outcome.value_html = customer_value(wh)
     outcome.monitoring, outcome.monitoring_html = brand_monitoring(wh.url, voice)
-    voice.step(say("5. reality check", "5. Realitätscheck"))
+    voice.step(say("6. reality check", "6. Realitätscheck"))
     voice.results(outcome)
-    voice.step(say("6. report", "6. Bericht"))
+    voice.step(say("7. report", "7. Bericht"))
     with voice.status(say("drawing the report ...", "Der Bericht wird erstellt ...")):
         outcome.report = _write_report(out, outcome, lang)
     outcome.seconds = time.perf_counter() - t0
@@ -225,12 +246,22 @@ def _check(wh, names: list[str], voice: Voice) -> None:
                 )
 
 
-def _train(wh, name: str, registry, voice: Voice) -> tuple[dict, dict | None]:
+def _serving(outcome: Outcome, registry, name: str) -> None:
+    """After a retraining: the reality check and the report show the version that serves now."""
+    version = registry.champion(name)
+    for i, r in enumerate(outcome.records):
+        if r.get("use_case") == name and version is not None and outcome.metas[i] != version.meta:
+            outcome.records[i], outcome.metas[i] = version.record(), version.meta
+
+
+def _train(wh, name: str, registry, voice: Voice, options: dict | None = None) -> tuple[dict, dict | None]:
     from nomagic.usecases import REGISTRY
 
     t1 = time.perf_counter()
     with voice.progress(say("training {name}", "{name} wird trainiert", name=name)) as update:
-        record, version = train_use_case(wh, REGISTRY[name], registry, check=True, update=update, source=wh.url)
+        record, version = train_use_case(
+            wh, REGISTRY[name], registry, check=True, update=update, source=wh.url, options=options
+        )
     took = time.perf_counter() - t1
     code = Text(verdict(record["verdict"]), verdict(record["verdict"], "de"))
     if version is None:
@@ -429,6 +460,10 @@ def _write_report(out: Path, outcome: Outcome, lang: str) -> Path:
     from nomagic import report
 
     title = say("nomagic demo: a simulated business", "nomagic-Demo: ein simuliertes Unternehmen").lang(lang)
-    extras = [outcome.value_html.get(lang, ""), outcome.monitoring_html.get(lang, "")]
+    extras = [
+        outcome.value_html.get(lang, ""),
+        outcome.monitoring_row.get(lang, ""),
+        outcome.monitoring_html.get(lang, ""),
+    ]
     report.write(out, outcome.records, outcome.metas, title=title, extras=extras, lang=lang)
     return out

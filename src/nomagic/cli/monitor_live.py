@@ -8,7 +8,9 @@ For each champion (churn and propensity; other use cases are listed as not monit
 reason) and each period after its training data: drift against the world one horizon earlier,
 label-free positive rate and ROC-AUC, the gate against its baseline on the latest labels, realized
 performance once the period's labels arrived. Alerts go to the warehouse table ``monitor_alerts``
-(once per use case, version, period and kind). Exit 0 with a report, 2 on bad input.
+(once per use case, version, period and kind), the periods to ``monitor_periods`` and each period's
+drift by feature to ``monitor_features`` (a period monitored again replaces its rows there); the
+Monitoring page and the API read them. Exit 0 with a report, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -79,7 +81,11 @@ def monitor_models_command(
     period: str = typer.Option("week", "--period", help="day, week, month or a number of days."),
     since: str = typer.Option(None, "--since", help="First period starts here (default: end of training data)."),
     json_out: Path = typer.Option(None, "--json", help="Write the monitoring document as JSON."),
-    no_log: bool = typer.Option(False, "--no-log", help="Do not log alerts to the warehouse table monitor_alerts."),
+    no_log: bool = typer.Option(
+        False,
+        "--no-log",
+        help="Do not log to the warehouse (monitor_alerts, monitor_periods, monitor_features).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Random seed (bootstrap noise levels)."),
     warehouse: str = WarehouseOption,
 ) -> None:
@@ -88,6 +94,7 @@ def monitor_models_command(
 
     from nomagic.lifecycle.record import write
     from nomagic.lifecycle.registry import Registry
+    from nomagic.monitor.feature_log import log_features
     from nomagic.monitor.models import ALERTS_TABLE, log_alerts, log_periods, monitor_models, period_days
     from nomagic.warehouse import connect
 
@@ -112,6 +119,7 @@ def monitor_models_command(
         logged = 0 if no_log else log_alerts(wh, doc)
         if not no_log:
             log_periods(wh, doc)  # the Monitoring page draws estimated against realized from it
+            log_features(wh, doc)  # ... and drift by feature
     _show(doc)
     if not doc["use_cases"] and not doc["not_monitored"]:
         show(

@@ -18,6 +18,7 @@ cutoffs ``L``, ``L - step``, ... and scores at ``E``.
 
 from __future__ import annotations
 
+import copy
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,7 +166,12 @@ class UseCase:
         model_params: dict | None = None,
         n_boot: int = 1000,
         seed: int = 0,
+        until=None,
     ):
+        # learn only from the data up to `until`: the model as it would have gone live then
+        self.until = None if until is None else pd.Timestamp(until)
+        if self.until is not None and self.until.tzinfo is not None:
+            self.until = self.until.tz_convert(None)
         self.step_days = step_days
         self.n_test = n_test
         self.n_train = n_train
@@ -185,6 +191,22 @@ class UseCase:
 
     def attributes(self, wh, as_of: datetime):  # -> ibis.Table with unit_id and the sensitive attributes
         return None
+
+    def early_labels(self, wh, as_of, days: int) -> pd.Series:
+        """The label as it stands ``days`` (< the horizon) after the cutoff, by unit_id.
+
+        An outcome decided early shows (for churn and propensity: an order); the rest reads as if the
+        window had ended. The monitor compares these with what the champion's scores expect, so that a
+        change shows before the full labels arrive. It relies on :meth:`labels` reading its window
+        from ``self.horizon_days``."""
+        early = copy.copy(self)
+        early.horizon_days = int(days)
+        df = early.labels(wh, pd.Timestamp(as_of).to_pydatetime()).execute()
+        return df.set_index(UNIT)[LABEL].fillna(0).astype(int)
+
+    def so_far(self, days: int):
+        """Label 1 as :meth:`early_labels` sees it, in words ("have not ordered in the 30 days since")."""
+        return say("show the outcome within {d} days", "zeigen das Ergebnis innerhalb von {d} Tagen", d=int(days))
 
     def baseline(self) -> ScoreBaseline:
         raise NotImplementedError
@@ -226,6 +248,7 @@ class UseCase:
             "model_params": self.model_params,
             "n_boot": self.n_boot,
             "seed": self.seed,
+            "until": None if self.until is None else self.until.isoformat(),
         }
 
     # -------------------------------------------------------------- shared

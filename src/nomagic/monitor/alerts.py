@@ -237,12 +237,20 @@ KINDS = {
     "rate moved": "Quote verschoben",
     "performance decay": "Leistungsverlust",
     "gate lost": "Schranke verloren",
+    "early outcomes": "frühe Ergebnisse",
 }
+#: an alert's severity (an English code in records) in German
+SEVERITIES = {WARNING: "Warnung", CRITICAL: "kritisch", INFO: "Information"}
 
 
 def kind_words(kind: str) -> Text:
     """An alert's kind (an English code in records) in both languages."""
     return Text(kind, KINDS.get(kind, kind))
+
+
+def severity_words(severity: str) -> Text:
+    """An alert's severity in both languages."""
+    return Text(severity, SEVERITIES.get(severity, severity))
 
 
 def confirmable(reference_rate: float, reference_auc_se: float, reference_rows: int, chunk_rows: int) -> dict:

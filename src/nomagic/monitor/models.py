@@ -39,8 +39,9 @@ from nomagic.errors import InputError, NotReadyError
 from nomagic.lifecycle.metrics import delong
 from nomagic.lifecycle.record import now_iso
 from nomagic.lifecycle.shift import wilson
-from nomagic.lifecycle.usecase import LABEL
+from nomagic.lifecycle.usecase import LABEL, UNIT
 from nomagic.monitor import alerts as al
+from nomagic.monitor import early
 from nomagic.monitor import estimate as est
 from nomagic.monitor.drift import build_reference
 from nomagic.words import Text, join, say
@@ -145,6 +146,14 @@ class _Frames:
     def __init__(self, uc, wh, labels_until: pd.Timestamp):
         self.uc, self.wh, self.labels_until = uc, wh, labels_until
         self.cache: dict[tuple[pd.Timestamp, bool], pd.DataFrame] = {}
+        self.early_cache: dict[tuple[pd.Timestamp, int], pd.Series] = {}
+
+    def early(self, as_of: pd.Timestamp, days: int) -> pd.Series:
+        """The label ``days`` after ``as_of`` (by unit_id), as it stands then."""
+        key = (as_of, int(days))
+        if key not in self.early_cache:
+            self.early_cache[key] = self.uc.early_labels(self.wh, as_of, days)
+        return self.early_cache[key]
 
     def get(self, as_of: pd.Timestamp, label: bool) -> pd.DataFrame:
         # where the labels are complete anyway, one labelled frame serves both (a build costs seconds)
@@ -445,6 +454,8 @@ def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels,
     entry["gate"] = {"labelled_cutoff": ref_cut.isoformat(), **_gate(y_ref, p_ref, pb_ref)}
     if ref_auc is not None and first_labels is not None:
         found += al.label_alerts(y_ref, p_ref, pb_ref, ref_auc, first_labels, i)
+    entry["early_outcomes"], early_pages = _early(t, step, h, uc, frames, champ)
+    found += early_pages
     entry.update(
         {
             "estimated_positive_rate": round(float(value), 6),
@@ -455,7 +466,7 @@ def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels,
             "estimated_roc_auc": auc,
             "estimated_roc_auc_reason": auc_reason,
             "prediction_drift": stats["prediction"],
-            "input_drift": {**stats["input"], "features": sorted(stats["features"], key=lambda f: -f["shift"])[:5]},
+            "input_drift": {**stats["input"], "features": sorted(stats["features"], key=lambda f: -f["shift"])},
             "prior_shift": stats["prior"],
             "alerts": found,
             "_rates": {
@@ -466,6 +477,41 @@ def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels,
         }
     )
     return entry
+
+
+def _view(champ: _Champion, frame: pd.DataFrame) -> np.ndarray:
+    """The champion's view of each row: its log-odds (one column)."""
+    p = np.clip(champ.predict(frame), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))[:, None]
+
+
+def _early(t, step, h, uc, frames, champ) -> tuple[list[dict], list[dict]]:
+    """The early-outcome checks of the period ending ``t`` (:mod:`nomagic.monitor.early`) and their pages."""
+    days = early.windows(step, h)
+    limit = early.threshold(len(days))
+    checks, pages = [], []
+    for d in days:
+        # the reference: the latest cohort followed for d days by the cohort's cutoff (the nearest in time)
+        cut, ref_cut = t - pd.Timedelta(days=d), t - pd.Timedelta(days=2 * d)
+        now, ref = frames.get(cut, False), frames.get(ref_cut, True)
+        if len(now) < MIN_ROWS or len(ref) < MIN_ROWS:
+            continue
+        y_ref = frames.early(ref_cut, d).reindex(ref[UNIT]).fillna(0).to_numpy()
+        if min(y_ref.sum(), len(y_ref) - y_ref.sum()) < MIN_CLASS:
+            continue
+        y_now = frames.early(cut, d).reindex(now[UNIT]).fillna(0).to_numpy()
+        found = {
+            "cutoff": cut.isoformat(),
+            "days": int(d),
+            "reference_cutoff": ref_cut.isoformat(),
+            **early.check(_view(champ, ref), y_ref, _view(champ, now), y_now),
+            "limit": round(limit, 3),
+        }
+        checks.append(found)
+        page = early.alert({**found, "cutoff": cut, "reference_cutoff": ref_cut}, uc.so_far(d), limit)
+        if page is not None:
+            pages.append(page)
+    return checks, pages
 
 
 def _not_monitored(name: str) -> Text:

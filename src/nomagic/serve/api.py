@@ -371,3 +371,90 @@ async def monitor_alerts(request: Request, key=Depends(require("viewer"))):
     ]
     history = {n: [{**h, "why": pick(h, "why", lang)} for h in hs] for n, hs in st.history.items()}
     return _json(clean({"alerts": alerts, "history": history}))
+
+
+def _known_use_case(st, use_case: str | None) -> None:
+    """404 with the known names for a use case nobody trained or monitored (a known one may have no rows yet)."""
+    if use_case is None:
+        return
+    known = set(st.records) | set(st.history)
+    for frame in (st.periods, st.features):
+        if frame is not None and len(frame):
+            known |= set(frame["use_case"].astype(str))
+    if use_case not in known:
+        raise HTTPException(
+            404,
+            say(
+                "unknown use case '{uc}': not trained and not monitored; known: {k}",
+                "unbekannter Anwendungsfall '{uc}': weder trainiert noch überwacht; bekannt: {k}",
+                uc=use_case,
+                k=", ".join(sorted(known)) or "-",
+            ),
+        )
+
+
+def _rows(frame, use_case: str | None, order: list[str], ascending: list[bool] | None = None) -> list[dict]:
+    """A logged table's rows (of one use case) as JSON records, in a stable order; [] when nothing was logged."""
+    if frame is None or not len(frame):
+        return []
+    if use_case is not None:
+        frame = frame[frame["use_case"] == use_case]
+    frame = frame.sort_values(order, ascending=ascending or True, kind="stable")
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+@router.get(
+    "/monitor/periods",
+    tags=["records"],
+    responses=errors(401, 403, 404, words={404: "Unknown use case"}),
+    summary="The monitor's periods: estimated against realized performance",
+)
+async def monitor_periods(request: Request, use_case: str | None = None, key=Depends(require("viewer"))):
+    """The rows of the warehouse table ``monitor_periods`` that ``nomagic monitor models`` keeps (the figures of the
+    Monitoring page's estimated-against-realized charts): per use case, version and period, the label-free
+    positive rate with its interval and ROC-AUC, the realized ones once the labels arrived (null before), and the
+    number of alerts. ``use_case`` keeps one use case; an empty list when nothing was monitored yet."""
+    st = _state(request)
+    _known_use_case(st, use_case)
+    return _json(clean({"periods": _rows(st.periods, use_case, ["use_case", "version", "period"])}))
+
+
+@router.get(
+    "/monitor/features",
+    tags=["records"],
+    responses=errors(400, 401, 403, 404, words={400: "The period is not a date", 404: "Unknown use case"}),
+    summary="The monitor's drift by feature, with importance",
+)
+async def monitor_features(
+    request: Request, use_case: str | None = None, period: str | None = None, key=Depends(require("viewer"))
+):
+    """The rows of the warehouse table ``monitor_features`` (the figures of the Monitoring page's drift by
+    feature): per use case, version, period (its end, YYYY-MM-DD) and column, the column's importance (share of
+    the model's use of it), how far its contribution to the log-odds moved against the reference (``shift``)
+    with the reference's noise (``shift_noise``), its PSI with its noise, and ``beyond_noise``. ``use_case`` and
+    ``period`` filter (``period=latest``: each use case's latest period); most important columns first."""
+    from datetime import date
+
+    st = _state(request)
+    _known_use_case(st, use_case)
+    frame = st.features
+    if period is not None and period != "latest":
+        try:
+            date.fromisoformat(period)
+        except ValueError:
+            raise HTTPException(
+                400,
+                say(
+                    "period {p!r} is not a date: use YYYY-MM-DD (the period's end) or 'latest'",
+                    "period {p!r} ist kein Datum: JJJJ-MM-TT (das Ende des Zeitraums) oder 'latest' angeben",
+                    p=period[:40],
+                ),
+            ) from None
+    if frame is not None and len(frame) and period is not None:
+        days = frame["period"].astype(str).str[:10]
+        if period == "latest":
+            frame = frame[days == days.groupby(frame["use_case"]).transform("max")]
+        else:
+            frame = frame[days == period]
+    order = ["use_case", "version", "period", "importance"]
+    return _json(clean({"features": _rows(frame, use_case, order, [True, True, True, False])}))

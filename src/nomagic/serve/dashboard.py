@@ -489,10 +489,32 @@ def _monitoring_charts(st, name: str, lang: str) -> list[tuple[str, Markup]]:
         return []
 
 
+def _drift_section(st, name: str, lang: str) -> dict | None:
+    """Drift by feature in the use case's latest monitored period: chart, top columns, and what it means in words
+    (None before `nomagic monitor models` logged any)."""
+    if st.features is None or not len(st.features):
+        return None
+    from nomagic.report.monitoring import drift_frame, drift_svg, drift_words
+
+    top = drift_frame(st.features, name)
+    if top.empty:
+        return None
+    try:
+        svg = drift_svg(st.features, name, lang)
+    except Exception:  # the report extra is missing: the table and the words still show
+        svg = None
+    return {
+        "period": top["period"].iloc[0],
+        "rows": top.to_dict("records"),
+        "words": drift_words(st.features, name).lang(lang),
+        "chart": None if svg is None else Markup(svg),
+    }
+
+
 @router.get("/dashboard/monitoring", response_class=HTMLResponse)
 async def monitoring_page(request: Request):
-    """Per champion: its alerts from the monitor (``nomagic monitor models``) and its registry history
-    (retraining, promotions, rollbacks)."""
+    """Per champion: estimated against realized performance, drift by feature with importance, its alerts from
+    the monitor (``nomagic monitor models``) and its registry history (retraining, promotions, rollbacks)."""
     got = _guard(request)
     if isinstance(got, Response):
         return got
@@ -505,6 +527,7 @@ async def monitoring_page(request: Request):
             "alerts": [a for a in st.alerts if a.get("use_case") == n],
             "history": st.history.get(n, [])[:10],
             "charts": _monitoring_charts(st, n, _lang(request)),
+            "drift": _drift_section(st, n, _lang(request)),
         }
         for n in names
     ]

@@ -74,6 +74,7 @@ class State:
     alerts: list[dict] = field(default_factory=list)  # the monitor's alerts (monitor_alerts), newest first
     history: dict[str, list[dict]] = field(default_factory=dict)  # use case -> the registry's status changes
     periods: pd.DataFrame | None = None  # the monitor's periods (monitor_periods): estimated against realized
+    features: pd.DataFrame | None = None  # the monitor's drift by feature (monitor_features), per period and column
 
     @property
     def use_cases(self) -> list[str]:
@@ -197,6 +198,8 @@ def load(
             }
         if "monitor_periods" in tables:
             st.periods = wh.table("monitor_periods").execute()
+        if "monitor_features" in tables:
+            st.features = wh.table("monitor_features").execute()
         if "monitor_alerts" in tables:
             alerts = wh.table("monitor_alerts").execute()
             st.alerts = alerts.sort_values("created_at", ascending=False).head(200).to_dict("records")

@@ -86,6 +86,11 @@ class Churn(CustomerUseCase):
         t = pop.left_join(buyers, F.UNIT).drop(f"{F.UNIT}_right")
         return t.select(F.UNIT, label=t._bought.isnull().cast("int64"))
 
+    def so_far(self, days: int):
+        return say(
+            "have not ordered in the {d} days since", "haben in den {d} Tagen seither nicht bestellt", d=int(days)
+        )
+
     def baseline(self) -> ScoreBaseline:
         return ScoreBaseline("recency_days", increasing=True, label=F.FEATURES["recency_days"].text.label)
 

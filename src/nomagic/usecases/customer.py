@@ -95,7 +95,8 @@ class CustomerUseCase(UseCase):
             raise NotReadyError(
                 say("{uc}: the orders table is empty", "{uc}: die Tabelle orders ist leer", uc=self.name)
             )
-        return pd.Timestamp(a), pd.Timestamp(b)
+        b = pd.Timestamp(b) if self.until is None else min(pd.Timestamp(b), self.until)
+        return pd.Timestamp(a), b
 
     def tables_used(self, wh) -> list[str]:
         optional = ("events", "messages", "documents", "order_lines", "products")

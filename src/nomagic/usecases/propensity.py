@@ -71,6 +71,9 @@ class Propensity(CustomerUseCase):
         t = pop.left_join(buyers, F.UNIT).drop(f"{F.UNIT}_right")
         return t.select(F.UNIT, label=t._bought.notnull().cast("int64"))
 
+    def so_far(self, days: int):
+        return say("have ordered in the {d} days since", "haben in den {d} Tagen seither bestellt", d=int(days))
+
     def baseline(self) -> ScoreBaseline:
         return ScoreBaseline(
             "order_rate_30d",
