@@ -94,7 +94,14 @@ def _periods(doc: dict) -> list[dict]:
                 "reference_rate": (p.get("reference") or {}).get("positive_rate"),
                 "estimated_rate": p.get("estimated_positive_rate"),
                 "early": [
-                    {k: e[k] for k in ("days", "observed_rate", "expected_rate", "z", "limit")}
+                    {
+                        **{
+                            k: e[k] for k in ("days", "observed_rate", "expected_rate", "z", "dispersion", "p", "limit")
+                        },
+                        "segments": {
+                            c: {"chi2": g["chi2"], "df": g["df"], "p": g["p"]} for c, g in e["segments"].items()
+                        },
+                    }
                     for e in p.get("early_outcomes") or []
                 ],
                 "stats": {

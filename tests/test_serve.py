@@ -368,7 +368,8 @@ def test_dashboard_login_refuses_open_redirects(served):
 # ------------------------------------------------------------------------------------ CLI
 
 
-def test_keys_cli(tmp_path, capsys):
+def test_keys_cli(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # `keys` logs to the audit trail of the default warehouse, here
     import nomagic.cli.serve  # noqa: F401  (registers `keys` and `serve`)
     from nomagic.cli import main
 

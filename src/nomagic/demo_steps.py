@@ -110,6 +110,22 @@ def train_use_case(
     except NotReadyError as exc:
         return not_ready_record(uc, [exc.args[0] if exc.args else str(exc)], source), None
     version = registry.register(result, challenger=challenger)
+    from nomagic.privacy import audit
+
+    # a training (and a promotion, when it became the champion) goes into the governance log
+    audit.record(
+        wh,
+        "model.train",
+        target=f"{uc.name} {version.version}",
+        details={
+            "use_case": uc.name,
+            "version": version.version,
+            "status": version.status,
+            "scorer": version.scorer,
+            "verdict": result.record.get("verdict"),
+            "promoted": version.status == "champion",
+        },
+    )
     return result.record, version
 
 

@@ -81,6 +81,7 @@ def _register() -> None:
         "monitor_models",
         "monitor_live",
         "retrain",
+        "audit",
         "serve",
         "demo",
     ):

@@ -1,7 +1,7 @@
 """``nomagic demo``: the main job, end to end, on a simulated business.
 
 simulate -> readiness check -> train every available use case (backtest, gate, explain, register)
--> score -> the reality-check table -> report.html. The work is :func:`nomagic.demo_steps.run`; this
+-> monitor and retrain churn after a change in the world -> score -> the reality-check table -> report.html. The work is :func:`nomagic.demo_steps.run`; this
 module says each step on the console, in the chosen language.
 """
 
@@ -59,6 +59,7 @@ def run_demo(
     warehouse: str | None = None,
     force: bool = False,
     use_cases: list[str] | None = None,
+    drift: bool = True,
 ) -> list[dict]:
     """Run the demo, saying each step; returns the evaluation records (one per use case)."""
     outcome = demo_steps.run(
@@ -69,6 +70,7 @@ def run_demo(
         warehouse=warehouse,
         force=force,
         use_cases=use_cases,
+        drift=drift,
         voice=ConsoleVoice(),
         lang=lang(),
     )
@@ -101,7 +103,21 @@ def demo_command(
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Where to write the HTML report."),
     use_case: list[str] = typer.Option(None, "--use-case", "-u", help="Only these use cases (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Replace the tables even if the warehouse holds real data."),
+    drift: bool = typer.Option(
+        True,
+        "--drift/--no-drift",
+        help="A competitor enters late in the history; churn is monitored, retrained on alert.",
+    ),
     warehouse: str = WarehouseOption,
 ) -> None:
     """The main job on a simulated business: simulate -> check -> train every use case -> score -> reality check -> report."""
-    run_demo(customers=customers, days=days, seed=seed, out=out, warehouse=warehouse, force=force, use_cases=use_case)
+    run_demo(
+        customers=customers,
+        days=days,
+        seed=seed,
+        out=out,
+        warehouse=warehouse,
+        force=force,
+        use_cases=use_case,
+        drift=drift,
+    )

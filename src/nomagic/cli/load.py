@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.ui import LogProgress, lang, show, word
+from nomagic.privacy import audit
 from nomagic.warehouse import connect, load
 from nomagic.warehouse.sources import source_kind
 from nomagic.words import number, say
@@ -81,6 +82,22 @@ def load_command(
             delimiter=delimiter,
             strict=strict,
             on_progress=on_progress,
+        )
+        # the governance log: after the load succeeded; if it cannot be written, the command fails
+        audit.record(
+            wh,
+            "data.load",
+            target=result.table,
+            details={
+                "table": result.table,
+                "source": audit.source_label(source) + (f" ({source_table})" if source_table else ""),
+                "rows_read": result.rows_read,
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "quarantined": result.quarantined,
+                "load_id": result.load_id,
+            },
         )
     show(
         say(

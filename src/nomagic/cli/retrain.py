@@ -22,6 +22,7 @@ from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.grammar import NomagicCommand
 from nomagic.cli.ui import lang, progress_bar, show, word
 from nomagic.errors import InputError
+from nomagic.privacy import audit
 from nomagic.words import Text, in_lang, number, say
 
 #: the decision codes as people read them (the codes stay English in records)
@@ -144,6 +145,22 @@ def retrain_command(
             with console.status(word("shadow scoring ...", "Schattenbewertung ...")):
                 scores = rt.shadow_scores(uc, wh, registry, out.champion, out.challenger)
                 shadow_where = rt.write_shadow(wh, scores, cls.name)
+        # the governance log: what was decided and which version serves now
+        audit.record(
+            wh,
+            "model.retrain",
+            target=f"{cls.name} {out.challenger.version}",
+            details={
+                "use_case": cls.name,
+                "decision": out.action,
+                "applied": out.applied,
+                "shadow": shadow,
+                "champion_before": out.champion.version,
+                "challenger": out.challenger.version,
+                "challenger_status": out.challenger.status,
+                "serving": out.serving.version,
+            },
+        )
     ev = out.evidence
     console.print(_evidence_table(ev))
     show(out.explanation, "bold")
@@ -219,6 +236,12 @@ def rollback_command(
             )
         )
     old, new = registry.rollback(name, to, why=f"nomagic rollback {name}" + (f" --to {to}" if to else ""))
+    audit.record_to(
+        warehouse,
+        "model.rollback",
+        target=f"{name} {new.version}",
+        details={"use_case": name, "restored": new.version, "retired": old.version if old else None, "to": to},
+    )
     show(
         say(
             "{uc}: {new} is the champion again (scores with the {scorer}){was}. Run `nomagic score {uc}` to rescore.",

@@ -37,6 +37,14 @@ def _store(warehouse: str | None, keys: str | None):
     return KeyStore(keys or keys_path(resolve_url(warehouse)))
 
 
+def _audit(warehouse: str | None, action: str, info) -> None:
+    """A key change into the warehouse's audit log (never the secret); the command fails if it cannot be written."""
+    from nomagic.privacy import audit
+
+    details = {"key_id": info.key_id, "role": info.role, "name": info.name, "revoked_at": info.revoked_at}
+    audit.record_to(warehouse, action, target=f"key:{info.key_id}", details=details)
+
+
 KeysOption = typer.Option(None, "--keys", help="Key file (default: .nomagic/keys.json next to the registry).")
 
 
@@ -50,6 +58,19 @@ def keys_create(
     """Create a key; it is printed once and stored only as a salted hash."""
     store = _store(warehouse, keys)
     key, info = store.create(role, name=name)
+    try:
+        _audit(warehouse, "key.create", info)
+    except Exception:
+        store.revoke(info.key_id)  # a key the audit log does not know must not work
+        show(
+            say(
+                "key {id} was revoked again at once: the audit log could not record it",
+                "Schlüssel {id} wurde sofort wieder widerrufen: das Audit-Protokoll konnte ihn nicht festhalten",
+                id=info.key_id,
+            ),
+            label=word("note:", "Hinweis:"),
+        )
+        raise
     show(
         say(
             "created key {id} (role {role}) in {path}",
@@ -71,6 +92,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: the API refuses it and its dashboard sessions end, within a second."""
     info = _store(warehouse, keys).revoke(key_id)
+    _audit(warehouse, "key.revoke", info)
     show(
         say(
             "revoked key {id} (role {role}) at {at}",

@@ -253,13 +253,16 @@ def severity_words(severity: str) -> Text:
     return Text(severity, SEVERITIES.get(severity, severity))
 
 
-def confirmable(reference_rate: float, reference_auc_se: float, reference_rows: int, chunk_rows: int) -> dict:
+def confirmable(
+    reference_rate: float, reference_auc_se: float, reference_rows: int, chunk_rows: int, between: float = 0.0
+) -> dict:
     """How far the rate and the ROC-AUC of a chunk must move from the reference's before its labels could
     confirm the move (the label checks' own thresholds: :func:`label_alerts`). A label-free estimate
-    that moved less than that pages nobody: the labels could not tell it from sampling noise either."""
+    that moved less than that pages nobody: the labels could not tell it from sampling noise either.
+    ``between``: the variance of a period's rate beyond the binomial (:func:`between_variance`)."""
     r = min(max(reference_rate, 1e-6), 1 - 1e-6)
     return {
-        "rate": float(Z_RATE * np.sqrt(r * (1 - r) * (1 / chunk_rows + 1 / reference_rows))),
+        "rate": float(Z_RATE * np.sqrt(r * (1 - r) * (1 / chunk_rows + 1 / reference_rows) + 2 * between)),
         # a chunk's ROC-AUC standard error scales as one over the root of its rows
         "auc": float(Z_LABELS * reference_auc_se * np.sqrt(1 + reference_rows / chunk_rows)),
     }
@@ -425,14 +428,27 @@ def assess(
     return pages, info, join(why, "; ")
 
 
-def label_alerts(y, p_champion, p_baseline, reference_auc: tuple[float, float], reference_y, chunk: int) -> list[dict]:
+def between_variance(rates, rows) -> float:
+    """The variance of a period's positive rate beyond binomial noise, from the rates of past periods
+    (``rows`` each): campaigns, seasons and other shocks common to a period move every customer's
+    outcome at once, which the binomial variance of one period does not hold. 0 with fewer than 3."""
+    rates, rows = np.asarray(rates, dtype=float), np.asarray(rows, dtype=float)
+    if len(rates) < 3:
+        return 0.0
+    binomial = float(np.mean(rates * (1 - rates) / np.maximum(rows, 1)))
+    return max(0.0, float(np.var(rates, ddof=1)) - binomial)
+
+
+def label_alerts(
+    y, p_champion, p_baseline, reference_auc: tuple[float, float], reference_y, chunk: int, between: float = 0.0
+) -> list[dict]:
     """Checks on a chunk whose labels just arrived: its positive rate against the reference's, realized
     decay and the gate against the baseline.
 
     ``reference_auc`` is the champion's (ROC-AUC, standard error) on its reference rows, whose
-    outcomes are ``reference_y``."""
+    outcomes are ``reference_y``; ``between`` the variance of a period's rate beyond the binomial."""
     y = np.asarray(y).astype(int)
-    out = _rate_moved(y, np.asarray(reference_y).astype(int), chunk)
+    out = _rate_moved(y, np.asarray(reference_y).astype(int), chunk, between)
     if min(y.sum(), (1 - y).sum()) < 2:
         return out
     (auc, auc_b), cov = delong(y, np.vstack([p_champion, p_baseline]))
@@ -495,11 +511,12 @@ def label_alerts(y, p_champion, p_baseline, reference_auc: tuple[float, float], 
     return out
 
 
-def _rate_moved(y: np.ndarray, ref: np.ndarray, chunk: int) -> list[dict]:
-    """The chunk's realized positive rate surely differs from the reference's (two-proportion z)."""
+def _rate_moved(y: np.ndarray, ref: np.ndarray, chunk: int, between: float = 0.0) -> list[dict]:
+    """The chunk's realized positive rate surely differs from the reference's (two-proportion z; each
+    period's own shock adds ``between`` to the variance of its rate)."""
     a, b = float(y.mean()), float(ref.mean())
     pooled = (y.sum() + ref.sum()) / (y.size + ref.size)
-    se = float(np.sqrt(pooled * (1 - pooled) * (1 / y.size + 1 / ref.size)))
+    se = float(np.sqrt(pooled * (1 - pooled) * (1 / y.size + 1 / ref.size) + 2 * between))
     if se == 0 or abs(a - b) / se <= Z_RATE:
         return []
     up = a > b

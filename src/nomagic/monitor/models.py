@@ -317,13 +317,27 @@ def monitor_champion(
     # the outcomes of the world the champion was chosen in: a realized rate is compared with them
     first_labels = frames.get(last_train_cutoff, True)[LABEL].to_numpy()
     first_labels = first_labels if len(first_labels) >= MIN_ROWS else None
+    first = _day(uc.time_range(wh)[0])
+    tick(0.03, say("{uc}: the world before going live", "{uc}: die Welt vor dem Livegang", uc=use_case))
+    watch = _Watch(
+        uc,
+        frames,
+        champ,
+        rule,
+        ref_auc,
+        first_labels,
+        last_train_cutoff,
+        seed,
+        step,
+        h,
+        _EarlyChecks(uc, frames, champ, step, trained_end, first),
+        _between(frames, last_train_cutoff, step, first),
+    )
     for i, t in enumerate(ends):
         tick(
             0.05 + 0.85 * i / max(len(ends), 1), say("{uc}: period to {t}", "{uc}: Zeitraum bis {t}", uc=use_case, t=t)
         )
-        periods.append(
-            _period(i, t, step, h, uc, frames, champ, rule, periods, ref_auc, first_labels, last_train_cutoff, seed)
-        )
+        periods.append(_period(i, t, watch, periods))
     tick(0.92, say("{uc}: realized performance", "{uc}: tatsächliche Leistung", uc=use_case))
     for entry in periods:
         entry.pop("_rates", None)
@@ -384,8 +398,46 @@ def monitor_champion(
     }
 
 
-def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels, last_train_cutoff, seed) -> dict:
+@dataclass
+class _Watch:
+    """What every period of one champion's monitor shares."""
+
+    uc: object
+    frames: _Frames
+    champ: _Champion
+    rule: al.Sequential
+    ref_auc: tuple[float, float] | None
+    first_labels: np.ndarray | None
+    last_train_cutoff: pd.Timestamp
+    seed: int
+    step: int
+    h: int
+    early_checks: _EarlyChecks
+    between: float  # the variance of a period's positive rate beyond the binomial, before going live
+
+
+def _between(frames: _Frames, last_cutoff: pd.Timestamp, step: int, first: pd.Timestamp) -> float:
+    """The positive rate's variance beyond the binomial over the champion's own labelled cutoffs (at
+    least a month apart): the shocks common to a period, which a rate check must not take for a change."""
+    gap = pd.Timedelta(days=max(step, 30))
+    rates, rows = [], []
+    for k in range(_EarlyChecks.PAST):
+        cut = last_cutoff - k * gap
+        if cut < first:
+            break
+        y = frames.get(cut, True)[LABEL].to_numpy()
+        if len(y) < MIN_ROWS:
+            break
+        rates.append(float(y.mean()))
+        rows.append(len(y))
+    return al.between_variance(rates, rows)
+
+
+def _period(i: int, t: pd.Timestamp, watch: _Watch, done: list[dict]) -> dict:
     """One period: scores at its end, drift and estimates against the reference, the gate again."""
+    w = watch
+    frames, champ, rule, seed, step, h = w.frames, w.champ, w.rule, w.seed, w.step, w.h
+    ref_auc, first_labels, last_train_cutoff = w.ref_auc, w.first_labels, w.last_train_cutoff
     frame = frames.get(t, False)
     ref_cut = t - pd.Timedelta(days=h)
     entry: dict = {
@@ -436,7 +488,7 @@ def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels,
     stats = drift_ref.stats(frame[champ.columns], p, auc=auc)
     states = rule.update(stats)
     # drift is evidence (info); a page needs a risk to the model's usefulness or calibration (as in the backtest)
-    needed = None if ref_auc is None else al.confirmable(rate_ref.rate, ref_auc[1], len(y_ref), len(frame))
+    needed = None if ref_auc is None else al.confirmable(rate_ref.rate, ref_auc[1], len(y_ref), len(frame), w.between)
     found, info, page_why = al.assess(
         states,
         stats,
@@ -453,8 +505,8 @@ def _period(i, t, step, h, uc, frames, champ, rule, done, ref_auc, first_labels,
     pb_ref = champ.baseline.predict_proba(ref)[:, 1]
     entry["gate"] = {"labelled_cutoff": ref_cut.isoformat(), **_gate(y_ref, p_ref, pb_ref)}
     if ref_auc is not None and first_labels is not None:
-        found += al.label_alerts(y_ref, p_ref, pb_ref, ref_auc, first_labels, i)
-    entry["early_outcomes"], early_pages = _early(t, step, h, uc, frames, champ)
+        found += al.label_alerts(y_ref, p_ref, pb_ref, ref_auc, first_labels, i, w.between)
+    entry["early_outcomes"], early_pages = w.early_checks.period(t)
     found += early_pages
     entry.update(
         {
@@ -485,33 +537,69 @@ def _view(champ: _Champion, frame: pd.DataFrame) -> np.ndarray:
     return np.log(p / (1 - p))[:, None]
 
 
-def _early(t, step, h, uc, frames, champ) -> tuple[list[dict], list[dict]]:
-    """The early-outcome checks of the period ending ``t`` (:mod:`nomagic.monitor.early`) and their pages."""
-    days = early.windows(step, h)
-    limit = early.threshold(len(days))
-    checks, pages = [], []
-    for d in days:
-        # the reference: the latest cohort followed for d days by the cohort's cutoff (the nearest in time)
-        cut, ref_cut = t - pd.Timedelta(days=d), t - pd.Timedelta(days=2 * d)
-        now, ref = frames.get(cut, False), frames.get(ref_cut, True)
+class _EarlyChecks:
+    """The early-outcome checks of each period (:mod:`nomagic.monitor.early`), judged against the same
+    checks on the cohorts followed before the champion went live (computed once per window)."""
+
+    #: at most this many past cohorts per window
+    PAST = 12
+
+    def __init__(self, uc, frames: _Frames, champ: _Champion, step: int, live: pd.Timestamp, first: pd.Timestamp):
+        self.uc, self.frames, self.champ, self.step = uc, frames, champ, step
+        self.live, self.first = live, first
+        self.days = early.windows(step, int(uc.horizon_days))
+        self._past: dict[int, list[dict]] = {}
+        self.columns: list[str] | None = None
+
+    def _check(self, cut: pd.Timestamp, d: int) -> dict | None:
+        """The cohort scored at ``cut`` followed for ``d`` days, against the one scored ``d`` days before."""
+        ref_cut = cut - pd.Timedelta(days=d)
+        if ref_cut < self.first:
+            return None
+        now, ref = self.frames.get(cut, False), self.frames.get(ref_cut, True)
         if len(now) < MIN_ROWS or len(ref) < MIN_ROWS:
-            continue
-        y_ref = frames.early(ref_cut, d).reindex(ref[UNIT]).fillna(0).to_numpy()
+            return None
+        y_ref = self.frames.early(ref_cut, d).reindex(ref[UNIT]).fillna(0).to_numpy()
         if min(y_ref.sum(), len(y_ref) - y_ref.sum()) < MIN_CLASS:
-            continue
-        y_now = frames.early(cut, d).reindex(now[UNIT]).fillna(0).to_numpy()
-        found = {
-            "cutoff": cut.isoformat(),
-            "days": int(d),
-            "reference_cutoff": ref_cut.isoformat(),
-            **early.check(_view(champ, ref), y_ref, _view(champ, now), y_now),
-            "limit": round(limit, 3),
-        }
-        checks.append(found)
-        page = early.alert({**found, "cutoff": cut, "reference_cutoff": ref_cut}, uc.so_far(d), limit)
-        if page is not None:
-            pages.append(page)
-    return checks, pages
+            return None
+        if self.columns is None:  # the columns the model reads that name a segment (country, channel, ...)
+            self.columns = [c for c in self.champ.columns if not pd.api.types.is_numeric_dtype(now[c])]
+        y_now = self.frames.early(cut, d).reindex(now[UNIT]).fillna(0).to_numpy()
+        segments = {c: now[c].to_numpy() for c in self.columns}
+        segments_ref = {c: ref[c].to_numpy() for c in self.columns}
+        found = early.check(_view(self.champ, ref), y_ref, _view(self.champ, now), y_now, segments, segments_ref)
+        return {"cutoff": cut.isoformat(), "days": int(d), "reference_cutoff": ref_cut.isoformat(), **found}
+
+    def past(self, d: int) -> list[dict]:
+        """The checks of the cohorts whose d-day window closed before the champion went live."""
+        if d not in self._past:
+            out = []
+            for j in range(self.PAST):
+                cut = self.live - pd.Timedelta(days=d + j * self.step)
+                found = self._check(cut, d)
+                if found is None:
+                    break
+                out.append(found)
+            self._past[d] = out
+        return self._past[d]
+
+    def period(self, t: pd.Timestamp) -> tuple[list[dict], list[dict]]:
+        """(the judged checks of the period ending ``t``, their pages)."""
+        found = {d: self._check(t - pd.Timedelta(days=d), d) for d in self.days}
+        limit = early.ALPHA / early.n_tests(len(self.days), len(self.columns or []))
+        checks, pages = [], []
+        for d, f in found.items():
+            if f is None:
+                continue
+            judged = early.judge(f, self.past(d), limit)
+            checks.append(judged)
+            shown = {
+                **judged,
+                "cutoff": pd.Timestamp(judged["cutoff"]),
+                "reference_cutoff": pd.Timestamp(judged["reference_cutoff"]),
+            }
+            pages += early.alerts(shown, self.uc.so_far(d))
+        return checks, pages
 
 
 def _not_monitored(name: str) -> Text:
