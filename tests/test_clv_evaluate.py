@@ -157,6 +157,9 @@ def _load_orders(wh, tx):
         }
     )
     wh.write("orders", orders)
+    # scores need recorded consent (nomagic.privacy.consent): every customer of this data set allows profiling
+    ids = pd.Series(tx["customer"].unique())
+    wh.write("customers", pd.DataFrame({"customer_id": ids, "consent_profiling": True, "consent_email": True}))
 
 
 def test_score_clv_writes_the_table(wh, tx):

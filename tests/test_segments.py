@@ -114,6 +114,9 @@ def test_score_segments_writes_the_table(tmp_path, capsys):
     path = tmp_path / "w.duckdb"
     with connect(str(path)) as wh:
         wh.write("orders", orders)
+        # segments need recorded profiling consent (nomagic.privacy.consent): everyone here gave it
+        ids = pd.Series(orders["customer_id"].unique())
+        wh.write("customers", pd.DataFrame({"customer_id": ids, "consent_profiling": True}))
         out, cl, info = Segments(k_range=(2, 5)).score(wh)
     assert out["customer_id"].is_unique and len(out) == orders["customer_id"].nunique()
     assert {"segment", "action", "cluster", "cluster_name", "r_score"} <= set(out.columns)

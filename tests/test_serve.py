@@ -126,7 +126,9 @@ def test_recommendations_for_a_customer_without_any(served):
     rec = app.state.nm.recommender
     cid = next(c for c in sorted(app.state.nm.customers) if c not in rec.rows)
     r = client.post("/api/v1/recommendations", json={"customer_id": cid}, headers=hdr(served))
-    assert r.status_code == 200 and r.json()["items"] == [] and r.json()["note"]
+    # every customer who may be profiled has rows, so this one did not consent: refused with the reason
+    assert r.status_code == 403 and "not consented to profiling" in r.json()["detail"]
+    assert app.state.decisions.refusal("recommend", cid) is not None
 
 
 def test_online_recommender_is_served_with_cold_start(served):

@@ -162,6 +162,7 @@ def score_uplift(
     warehouse: str = WarehouseOption,
 ) -> None:
     """Predicted effect of an e-mail for every customer who allows profiling and e-mail; written to uplift_scores."""
+    from nomagic.privacy import consent
     from nomagic.usecases.uplift.usecase import Uplift
     from nomagic.warehouse import connect
 
@@ -176,6 +177,8 @@ def score_uplift(
     uc = Uplift(budget_share=budget_share)
     with connect(warehouse) as wh, progress_bar(say("scoring uplift", "Uplift bewerten")) as update:
         df = uc.score(wh, as_of, progress=update)
+        # an e-mail target list built from a profile: the privacy policy is asked before the table is written
+        df, left = consent.keep_allowed(wh, df, consent.purposes_for("uplift_scores"))
         wh.write(table, df)
     show(
         say(
@@ -191,3 +194,5 @@ def score_uplift(
             model=df.attrs.get("model_words", df["model"].iloc[0] if len(df) else "-"),
         )
     )
+    if left:
+        show(left.words, label=NOTE)

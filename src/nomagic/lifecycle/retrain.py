@@ -521,10 +521,16 @@ def shadow_scores(uc: UseCase, wh, registry: Registry, champion: Version, challe
 
 
 def write_shadow(wh, scores: pd.DataFrame, use_case: str) -> str:
-    """Into ``scores_<use case>_shadow`` (replaced); ``scores_<use case>`` is left alone."""
+    """Into ``scores_<use case>_shadow`` (replaced); ``scores_<use case>`` is left alone.
+
+    Customers who may not be profiled are left out (the privacy policy decides; :func:`shadow_scores`
+    already scores only those who may be); the answer names the table and, if any, how many were left out."""
+    from nomagic.privacy import consent
+
     name = shadow_table(use_case)
+    scores, left = consent.keep_allowed(wh, scores, consent.PROFILING)
     wh.write(name, scores)
-    return name
+    return say("{t} ({w})", "{t} ({w})", t=name, w=left.words) if left else name
 
 
 # --------------------------------------------------------------------------- policy

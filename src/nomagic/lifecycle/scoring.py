@@ -3,6 +3,10 @@
 The champion's ``scorer`` decides: ``model`` scores with the model and explains with its
 contributions; ``baseline`` (the model did not pass the no-magic gate) scores with the naive rule
 and gives the rule's own reason.
+
+Only customers who may be profiled are scored (:mod:`nomagic.privacy.consent` decides); the scores say
+how many were left out (``attrs["left_out"]``) and :func:`write_scores` asks the policy again before it
+writes, so that no path around :func:`score` puts a refused customer into a table or file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from nomagic.errors import InputError, writable
 from nomagic.lifecycle import explain as ex
 from nomagic.lifecycle.registry import Registry
 from nomagic.lifecycle.usecase import UNIT, score_frame
-from nomagic.words import in_lang, say
+from nomagic.privacy import consent
+from nomagic.words import in_lang, join, say
 
 
 def scores_table(use_case: str) -> str:
@@ -38,6 +43,7 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
     as_of = pd.Timestamp(as_of)
     tick(0.05, say("{u}: features at {d}", "{u}: Merkmale zum {d}", u=uc.name, d=as_of))
     frame = uc.dataset(wh, as_of, label=False)
+    frame, left = consent.keep_allowed(wh, frame, consent.PROFILING, id_col=UNIT)  # the use case may not filter
     tick(
         0.5,
         say(
@@ -80,7 +86,8 @@ def score(uc, wh, registry: Registry, *, as_of=None, version: str | None = None,
     out["model_version"] = v.version
     out["as_of"] = as_of
     out["scored_at"] = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)).floor("s")
-    tick(1.0, say("{u}: scored {n:,}", "{u}: {n:,} bewertet", u=uc.name, n=len(out)))
+    out.attrs["left_out"] = left.reasons
+    tick(1.0, join([say("{u}: scored {n:,}", "{u}: {n:,} bewertet", u=uc.name, n=len(out)), left.words], "; "))
     return out
 
 
@@ -104,11 +111,19 @@ def _baseline_reasons(base, frame, p, uc, k: int) -> pd.DataFrame:
 
 
 def write_scores(wh, scores: pd.DataFrame, use_case: str, out: str | Path | None = None) -> str:
-    """Into the warehouse table ``scores_<use case>`` (replaced), or a ``.parquet`` / ``.csv`` file."""
+    """Into the warehouse table ``scores_<use case>`` (replaced), or a ``.parquet`` / ``.csv`` file.
+
+    With a warehouse, customers who may not be profiled are left out first and the answer says how many
+    (``wh=None``: scores of a user's own file, ``nomagic evaluate``, where nomagic holds no consent data).
+    """
+    left = consent.LeftOut()
+    if wh is not None:
+        scores, left = consent.keep_allowed(wh, scores, consent.PROFILING)
     if out is None:
         name = scores_table(use_case)
         wh.write(name, scores)
-        return say("warehouse table {n}", "Warehouse-Tabelle {n}", n=name)
+        where = say("warehouse table {n}", "Warehouse-Tabelle {n}", n=name)
+        return join([where, say("({w})", "({w})", w=left.words)]) if left else where
     out = Path(out)
     writable(out)
     suffix = out.suffix.lower()
@@ -124,4 +139,4 @@ def write_scores(wh, scores: pd.DataFrame, use_case: str, out: str | Path | None
                 o=str(out),
             )
         )
-    return str(out)
+    return join([str(out), say("({w})", "({w})", w=left.words)]) if left else str(out)

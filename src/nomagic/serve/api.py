@@ -70,6 +70,23 @@ def _unknown(st, customer_id: str, what: str) -> HTTPException:
     return HTTPException(404, _UNKNOWN_CUSTOMER)
 
 
+#: what a 403 means on the routes that answer about one customer
+_403_CONSENT = {
+    403: "The key's role may not use this route, or the customer may not be profiled (no consent, or an "
+    "objection): the reason says which"
+}
+
+
+def _refuse_unless_allowed(request: Request, customer_id: str, use_case: str) -> None:
+    """403 with the reason when the privacy policy does not allow an answer about this customer (asked per request,
+    so a withdrawal counts even for scores computed at startup)."""
+    why = request.app.state.decisions.refusal(use_case, customer_id)
+    if why is not None:
+        raise HTTPException(
+            403, say("no answer about this customer: {why}", "keine Auskunft über diesen Kunden: {why}", why=why)
+        )
+
+
 # ------------------------------------------------------------------------------------ health
 
 
@@ -136,7 +153,7 @@ async def whoami(key=Depends(require("viewer"))) -> S.WhoAmI:
     "/score/{use_case}",
     response_model=S.Score,
     tags=["scores"],
-    responses=errors(400, 401, 403, 404, 413, 422),
+    responses=errors(400, 401, 403, 404, 413, 422, words=_403_CONSENT),
     summary="A customer's churn risk or purchase propensity, with reasons",
 )
 async def score(
@@ -157,6 +174,7 @@ async def score(
                 uc=use_case,
             ),
         )
+    _refuse_unless_allowed(request, body.customer_id, use_case)
     row = sc.rows.get(body.customer_id)
     if row is None:
         raise _unknown(st, body.customer_id, use_case)
@@ -178,7 +196,7 @@ async def score(
     "/clv",
     response_model=S.Clv,
     tags=["scores"],
-    responses=errors(400, 401, 403, 404, 413, 422),
+    responses=errors(400, 401, 403, 404, 413, 422, words=_403_CONSENT),
     summary="A customer's lifetime value (from the clv_scores table)",
 )
 async def clv(body: S.ScoreRequest, request: Request, key=Depends(require("analyst"))):
@@ -191,6 +209,7 @@ async def clv(body: S.ScoreRequest, request: Request, key=Depends(require("analy
                 "keine CLV-Werte geladen: `nomagic score clv` ausführen und neu laden",
             ),
         )
+    _refuse_unless_allowed(request, body.customer_id, "clv")
     row = st.clv.get(body.customer_id)
     if row is None:
         raise _unknown(st, body.customer_id, "CLV score")
@@ -204,7 +223,7 @@ async def clv(body: S.ScoreRequest, request: Request, key=Depends(require("analy
     "/recommendations",
     response_model=S.Recommendations,
     tags=["decisions"],
-    responses=errors(400, 401, 403, 404, 413, 422),
+    responses=errors(400, 401, 403, 404, 413, 422, words=_403_CONSENT),
     summary="Products for a customer; each one served is logged in the decisions table",
 )
 async def recommendations(body: S.RecommendRequest, request: Request, key=Depends(require("analyst"))):
@@ -229,6 +248,7 @@ async def recommendations(body: S.RecommendRequest, request: Request, key=Depend
     cid = body.customer_id
     if cid not in st.customers:
         raise HTTPException(404, _UNKNOWN_CUSTOMER)
+    _refuse_unless_allowed(request, cid, "recommend")
     items = rec.recommend(cid, body.n)
     note = ""
     if not items:

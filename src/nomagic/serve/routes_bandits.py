@@ -40,7 +40,12 @@ _ERRORS = errors(
     409,
     413,
     422,
-    words={404: "Unknown experiment or decision", 409: "Other arms than the experiment's"},
+    words={
+        403: "The key's role may not use this route, or the unit is a customer who may not be profiled (or, for an "
+        "e-mail experiment, e-mailed): the reason says which",
+        404: "Unknown experiment or decision",
+        409: "Other arms than the experiment's",
+    },
 )
 
 
@@ -205,6 +210,11 @@ def decide(experiment: str, body: DecideRequest, request: Request, key=Depends(r
     name = _name(experiment)
     if len(set(body.arms)) != len(body.arms):
         raise HTTPException(422, say("the arms must be distinct", "Die Arme müssen verschieden sein"))
+    why = request.app.state.decisions.refusal(f"bandit:{name}", body.unit_id)  # the privacy policy, before deciding
+    if why is not None:
+        raise HTTPException(
+            403, say("no decision about this unit: {why}", "keine Entscheidung für diese Einheit: {why}", why=why)
+        )
     ex = _experiments(request)
     with ex.lock:
         b = ex.get(name, body.arms)

@@ -35,6 +35,7 @@ import ibis
 from ibis import _
 
 from nomagic.lifecycle.explain import FeatureText
+from nomagic.privacy import consent as consent_policy
 from nomagic.warehouse.schema import CANONICAL
 from nomagic.words import Text, say
 
@@ -283,12 +284,9 @@ def _has(wh, table: str, *cols: str) -> bool:
 
 
 def customers_at(wh, as_of: datetime, *, consent: bool = True):
-    """The customers who exist at the cutoff (and, by default, allow profiling)."""
-    c = wh.table("customers")
-    c = c.filter(c.created_at < _lit(as_of))
-    if consent and "consent_profiling" in c.columns:
-        c = c.filter(c.consent_profiling.fill_null(False))
-    return c
+    """The customers who exist at the cutoff (and, by default, may be profiled: the privacy policy decides)."""
+    c = consent_policy.allowed_customers(wh, consent_policy.PROFILING) if consent else wh.table("customers")
+    return c.filter(c.created_at < _lit(as_of))
 
 
 def attribute_columns(wh) -> list[str]:

@@ -4,6 +4,10 @@ Every decision the system makes is kept with the probability it had (its propens
 future policy can be judged on it off-policy (see :mod:`.ope`). Rewards arrive later; log them as
 ``None`` and fill them in when the outcome is known.
 
+No decision about a customer who may not be profiled (or, for an e-mail decision, e-mailed) is logged:
+:func:`log_decisions` asks :mod:`nomagic.privacy.consent` and leaves such rows out (units that are not
+known customers, e.g. sessions, are kept); ``attrs["left_out"]`` of the returned rows says how many.
+
 Examples
 --------
 >>> from nomagic.warehouse import connect
@@ -25,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
+from nomagic.privacy import consent
 from nomagic.usecases.bandits.policies import Decision
 from nomagic.words import say
 
@@ -110,12 +115,17 @@ def decisions_frame(
 
 
 def log_decisions(wh, decisions, *, use_case: str, model_version: str, table: str = "decisions", **kw) -> pd.DataFrame:
-    """Append decisions to the warehouse's ``decisions`` table (created on first use); returns the rows.
+    """Append decisions to the warehouse's ``decisions`` table (created on first use); returns the rows written.
 
     Columns the table has beyond the canonical ones (e.g. the simulator's ``message_id``) are
-    filled with blanks. Keyword arguments go to :func:`decisions_frame`.
+    filled with blanks. Keyword arguments go to :func:`decisions_frame`. Decisions about customers the
+    privacy policy does not allow for this use case are left out (``attrs["left_out"]`` says how many).
     """
     df = decisions_frame(decisions, use_case=use_case, model_version=model_version, **kw)
+    if df["unit_id"].notna().any():
+        df, _ = consent.keep_allowed(wh, df, consent.decision_purposes(use_case), id_col="unit_id", unknown=True)
+        if df.empty:  # every decision was about someone who may not be profiled: nothing to log
+            return df
     if wh.has(table):
         schema = wh.table(table).schema()
         for name in schema.names:

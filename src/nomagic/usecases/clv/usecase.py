@@ -10,7 +10,9 @@
 * **Scores** (table ``clv_scores``): per customer known at ``as_of`` — probability alive, expected
   orders in the next 90 and 365 days, expected spend per order, discounted 12-month CLV with a
   parameter-uncertainty interval. With ``model="auto"`` the model is chosen again, by the same
-  validation inside the history up to ``as_of``, and named in the ``model`` column.
+  validation inside the history up to ``as_of``, and named in the ``model`` column. Only customers who
+  may be profiled are scored (:mod:`nomagic.privacy.consent` decides; their orders are not even summed);
+  ``attrs["left_out"]`` and a warning say how many were left out.
 
 Examples
 --------
@@ -27,6 +29,7 @@ import pandas as pd
 
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.record import fingerprint_frame
+from nomagic.privacy import consent
 from nomagic.usecases.clv.choice import AUTO, choose_model
 from nomagic.usecases.clv.data import TIME_UNITS, summary_data
 from nomagic.usecases.clv.evaluate import (
@@ -295,7 +298,17 @@ class Clv:
         """Scores for every customer known at ``as_of`` (default: the last order day); see :data:`SCORE_COLUMNS`."""
         tick = progress or (lambda f, m: None)
         tick(0.0, say("reading orders", "Bestellungen werden gelesen"))
-        days = customer_days(wh, as_of)
+        days, left = consent.keep_allowed(wh, customer_days(wh, as_of), consent.PROFILING)
+        if days.empty:
+            raise NotReadyError(
+                say(
+                    "no customer with orders may be profiled ({why}); CLV needs customers with "
+                    "consent_profiling = true in the customers table (see docs/privacy.md)",
+                    "kein Kunde mit Bestellungen darf profiliert werden ({why}); CLV braucht Kunden mit "
+                    "consent_profiling = true in der Tabelle customers (siehe docs/privacy.md)",
+                    why=left.words,
+                )
+            )
         summary = summary_data(days, "customer_id", "day", "revenue", as_of, None, self.time_unit, source="orders")
         as_of_day = pd.Timestamp(summary.attrs["calibration_end"])
         x = summary["frequency"].to_numpy(float)
@@ -341,15 +354,18 @@ class Clv:
             out[c] = clv[c].to_numpy()
         out["model"] = name
         out.attrs["params"] = {"transactions": model.params_, "spend": spend.params_}
-        out.attrs["warnings"] = list(summary.attrs.get("warnings", []))
+        out.attrs["warnings"] = list(summary.attrs.get("warnings", [])) + ([left.words] if left else [])
+        out.attrs["left_out"] = days.attrs["left_out"]
         tick(1.0, say("done", "fertig"))
         return out.reset_index(drop=True)
 
     def write_scores(
         self, wh, as_of=None, *, table: str = SCORES_TABLE, progress: Progress | None = None
     ) -> pd.DataFrame:
-        """Score and write the scores table (replacing it)."""
+        """Score and write the scores table (replacing it); only customers who may be profiled (asked again here,
+        so the table never holds anyone else; ``attrs["left_out"]`` says how many were left out)."""
         df = self.score(wh, as_of, progress=progress)
+        df, _ = consent.keep_allowed(wh, df, consent.PROFILING)  # the last gate before the table
         wh.write(table, df)
         return df
 

@@ -3,8 +3,9 @@
 * **Data**: purchases = ``order_lines`` joined to ``orders`` (customer_id, ordered_at, product_id), one Ibis
   expression; ``products`` (category, in_stock, texts) and ``customers`` (consent_profiling, country).
 * **Evaluation**: :func:`~nomagic.usecases.recommend.evaluate.evaluate_split` on the purchases.
-* **Scores** (table ``recommendations``): customer_id, rank, product_id, score, reason, for customers with
-  profiling consent; rules as in :class:`~nomagic.usecases.recommend.online.Recommender`.
+* **Scores** (table ``recommendations``): customer_id, rank, product_id, score, reason, for customers who may
+  be profiled (:mod:`nomagic.privacy.consent` decides: consent and objections); rules as in
+  :class:`~nomagic.usecases.recommend.online.Recommender`. ``attrs["left_out"]`` says how many were left out.
 
 Examples
 --------
@@ -23,12 +24,13 @@ import scipy.sparse as sp
 
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.record import fingerprint_frame
+from nomagic.privacy import consent
 from nomagic.usecases.recommend.data import Interactions, temporal_split
 from nomagic.usecases.recommend.evaluate import _matrix, evaluate_split, fit_model, tune
 from nomagic.usecases.recommend.models import top_n
 from nomagic.usecases.recommend.online import Recommender, content_similarity
 from nomagic.warehouse.readiness import Requirements
-from nomagic.words import Text, in_lang, say
+from nomagic.words import Text, in_lang, join, say
 
 __all__ = ["SCORES_TABLE", "Recommend", "build_recommender", "purchases"]
 
@@ -64,9 +66,13 @@ def build_recommender(
     boosted: dict | None = None,
     new_item_weight: float = 0.5,
     batch: int = 4096,
+    no_consent=None,
 ) -> Recommender:
     """Precompute top-``n`` per user of ``x`` with a fitted ``model`` (items = ``x.item_ids``, which may include
-    products without interactions: these are scored by content similarity when ``products`` has texts)."""
+    products without interactions: these are scored by content similarity when ``products`` has texts).
+
+    ``no_consent``: the customer ids that must get nothing (default: those the privacy policy refuses in
+    ``customers``; :meth:`Recommend.fit` passes the warehouse's answer, which includes objections)."""
     Xw = _matrix(x, half_life)
     X = x.matrix()
     n_items = x.n_items
@@ -113,12 +119,11 @@ def build_recommender(
     order = np.argsort(-pop_counts, kind="stable").astype(np.int32)
     seg_pop, seg_of = {}, {}
     cats = in_stock = None
-    no_consent = []
+    if no_consent is None:
+        no_consent = consent.denied_in(customers, consent.PROFILING) if customers is not None else []
     if customers is not None and len(customers):
         c = customers.copy()
         c["customer_id"] = c["customer_id"].astype(str)
-        if "consent_profiling" in c.columns:
-            no_consent = c.loc[~c["consent_profiling"].fillna(False).astype(bool), "customer_id"].tolist()
         if segment in c.columns:
             seg_of = dict(zip(c["customer_id"], c[segment], strict=False))
             code = pd.Series(seg_of).reindex(x.user_ids).to_numpy()
@@ -284,27 +289,31 @@ class Recommend:
             max_per_category=self.max_per_category,
             blocked=self.blocked,
             boosted=self.boosted,
+            no_consent=consent.denied_ids(wh, consent.PROFILING),
         )
         rec.model_ = {"kind": kind, **params}
         rec.tuning_ = tuned
         return rec
 
     def write_scores(self, wh, as_of=None, table: str = SCORES_TABLE, progress: Progress | None = None) -> pd.DataFrame:
-        """Top-``n`` per customer with consent into ``table`` (customer_id, rank, product_id, score, reason,
-        reason_de: the reason in English and in German)."""
+        """Top-``n`` per customer who may be profiled into ``table`` (customer_id, rank, product_id, score, reason,
+        reason_de: the reason in English and in German); ``attrs["left_out"]`` says how many were left out."""
         rec = self.fit(wh, as_of, progress)
-        customers = wh.table("customers").execute()
+        customers = wh.table("customers").select("customer_id").execute()
         ids = customers["customer_id"].astype(str)
-        if "consent_profiling" in customers.columns:
-            ids = ids[customers["consent_profiling"].fillna(False).astype(bool).to_numpy()]
+        ids, left = consent.keep_allowed(wh, pd.DataFrame({"customer_id": ids}), consent.PROFILING)
+        ids = ids["customer_id"]
         rows = []
         for cid in ids:
             for r, o in enumerate(rec.recommend(cid, self.n), start=1):
                 why = o["reason"]
                 rows.append((cid, r, o["product_id"], o["score"], str(why), in_lang(why, "de")))
         out = pd.DataFrame(rows, columns=["customer_id", "rank", "product_id", "score", "reason", "reason_de"])
+        out, _ = consent.keep_allowed(wh, out, consent.PROFILING)  # the last gate before the table
+        out.attrs["left_out"] = left.reasons
         if progress:
-            progress(0.95, say("writing {table}", "{table} wird geschrieben", table=table))
+            what = say("writing {table}", "{table} wird geschrieben", table=table)
+            progress(0.95, join([what, left.words], "; "))
         wh.write(table, out)
         out.attrs["model"] = rec.model_
         return out

@@ -8,6 +8,10 @@ words in English and German (``segment_de``, ``profile_de``, ``action_de``, ``cl
 
 Segmentation has no label to predict, so there is no baseline to beat; what is checked is that
 the clusters are real (silhouette) and stable (adjusted Rand index across seeds >= 0.9).
+
+A segment is a profile: only customers who may be profiled are segmented (:mod:`nomagic.privacy.consent`
+decides, before their orders are summed); ``info["left_out"]`` and the frame's ``attrs["left_out"]`` say
+how many were left out, and ``info["left_out_words"]`` says it in words.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import ClassVar
 import pandas as pd
 
 from nomagic.errors import NotReadyError
+from nomagic.privacy import consent
 from nomagic.usecases.segments.clusters import BehaviourClusters
 from nomagic.usecases.segments.rfm import customer_features, rfm_scores
 from nomagic.warehouse.readiness import Requirements
@@ -79,8 +84,21 @@ class Segments:
         self.check_stability = check_stability
 
     def dataset(self, wh, as_of=None) -> pd.DataFrame:
-        days = _customer_days(wh, as_of)
-        return customer_features(days, "customer_id", "day", "revenue", as_of, source="orders")
+        """RFM features per customer who may be profiled (``attrs["left_out"]``: who was left out, and why)."""
+        days, left = consent.keep_allowed(wh, _customer_days(wh, as_of), consent.PROFILING)
+        if days.empty:
+            raise NotReadyError(
+                say(
+                    "no customer with orders may be profiled ({why}); segments need customers with "
+                    "consent_profiling = true in the customers table (see docs/privacy.md)",
+                    "kein Kunde mit Bestellungen darf profiliert werden ({why}); Segmente brauchen Kunden mit "
+                    "consent_profiling = true in der Tabelle customers (siehe docs/privacy.md)",
+                    why=left.words,
+                )
+            )
+        out = customer_features(days, "customer_id", "day", "revenue", as_of, source="orders")
+        out.attrs["left_out"] = days.attrs["left_out"]
+        return out
 
     def segment(
         self, features: pd.DataFrame, *, progress: Progress | None = None
@@ -109,10 +127,17 @@ class Segments:
         out, cl, info = self.segment(features, progress=progress)
         out = out.reset_index().rename(columns={out.index.name or "index": "customer_id"})
         out.insert(1, "as_of", pd.Timestamp(features.attrs["as_of"]))
+        left = consent.LeftOut(features.attrs.get("left_out"))
+        out.attrs["left_out"] = info["left_out"] = left.reasons
+        info["left_out_words"] = left.words
         return out, cl, info
 
     def write_scores(self, wh, as_of=None, *, table: str = SEGMENTS_TABLE, progress: Progress | None = None):
+        """Score and write ``table`` (replaced): only customers who may be profiled, asked again before writing."""
         out, cl, info = self.score(wh, as_of, progress=progress)
+        out, _ = consent.keep_allowed(wh, out, consent.PROFILING)
+        if progress and info["left_out_words"]:
+            progress(1.0, info["left_out_words"])
         wh.write(table, out)
         return out, cl, info
 

@@ -6,6 +6,9 @@
   whose send hour was random, against "everyone at the global best hour" (see :mod:`.evaluate`).
 * **Scores** (table ``sendtime_scores``): per customer, the best hour and weekday, the confidence, the
   expected open rate at that hour and at the global best hour.
+* **Consent**: a customer's hours are a profile used to time e-mails, so only customers who may be profiled
+  *and* e-mailed are learned from and scored (:mod:`nomagic.privacy.consent` decides, in :meth:`SendTime.dataset`);
+  ``attrs["left_out"]`` says how many were left out.
 
 Examples
 --------
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import NotReadyError
+from nomagic.privacy import consent
 from nomagic.usecases.features import MACHINE_OPEN_SECONDS
 from nomagic.usecases.sendtime.data import MachineFilter, warehouse_log
 from nomagic.usecases.sendtime.evaluate import QUESTION, SendTimeEvaluation, evaluate_log, not_ready_record
@@ -31,6 +35,8 @@ from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 SCORES_TABLE = "sendtime_scores"
+#: what a send-time slot needs: a profile of the customer's hours, used for e-mail
+PURPOSES = consent.purposes_for(SCORES_TABLE)
 SCORE_COLUMNS = (
     "customer_id",
     "as_of",
@@ -111,8 +117,19 @@ class SendTime:
         return SendTimeModel()
 
     def dataset(self, wh, as_of=None) -> pd.DataFrame:
-        """The send log up to ``as_of`` (exclusive), machine opens marked."""
-        log = warehouse_log(wh, self.segment)
+        """The send log up to ``as_of`` (exclusive), machine opens marked; only customers who may be profiled and
+        e-mailed (``attrs["left_out"]``: how many were left out, and why)."""
+        log, left = consent.keep_allowed(wh, warehouse_log(wh, self.segment), PURPOSES)
+        if log.empty and left:
+            raise NotReadyError(
+                say(
+                    "no customer with sent e-mails may be profiled and e-mailed ({why}); send times need customers "
+                    "with consent_profiling and consent_email = true (see docs/privacy.md)",
+                    "kein Kunde mit versandten E-Mails darf profiliert und angeschrieben werden ({why}); Sendezeiten "
+                    "brauchen Kunden mit consent_profiling und consent_email = true (siehe docs/privacy.md)",
+                    why=left.words,
+                )
+            )
         if as_of is not None:
             log = log[log["sent_at"] < pd.Timestamp(as_of)]
         if log.empty:
@@ -192,11 +209,18 @@ class SendTime:
         out["machine_opener"] = out["customer_id"].isin(machines)
         out["segment"] = model.segments_[model.customer_segment_]
         out.attrs["params"] = model.params()
+        out.attrs["left_out"] = dict(log.attrs.get("left_out") or {})
         tick(1.0, say("done", "fertig"))
         return out
 
     def write_scores(self, wh, as_of=None, *, table: str = SCORES_TABLE, progress: Progress | None = None):
+        """Score and write ``table`` (replaced); the policy is asked again before writing, and ``progress``
+        hears how many customers were left out."""
         df = self.score(wh, as_of, progress=progress)
+        df, _ = consent.keep_allowed(wh, df, PURPOSES)
+        left = consent.LeftOut(df.attrs["left_out"])
+        if progress and left:
+            progress(1.0, left.words)
         wh.write(table, df)
         return df
 
