@@ -82,6 +82,7 @@ def _register() -> None:
         "monitor_live",
         "retrain",
         "audit",
+        "privacy",
         "serve",
         "demo",
     ):

@@ -11,6 +11,13 @@ How a load runs:
    left alone (so loading the same source twice adds nothing);
 5. steps 2-4 and the bookkeeping happen in one transaction: an error or Ctrl-C leaves the
    warehouse exactly as it was.
+
+Erased people stay erased: before the contract check, rows whose person id (``customer_id``,
+``unit_id``) or linked key (e.g. the ``order_id`` of an erased order) hashes into ``privacy_suppressed``
+are dropped from the staged source, so they reach neither the table nor the quarantine
+(``LoadResult.suppressed`` counts them). The hash is salted with a secret of the privacy layer above
+this one, which installs it with :func:`set_suppression_hasher`; without it a load into a warehouse
+that has erased people fails rather than bring them back.
 """
 
 from __future__ import annotations
@@ -96,6 +103,7 @@ class LoadResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     load_id: str = ""
+    suppressed: int = 0  # rows of erased people left out (privacy_suppressed)
 
     @property
     def rows_per_second(self) -> float:
@@ -201,6 +209,7 @@ class _Loader:
         self.quar = f"_nm_quar_{self.tag}"
         self.progress = _Progress(self.duck, on_progress)
         self.result = LoadResult(table.name, source, load_id=self.tag)
+        self.suppression = _suppression_rules(wh)
 
     # -- 1. stage ------------------------------------------------------------------------------
     def stage_source(self, source_table: str | None, encoding: str | None, delimiter: str | None) -> list[str]:
@@ -364,6 +373,42 @@ class _Loader:
             else:
                 out[e] = "VARCHAR"
         return out
+
+    # -- 2b. erased people stay erased -------------------------------------------------------------
+    def drop_suppressed(self, columns: list[Column]) -> None:
+        """Delete the staged rows of erased people (see the module docstring); the row numbers of the
+        others stay as in the file (a temp table keeps its rowids after a delete)."""
+        names = [c.name for c in columns if c.name in self.suppression]
+        if not names:
+            return
+        hashed = _hasher(self.wh)
+        conds = []
+        for col in names:
+            values = self.duck.execute(
+                f"SELECT DISTINCT CAST({q(col)} AS VARCHAR) FROM {self.typed} WHERE {q(col)} IS NOT NULL"
+            ).fetchall()
+            hits = [v for (v,) in values if hashed(v) in self.suppression[col]]
+            if hits:
+                conds.append(f"CAST({q(col)} AS VARCHAR) IN ({', '.join(_lit(v) for v in hits)})")
+        if not conds:
+            return
+        erased = f"_nm_erased_{self.tag}"
+        self.duck.execute(f"CREATE TEMP TABLE {erased} AS SELECT _row FROM {self.typed} WHERE {' OR '.join(conds)}")
+        try:
+            n = self.duck.execute(f"SELECT count(*) FROM {erased}").fetchone()[0]
+            self.duck.execute(
+                f"DELETE FROM {self.stage} WHERE rowid - {self.row_offset} IN (SELECT _row FROM {erased})"
+            )
+        finally:
+            self.duck.execute(f"DROP TABLE IF EXISTS {erased}")
+        self.result.suppressed = int(n)
+        self.result.warnings.append(
+            say(
+                "{n:,} row(s) of erased people left out (they are on the suppression list privacy_suppressed)",
+                "{n:,} Zeile(n) gelöschter Personen ausgelassen (sie stehen auf der Sperrliste privacy_suppressed)",
+                n=int(n),
+            )
+        )
 
     # -- 3. check ------------------------------------------------------------------------------
     def typed_expr(self, columns: list[Column]) -> ibis.Table:
@@ -636,7 +681,8 @@ def load(
     now = now or datetime.now(UTC)
     loader = _Loader(wh, target, source, mapping, now=now, on_progress=on_progress)
     duck = loader.duck
-    if not loader.local and source_kind(source) == "csv" and not wh.has(target.name):
+    # the bulk path has no place to leave rows out: with erased people on record, take the general one
+    if not loader.local and source_kind(source) == "csv" and not wh.has(target.name) and not loader.suppression:
         try:
             fast = _fast_new_table(loader, encoding, delimiter)
         except duckdb.Error as exc:
@@ -657,6 +703,7 @@ def load(
         if loader.result.rows_read == 0:
             raise InputError(_no_rows(source))
         columns, _ = loader.build_typed(source_columns)
+        loader.drop_suppressed(columns)
         rules = loader.check(columns)
         loader.quarantine(rules)
         if strict and loader.result.quarantined:
@@ -689,7 +736,7 @@ def load(
                 for stmt in _merge_statements(target, columns, accepted):
                     duck.execute(stmt)
             else:  # a new table: every accepted row is new
-                ins, upd, same = loader.result.rows_read - loader.result.quarantined, 0, 0
+                ins, upd, same = loader.result.rows_read - loader.result.quarantined - loader.result.suppressed, 0, 0
                 cols = ", ".join(q(c.name) for c in columns)
                 loader.progress.run(f"INSERT INTO {q(target.name)} ({cols}) SELECT {cols} FROM {accepted}")
             duck.execute(_quarantine_insert(loader.quar))
@@ -846,3 +893,62 @@ def _run_transaction(raw, statements: list[str]) -> None:
     except BaseException:
         cur.execute("ROLLBACK")
         raise
+
+
+# -- erased people stay erased (GDPR Art. 17) ----------------------------------------------------
+
+#: salted hashes of erased people and of the keys of their rows; written by nomagic.privacy.subject
+SUPPRESSED = "privacy_suppressed"
+#: columns whose value names a person: checked against the hashes of kind ``person``
+PERSON_COLUMNS = ("customer_id", "unit_id")
+PERSON = "person"
+
+_hasher_factory: Callable | None = None
+
+
+def set_suppression_hasher(factory: Callable) -> None:
+    """Install how an id becomes the hash kept in ``privacy_suppressed``: ``factory(wh)`` returns a function
+    ``id -> hash``. :mod:`nomagic.privacy.subject` installs it when imported: the hash is salted with a secret
+    that the privacy layer keeps, so this layer cannot compute it by itself."""
+    global _hasher_factory
+    _hasher_factory = factory
+
+
+def _hasher(wh) -> Callable[[str], str]:
+    if _hasher_factory is None:  # fail closed: loading without the check could bring erased people back
+        raise WarehouseError(
+            say(
+                "the warehouse {url} has erased people on its suppression list ({t}), but the privacy layer that "
+                "checks it is not loaded; use `nomagic load`, or `import nomagic.privacy.subject` before loading "
+                "from Python",
+                "das Warehouse {url} führt gelöschte Personen auf seiner Sperrliste ({t}), aber die Datenschutz-"
+                "Schicht, die sie prüft, ist nicht geladen; `nomagic load` verwenden oder vor dem Laden aus Python "
+                "`import nomagic.privacy.subject` ausführen",
+                url=_redact(wh.url),
+                t=SUPPRESSED,
+            )
+        )
+    return _hasher_factory(wh)
+
+
+def _suppression_rules(wh) -> dict[str, set[str]]:
+    """Column name -> the hashes its values must not have ({} when nobody was erased)."""
+    if not wh.has(SUPPRESSED):
+        return {}
+    t = wh.con.table(SUPPRESSED)
+    if "hash" not in t.columns:  # an unreadable list must not be ignored
+        raise WarehouseError(
+            say(
+                "the table {t} has no column hash; it is nomagic's suppression list of erased people: restore it",
+                "die Tabelle {t} hat keine Spalte hash; sie ist die Sperrliste gelöschter Personen von nomagic: "
+                "sie wiederherstellen",
+                t=SUPPRESSED,
+            )
+        )
+    kind = t.kind if "kind" in t.columns else ibis.literal(PERSON)
+    frame = t.select(hash=t.hash, kind=kind).distinct().execute()
+    rules: dict[str, set[str]] = {}
+    for h, k in zip(frame["hash"], frame["kind"], strict=True):
+        for col in PERSON_COLUMNS if (k is None or k == PERSON) else (k,):
+            rules.setdefault(col, set()).add(h)
+    return rules
