@@ -162,7 +162,7 @@ def score_uplift(
     warehouse: str = WarehouseOption,
 ) -> None:
     """Predicted effect of an e-mail for every customer who allows profiling and e-mail; written to uplift_scores."""
-    from nomagic.privacy import consent
+    from nomagic.privacy import consent, review
     from nomagic.usecases.uplift.usecase import Uplift
     from nomagic.warehouse import connect
 
@@ -179,6 +179,7 @@ def score_uplift(
         df = uc.score(wh, as_of, progress=update)
         # an e-mail target list built from a profile: the privacy policy is asked before the table is written
         df, left = consent.keep_allowed(wh, df, consent.purposes_for("uplift_scores"))
+        df, held = _hold_for_review(wh, df, budget_share)
         wh.write(table, df)
     show(
         say(
@@ -196,3 +197,65 @@ def score_uplift(
     )
     if left:
         show(left.words, label=NOTE)
+    if held:
+        show(
+            say(
+                "{held}: their rows have review = 'pending' and contact = false until a person approves them "
+                "(dashboard page Review, or POST /api/v1/review/ID)",
+                "{held}: ihre Zeilen haben review = 'pending' und contact = false, bis eine Person sie freigibt "
+                "(Dashboard-Seite Prüfung oder POST /api/v1/review/ID)",
+                held=review.held_words(held),
+            ),
+            label=NOTE,
+        )
+
+
+#: the two decisions an uplift list makes about a customer (names for ``[review] decisions``)
+TARGETED, NOT_TARGETED = "targeted", "not targeted"
+
+
+def _reason(uplift: float, rank: int, n: int, share: float, contact: bool):
+    why = say(
+        "predicted effect of an e-mail on conversion {u:+.2%}; rank {r:,} of {n:,}",
+        "vorhergesagter Effekt einer E-Mail auf die Conversion {u:+.2%}; Rang {r:,} von {n:,}",
+        u=float(uplift),
+        r=int(rank),
+        n=int(n),
+    )
+    if contact:
+        return why + say("; within the budget", "; innerhalb des Budgets")
+    if uplift <= 0:
+        return why + say("; no positive effect expected", "; kein positiver Effekt erwartet")
+    return why + say(
+        "; outside the budget (top {b:.0%} only)", "; außerhalb des Budgets (nur die besten {b:.0%})", b=share
+    )
+
+
+def _hold_for_review(wh, df, share: float):
+    """Significant decisions (``[review]`` in .nomagic/config.toml) go to the review queue instead of the list:
+    a held "targeted" is not contacted; a person's override turns the decision round (Art. 22 GDPR)."""
+    from nomagic.privacy import review
+
+    cfg = review.load_config(url=wh.url)
+    if not cfg or df.empty:
+        return df, 0
+    n = len(df)
+    decisions = df[["customer_id"]].assign(
+        action=df["contact"].map({True: TARGETED, False: NOT_TARGETED}),
+        model_version=df["model"].astype(str),
+    )
+    significant = decisions["action"].map(lambda a: review.needs_review("uplift", a, cfg))
+    why = [
+        _reason(u, r, n, share, c) if s else None
+        for u, r, c, s in zip(df["uplift"], df["rank"], df["contact"], significant, strict=True)
+    ]
+    decisions["reasons"] = [None if w is None else str(w) for w in why]
+    decisions["reasons_de"] = [None if w is None else w.de for w in why]
+    status, ids = review.route(wh, "uplift", decisions, config=cfg)
+    df = df.copy()
+    proposed = df["contact"].astype(bool)
+    df["contact"] = proposed.where(status.isna() | (status == review.APPROVED), False)
+    df.loc[status == review.OVERRIDDEN, "contact"] = ~proposed[status == review.OVERRIDDEN]
+    df["review"] = status.astype("string")
+    df["review_id"] = ids.astype("string")
+    return df, int((status == review.PENDING).sum())

@@ -13,6 +13,7 @@ import math
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
 
 from nomagic import __version__
 from nomagic.serve import schemas as S
@@ -478,3 +479,149 @@ async def monitor_features(
             frame = frame[days == period]
     order = ["use_case", "version", "period", "importance"]
     return _json(clean({"features": _rows(frame, use_case, order, [True, True, True, False])}))
+
+
+# ------------------------------------------------------------------------------------ human review
+
+
+class ReviewItem(BaseModel):
+    review_id: str
+    created_at: str
+    use_case: str
+    unit_id: str
+    action: str = Field(..., description="The proposed action, held until a person decides.")
+    reasons: str = Field(..., description="Why the model proposed it, in the language asked for.")
+    model_version: str | None
+    status: Literal["pending", "approved", "overridden"]
+    decided_by: str | None = None
+    decided_at: str | None = None
+    note: str | None = None
+
+
+class ReviewList(BaseModel):
+    items: list[ReviewItem]
+
+
+class ReviewDecision(S.Strict):
+    decision: Literal["approve", "override"] = Field(
+        ..., description="approve: the proposed action is taken; override: it is not."
+    )
+    note: str | None = Field(None, max_length=2000, description="Why (kept in the queue, not in the audit log).")
+
+
+_REVIEW_ERRORS = errors(
+    400,
+    401,
+    403,
+    404,
+    409,
+    413,
+    422,
+    503,
+    words={
+        404: "No such review item",
+        409: "The item was decided already (a decision is final)",
+        503: "The warehouse is busy; retry shortly",
+    },
+)
+
+
+def _iso(v) -> str | None:
+    import pandas as pd
+
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat()
+
+
+def review_item(row: dict, lang: str) -> dict:
+    """One queue row as the API and the dashboard show it (reasons in ``lang``)."""
+    reasons = row.get("reasons_de") if lang == "de" and row.get("reasons_de") else row.get("reasons")
+    return {
+        "review_id": str(row["review_id"]),
+        "created_at": _iso(row.get("created_at")) or "",
+        "use_case": str(row["use_case"]),
+        "unit_id": str(row["unit_id"]),
+        "action": str(row["action"]),
+        "reasons": str(reasons or ""),
+        "model_version": None if row.get("model_version") is None else str(row["model_version"]),
+        "status": str(row["status"]),
+        "decided_by": row.get("decided_by"),
+        "decided_at": _iso(row.get("decided_at")),
+        "note": row.get("note"),
+    }
+
+
+def _review_warehouse(request: Request):
+    """The warehouse, opened for one look (the server holds no lock); 503 while another command holds it."""
+    from nomagic.warehouse import connect
+
+    url = request.app.state.url
+    if url is None:
+        raise HTTPException(404, say("this server has no warehouse", "dieser Server hat kein Warehouse"))
+    request.app.state.decisions.flush()  # online decisions held a moment ago are in the queue
+    try:
+        return connect(url)
+    except Exception as exc:
+        raise HTTPException(
+            503,
+            say(
+                "the warehouse is busy (another nomagic command holds it); retry shortly",
+                "das Warehouse ist belegt (ein anderer nomagic-Befehl hält es); gleich erneut versuchen",
+            ),
+        ) from exc
+
+
+def pending_reviews(request: Request, lang: str) -> list[dict]:
+    """The items waiting for a person, oldest first (for the API and the dashboard)."""
+    from nomagic.privacy import review
+
+    with _review_warehouse(request) as wh:
+        df = review.pending(wh)
+    return [review_item(r, lang) for r in df.to_dict("records")]
+
+
+def decide_review(request: Request, review_id: str, approve: bool, note: str | None, key) -> dict:
+    """Approve or override one item as the key's holder; 404 unknown, 409 decided already (reasons EN/DE)."""
+    from nomagic.privacy import audit, review
+
+    with _review_warehouse(request) as wh:
+        try:
+            review.get(wh, review_id)
+        except review.ReviewError as exc:
+            raise HTTPException(404, say("{e}", "{e}", e=_text(exc))) from exc
+        try:
+            out = review.decide(wh, review_id, approve, by=audit.key_actor(key.key_id, key.name), note=note)
+        except review.ReviewError as exc:  # decided already (a decision is final)
+            raise HTTPException(409, say("{e}", "{e}", e=_text(exc))) from exc
+    request.app.state.decisions.decided(str(review_id), out["status"])
+    return out
+
+
+def _text(exc: Exception):
+    from nomagic.words import Text
+
+    return Text(exc.lang("en"), exc.lang("de")) if hasattr(exc, "lang") else str(exc)
+
+
+@router.get(
+    "/review",
+    response_model=ReviewList,
+    tags=["review"],
+    responses=_REVIEW_ERRORS,
+    summary="Decisions held for human review (Art. 22), oldest first, with their reasons",
+)
+def review_list(request: Request, key=Depends(require("analyst"))) -> ReviewList:
+    return ReviewList(items=[ReviewItem(**i) for i in pending_reviews(request, _lang(request))])
+
+
+@router.post(
+    "/review/{review_id}",
+    response_model=ReviewItem,
+    tags=["review"],
+    responses=_REVIEW_ERRORS,
+    summary="Approve (act on) or override (do not act on) a held decision; logged in the audit log",
+)
+def review_decide(
+    review_id: str, body: ReviewDecision, request: Request, key=Depends(require("analyst"))
+) -> ReviewItem:
+    out = decide_review(request, review_id, body.decision == "approve", body.note, key)
+    return ReviewItem(**review_item(out, _lang(request)))

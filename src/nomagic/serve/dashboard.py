@@ -2,7 +2,7 @@
 
 Pages: overview (data health + reality check), one page per trained use case (drivers, lift, calibration,
 fairness, metrics, model card), customer value (CLV), recommendations for a chosen customer, segments,
-budget what-if, bandit experiments, brand monitoring of the social mentions.
+budget what-if, bandit experiments, brand monitoring of the social mentions, and the human review queue.
 Logging in with an API key opens a session; viewers see the summaries, analysts also the per-customer pages.
 """
 
@@ -532,6 +532,70 @@ async def monitoring_page(request: Request):
         for n in names
     ]
     return render(request, "monitoring.html", session=got[0], key=got[1], rows=rows, any_alerts=bool(st.alerts))
+
+
+@router.get("/dashboard/review", response_class=HTMLResponse)
+def review_page(request: Request, done: str = ""):
+    """Decisions held for human review (Art. 22) with their reasons; approve / override per item (analyst)."""
+    got = _guard(request, "analyst")
+    if isinstance(got, Response):
+        return got
+    return _review_render(request, got, done=done if done in ("approved", "overridden") else "")
+
+
+def _review_render(request: Request, got, status: int = 200, done: str = "", error: str = "") -> HTMLResponse:
+    from fastapi import HTTPException
+
+    from nomagic.serve.api import pending_reviews
+
+    lang = _lang(request)
+    items, configured = [], bool(request.app.state.decisions.review_config)
+    try:
+        items = pending_reviews(request, lang)
+    except HTTPException as exc:
+        error, status = in_lang(exc.detail, lang), exc.status_code
+    return render(
+        request,
+        "review.html",
+        status,
+        session=got[0],
+        key=got[1],
+        items=items,
+        configured=configured,
+        done=done,
+        error=error,
+    )
+
+
+@router.post("/dashboard/review/{review_id}", response_class=HTMLResponse)
+async def review_decide(request: Request, review_id: str):
+    """A form's approve / override (CSRF token bound to the session), then back to the list."""
+    got = _guard(request, "analyst")
+    if isinstance(got, Response):
+        return got
+    form = await _form(request)
+    if not _same(form.get("csrf"), got[0].csrf):
+        return render(
+            request, "error.html", 403, session=got[0], key=got[1], message_key="csrf_failed", extra="", code=403
+        )
+    from fastapi import HTTPException
+    from starlette.concurrency import run_in_threadpool
+
+    from nomagic.serve.api import decide_review
+
+    choice = form.get("decision")
+    if choice not in ("approve", "override"):
+        words = say("choose approve or override", "Freigeben oder Verwerfen wählen")
+        return await run_in_threadpool(_review_render, request, got, 422, "", words.lang(_lang(request)))
+    try:
+        out = await run_in_threadpool(
+            decide_review, request, review_id[:64], choice == "approve", form.get("note"), got[1]
+        )
+    except HTTPException as exc:
+        return await run_in_threadpool(
+            _review_render, request, got, exc.status_code, "", in_lang(exc.detail, _lang(request))
+        )
+    return RedirectResponse(f"/dashboard/review?done={out['status']}", status_code=303)
 
 
 @router.get("/dashboard/glossary", response_class=HTMLResponse)

@@ -11,6 +11,15 @@ read at start and again every ``consent_seconds`` by the background thread, so a
 takes effect within that time; routes ask :meth:`DecisionLog.refusal` before deciding and answer 403 with its
 reason, and :meth:`DecisionLog.add` refuses (raises :class:`~nomagic.privacy.consent.ConsentError`) as the last
 gate. Until the snapshot could be read once, every decision about a person is refused (fail closed).
+
+An objection (``nomagic privacy object``), an erasure or a load of customers counts at once, not after
+``consent_seconds``: each of them appends to the audit log, which rewrites ``.nomagic/audit_head.json``; the
+log looks at that file's stamp on every decision (a ``stat``, microseconds) and reads the snapshot again as soon
+as it changed (retrying every ``retry_seconds`` while the other command still holds the warehouse).
+
+Human review (Art. 22): a decision that ``[review]`` in ``.nomagic/config.toml`` calls significant is not made
+but held (:meth:`DecisionLog.hold`): it goes to the warehouse's ``review_queue`` with the next flush, and the
+route answers "held for human review" until a person approved it.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from nomagic.privacy import consent
+from nomagic.privacy import audit, consent, review
 from nomagic.words import Text
 
 log = logging.getLogger("nomagic.serve")
@@ -50,18 +59,26 @@ class DecisionLog:
         flush_seconds: float = 2.0,
         max_pending: int = 200_000,
         consent_seconds: float = 60.0,
+        retry_seconds: float = 0.2,
     ):
         self.url = url
         self.flush_seconds = flush_seconds
         self.max_pending = max_pending
         self.consent_seconds = consent_seconds
+        self.retry_seconds = retry_seconds
         # no warehouse (tests): nobody is known, so nobody is refused
         self.consent = consent.ConsentView() if url is None else consent.ConsentView.unavailable()
         self._consent_at = 0.0
-        self.refresh_consent()
+        self._mark = None  # the audit head file's stamp when the snapshot was read
+        self._retry_at = 0.0
+        # a bad [review] table stops the server at start: significant decisions must not slip through
+        self.review_config = review.ReviewConfig() if url is None else review.load_config(url=url)
+        self._reviews: dict[tuple, tuple[str, str]] = {}  # (use case, unit, action, version) -> (status, id)
+        self._held: list = []  # review rows waiting for the next flush
         self._rows: list[tuple] = []
         self._rewards: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.refresh_consent()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -78,20 +95,76 @@ class DecisionLog:
         (the old snapshot stays; a log that never read one refuses every known person)."""
         if self.url is None:
             return True
+        mark = self._stamp()  # before reading: a change while we read triggers one more read
         try:
             from nomagic.warehouse import connect
 
             with connect(self.url) as wh:  # as flush() does: one configuration per process
                 self.consent = consent.ConsentView.load(wh)
+                queue = review.current(wh)
         except Exception as exc:  # busy or unreachable: try again on the next round
             log.warning("decisions: consent could not be read (%s)", type(exc).__name__)
+            self._retry_at = time.monotonic() + self.retry_seconds
             return False
+        try:
+            self.review_config = review.load_config(url=self.url)
+        except Exception as exc:  # an edit broke the file: keep the last good table, say so
+            log.warning("decisions: [review] could not be read again (%s); the last one stays", type(exc).__name__)
+        with self._lock:
+            reviews = {
+                (r.use_case, r.unit_id, r.action, str(r.model_version)): (r.status, r.review_id)
+                for r in queue.itertuples()
+            }
+            for row in self._held:  # held since, not yet flushed
+                reviews.setdefault(
+                    (row["use_case"], row["unit_id"], row["action"], str(row["model_version"])),
+                    (review.PENDING, row["review_id"]),
+                )
+            self._reviews = reviews
         self._consent_at = time.monotonic()
+        self._mark = mark
         return True
+
+    def _stamp(self):
+        """The audit head file's (mtime, size): it changes with every audited action (objection, erasure, load)."""
+        try:
+            st = (audit.state_folder(self.url) / audit.HEAD_FILE).stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _watch(self) -> None:
+        """Read the snapshot again now when the audit log moved since the last read (an objection counts at once)."""
+        if self.url is None or self._stamp() == self._mark or time.monotonic() < self._retry_at:
+            return
+        self.refresh_consent()
 
     def refusal(self, use_case: str, unit_id) -> Text | None:
         """Why no decision of ``use_case`` may be made about ``unit_id`` (in words), or ``None`` when it may."""
+        self._watch()
         return self.consent.why_not(unit_id, consent.decision_purposes(use_case))
+
+    def hold(self, use_case: str, unit_id, action: str, reasons, model_version: str) -> tuple[str | None, str | None]:
+        """Whether ``action`` about ``unit_id`` may be acted on: ``(None, None)`` when it needs no person,
+        ``(status, review_id)`` when it does -- ``pending`` (queued now or before: do not act), ``approved``
+        (act) or ``overridden`` (do not act)."""
+        if not review.needs_review(use_case, action, self.review_config):
+            return None, None
+        key = (use_case, str(unit_id), str(action), str(model_version))
+        with self._lock:
+            got = self._reviews.get(key)
+            if got is None:
+                row = review.item_rows(use_case, [unit_id], [action], [reasons], model_version).iloc[0].to_dict()
+                self._held.append(row)
+                got = self._reviews[key] = (review.PENDING, row["review_id"])
+        return got
+
+    def decided(self, review_id: str, status: str) -> None:
+        """A person decided a review item (through this server): later decisions see it at once."""
+        with self._lock:
+            for k, (_, rid) in list(self._reviews.items()):
+                if rid == review_id:
+                    self._reviews[k] = (status, rid)
 
     def add(
         self, use_case: str, unit_id: str, actions: list[str], propensities: list[float], model_version: str
@@ -139,7 +212,8 @@ class DecisionLog:
             with self._lock:
                 rows, self._rows = self._rows, []
                 rewards, self._rewards = self._rewards, {}
-            if not rows and not rewards:
+                held, self._held = self._held, []
+            if not rows and not rewards and not held:
                 return 0
             frame = pd.DataFrame(rows, columns=list(COLUMNS))
             frame["reward"] = frame["decision_id"].map(rewards).astype("float64")  # rewarded before written
@@ -149,6 +223,8 @@ class DecisionLog:
                 from nomagic.warehouse import connect
 
                 with connect(self.url) as wh:
+                    if held:
+                        wh.append(review.TABLE, review.frame(held))
                     if rows:
                         wh.append(TABLE, frame)
                     if later:
@@ -157,6 +233,7 @@ class DecisionLog:
                 with self._lock:
                     self._rows[:0] = rows
                     self._rewards = {**rewards, **self._rewards}
+                    self._held[:0] = held
                 self.last_error = type(exc).__name__
                 log.warning("decisions: %d rows wait for the warehouse (%s)", len(rows), type(exc).__name__)
                 return 0

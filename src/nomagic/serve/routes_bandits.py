@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from nomagic.serve.schemas import Strict, errors
@@ -67,10 +68,19 @@ class Stop(BaseModel):
 
 class DecideResponse(BaseModel):
     experiment: str
-    decision_id: str
-    action: str
+    decision_id: str = Field(..., description="The logged decision; the review item's id when the decision is held.")
+    action: str | None = Field(..., description="The variant to use; null when the decision is held for a person.")
     propensity: float = Field(..., description="The probability the chosen variant had (for off-policy evaluation).")
     model_version: str
+    review: str | None = Field(
+        None,
+        description="Human review (Art. 22), for decisions [review] in .nomagic/config.toml calls significant: "
+        "pending (held: do not act; answered with 202), approved (acted on) or overridden (not acted on: 202).",
+    )
+    review_id: str | None = None
+    proposed_action: str | None = Field(None, description="The variant the bandit proposed, when held.")
+    message: str | None = Field(None, description='"held for human review", when held.')
+    message_de: str | None = None
 
 
 class RewardRequest(Strict):
@@ -203,7 +213,7 @@ def _stop(b: ThompsonSampling) -> Stop:
 @router.post(
     "/bandits/{experiment}/decide",
     response_model=DecideResponse,
-    responses=_ERRORS,
+    responses={**_ERRORS, 202: {"model": DecideResponse, "description": "Held for human review: do not act"}},
     summary="Which variant this unit gets (Thompson sampling); logged with its propensity",
 )
 def decide(experiment: str, body: DecideRequest, request: Request, key=Depends(require("analyst"))):
@@ -220,6 +230,9 @@ def decide(experiment: str, body: DecideRequest, request: Request, key=Depends(r
         b = ex.get(name, body.arms)
         d = b.decide()
         action = str(d.action)
+        held, status = _held(request, name, body.unit_id, action, float(d.propensity))
+        if held is not None:  # a significant decision: not made, not logged, no reward expected
+            return held
         [decision_id] = request.app.state.decisions.add(
             f"bandit:{name}", body.unit_id, [action], [d.propensity], MODEL_VERSION
         )
@@ -232,7 +245,46 @@ def decide(experiment: str, body: DecideRequest, request: Request, key=Depends(r
         action=action,
         propensity=round(float(d.propensity), 6),
         model_version=MODEL_VERSION,
+        review=status,
     )
+
+
+def _held(request: Request, name: str, unit_id: str, action: str, propensity: float):
+    """(202 "held for human review", status) when a person must approve this decision first (or overrode it);
+    (None, status) when it may be acted on (status None: no review needed, or "approved")."""
+    from nomagic.privacy.review import APPROVED, HELD
+
+    why = say(
+        "experiment {n}: Thompson sampling chose the variant {a} (probability {p:.1%})",
+        "Experiment {n}: Thompson-Sampling wählte die Variante {a} (Wahrscheinlichkeit {p:.1%})",
+        n=name,
+        a=action,
+        p=propensity,
+    )
+    status, review_id = request.app.state.decisions.hold(f"bandit:{name}", unit_id, action, why, MODEL_VERSION)
+    if status is None or status == APPROVED:
+        return None, status
+    words = (
+        HELD
+        if status != "overridden"
+        else say(
+            "overridden by a person after review: not acted on",
+            "nach Prüfung von einer Person verworfen: nicht umgesetzt",
+        )
+    )
+    body = DecideResponse(
+        experiment=name,
+        decision_id=review_id,
+        action=None,
+        propensity=round(propensity, 6),
+        model_version=MODEL_VERSION,
+        review=status,
+        review_id=review_id,
+        proposed_action=action,
+        message=str(words),
+        message_de=words.de,
+    )
+    return JSONResponse(body.model_dump(), status_code=202), status
 
 
 @router.post(
