@@ -5,10 +5,13 @@
     nomagic privacy export --customer ID --out FILE.json    # Art. 15 / 20: everything held, as JSON
     nomagic privacy erase --customer ID [--reason TEXT] [--yes]   # Art. 17: gone, and kept out
     nomagic privacy object --customer ID                    # Art. 21: no more profiling or direct marketing
+    nomagic privacy retention [--apply]                     # Art. 5(1)(e): delete rows past their retention period
+    nomagic privacy records --out FOLDER                    # Art. 30: the record of processing activities, EN/DE
 
 Each is written to the audit log under the person's pseudonym (see :mod:`nomagic.privacy.subject`).
 Exit status: 0 done (an export of an unknown or erased id too: it says "no data held"); 1 an erasure
-that was not confirmed, or that left something it could not rewrite (named); 2 bad input.
+that was not confirmed, or that left something it could not rewrite (named); 2 bad input (a retention
+period in .nomagic/config.toml that is not one: the file and the key are named).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
-from nomagic.cli import WarehouseOption, app
+from nomagic.cli import WarehouseOption, app, console
 from nomagic.cli.grammar import OPERATE, NomagicCommand, NomagicGroup
 from nomagic.cli.ui import lang, show, word
 from nomagic.errors import InputError, writable
@@ -25,7 +29,8 @@ from nomagic.words import pick, say
 
 privacy_app = typer.Typer(
     cls=NomagicGroup,
-    help="A person's rights (GDPR): export everything held about them, erase them for good, record an objection.",
+    help="A person's rights (GDPR): export everything held about them, erase them for good, record an objection; "
+    "retention periods and the record of processing activities.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
@@ -33,7 +38,7 @@ app.add_typer(
     privacy_app,
     name="privacy",
     rich_help_panel=OPERATE,
-    short_help="A person's data: export, erase, object.",
+    short_help="A person's rights, retention, records (GDPR).",
 )
 
 CustomerOption = typer.Option(..., "--customer", "-c", help="The person's customer id.")
@@ -183,3 +188,124 @@ def object_command(customer: str = CustomerOption, warehouse: str = WarehouseOpt
     with _open(warehouse) as wh:
         out = subject.object_to_processing(wh, customer)
     show(out["message"], "bold" if out["new"] else "")
+
+
+@privacy_app.command("retention", cls=NomagicCommand)
+def retention_command(
+    apply: bool = typer.Option(False, "--apply", help="Delete the rows (without it: only show what would go)."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """Rows past their retention period (``[retention]`` in .nomagic/config.toml, e.g. ``events = "365d"``):
+    shown by default, deleted in one transaction with ``--apply`` and written to the audit log."""
+    from nomagic.privacy import retention
+
+    with _open(warehouse) as wh:
+        path = retention.config_path(wh)
+        rules = retention.load_rules(path)
+        if not rules:
+            show(
+                say(
+                    'no retention periods set: add a [retention] table to {path}, e.g. events = "365d"',
+                    "keine Aufbewahrungsfristen festgelegt: eine Tabelle [retention] in {path} anlegen, "
+                    'z. B. events = "365d"',
+                    path=str(path),
+                )
+            )
+            return
+        steps = retention.plan(wh, rules)
+        _retention_table(steps, applied=apply)
+        if not apply:
+            if steps:
+                show(
+                    say(
+                        "nothing deleted yet: run it again with --apply to delete these rows",
+                        "noch nichts gelöscht: mit --apply erneut ausführen, um diese Zeilen zu löschen",
+                    )
+                )
+            else:
+                show(say("nothing is past its retention period", "nichts hat seine Aufbewahrungsfrist überschritten"))
+            return
+        done = retention.apply(wh, rules)
+    show(done.words(), "bold green" if done.steps else "")
+    if done.warning:
+        show(done.warning, label=word("warning:", "Warnung:"))
+
+
+def _retention_table(steps, *, applied: bool) -> None:
+    if not steps:
+        return
+    lg = lang()
+    title = (
+        say("Deleting rows past their retention period", "Zeilen nach Ablauf der Aufbewahrungsfrist werden gelöscht")
+        if applied
+        else say(
+            "Rows past their retention period (would go)", "Zeilen nach Ablauf der Aufbewahrungsfrist (würden gelöscht)"
+        )
+    )
+    t = Table(title=title.lang(lg), header_style="bold")
+    for en, de in (("table", "Tabelle"), ("rows", "Zeilen"), ("older than", "älter als"), ("why", "warum")):
+        t.add_column(word(en, de), justify="right" if en == "rows" else "left")
+    for s in steps:
+        why = (
+            say("belongs to deleted rows of {via}", "gehört zu gelöschten Zeilen von {via}", via=s.via)
+            if s.via
+            else say("{c}, kept {p}", "{c}, Frist {p}", c=s.column, p=s.period)
+        )
+        t.add_row(
+            s.table, say("{n:,}", "{n:,}", n=s.rows).lang(lg), say("{at}", "{at}", at=s.cutoff).lang(lg), why.lang(lg)
+        )
+    console.print(t)
+
+
+def _activities() -> list:
+    """The use cases of ``nomagic.usecases.REGISTRY`` as processing activities (imported here: privacy/ sits
+    below the use cases)."""
+    import sys
+
+    from nomagic.lifecycle.scoring import scores_table
+    from nomagic.lifecycle.usecase import UseCase
+    from nomagic.privacy.records import Activity
+    from nomagic.usecases import REGISTRY
+    from nomagic.warehouse.schema import CANONICAL
+
+    out = []
+    for name, cls in REGISTRY.items():
+        req = getattr(cls, "requires", None)
+        tables = getattr(req, "tables", None) or {}
+        if not isinstance(tables, dict):  # a list of names: the canonical required columns
+            tables = {t: CANONICAL[t].required_names if t in CANONICAL else () for t in tables}
+        module = sys.modules[cls.__module__]
+        # the tables it writes about people: its own scores table, or the lifecycle's scores_<name>
+        outputs = [getattr(module, n) for n in ("SCORES_TABLE", "SEGMENTS_TABLE") if hasattr(module, n)]
+        if not outputs and issubclass(cls, UseCase):
+            outputs = [scores_table(name)]
+        if name == "bandits":  # its decisions are logged per person (usecases/bandits/log.py)
+            outputs = ["decisions"]
+        out.append(Activity(name, cls.question, {t: tuple(c) for t, c in tables.items()}, tuple(outputs)))
+    return out
+
+
+@privacy_app.command("records", cls=NomagicCommand)
+def records_command(
+    out: Path = typer.Option(..., "--out", "-o", help="The folder to write records.{en,de}.{md,html} into."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """The record of processing activities (Art. 30 GDPR): per use case its purpose, the data it reads, the
+    consent it needs, what it writes, retention, legal basis (``[records] legal_basis.NAME`` in
+    .nomagic/config.toml) and the champion model's card; Markdown and HTML, English and German."""
+    from nomagic.privacy import records
+
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            say("--out {p}: give a folder, not a file", "--out {p}: einen Ordner angeben, keine Datei", p=str(out))
+        )
+    with _open(warehouse) as wh:
+        paths = records.write(wh, _activities(), out)
+    show(
+        say(
+            "record of processing activities written: {files}",
+            "Verzeichnis von Verarbeitungstätigkeiten geschrieben: {files}",
+            files=", ".join(str(p) for p in paths),
+        ),
+        "bold",
+    )

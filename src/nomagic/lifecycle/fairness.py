@@ -10,6 +10,10 @@ scores. For each group of a sensitive attribute (gender, age band, ...):
 A ratio of the smallest to the largest group value below 0.8 (the "four-fifths rule") is flagged.
 A flag is a question for people, not a verdict: selection rates differ when base rates differ.
 
+A group of fewer than k customers (``[privacy] k_anonymity``, default 10; :mod:`nomagic.privacy.groups`)
+keeps its name and size in the record but none of its figures: they are ``None``, ``suppressed`` is true
+and ``shown_as`` says "fewer than 10" (a rate about three people tells about each of them).
+
 fairlearn's ``MetricFrame`` computes the group figures when the ``fairness`` extra is installed
 (``pip install 'nomagic[fairness]'``); otherwise the same figures come from plain numpy.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nomagic.privacy import groups as small
 from nomagic.words import say
 
 RATIO_FLAG = 0.8
@@ -78,6 +83,7 @@ def audit(
     top_share: float = 0.1,
     min_group: int = MIN_GROUP,
     engine: str = "auto",
+    k: int | None = None,
 ) -> dict:
     """Group figures and flags for each sensitive attribute.
 
@@ -88,6 +94,8 @@ def audit(
     top_share : share of rows contacted.
     min_group : groups smaller than this are reported but not used for the ratios.
     engine : ``"fairlearn"``, ``"numpy"`` or ``"auto"`` (fairlearn when installed).
+    k : groups smaller than this show no figures (k-anonymity); None: ``[privacy] k_anonymity`` of the
+        default warehouse's ``.nomagic/config.toml``, else 10.
 
     Returns
     -------
@@ -112,7 +120,8 @@ def audit(
         except ImportError:
             engine = "numpy"
     items = attributes.items() if isinstance(attributes, dict) else attributes.items()
-    result = {"top_share": top_share, "engine": engine, "ratio_flag": RATIO_FLAG, "attributes": {}}
+    k = small.threshold() if k is None else k
+    result = {"top_share": top_share, "engine": engine, "ratio_flag": RATIO_FLAG, "k_anonymity": k, "attributes": {}}
     for name, values in items:
         g = pd.Series(np.asarray(values, dtype=object)).map(_group_name).to_numpy()
         table = (_group_table_fairlearn if engine == "fairlearn" else _group_table_numpy)(y, p, sel, g)
@@ -132,7 +141,10 @@ def audit(
                     "small": bool(row["count"] < min_group),
                 }
             )
-        big = table[table["count"] >= min_group]
+            if small.small_group(row["count"], k):  # k-anonymity: the size stays, the figures go
+                word = small.fewer_than(k)
+                groups[-1].update(dict.fromkeys(_FIGURES), suppressed=True, shown_as=str(word), shown_as_de=word.de)
+        big = table[(table["count"] >= min_group) & (table["count"] >= k)]
         ratios, flags = {}, []
         for metric in ("selection_rate", "true_positive_rate"):
             vals = big[metric].dropna()
@@ -166,6 +178,8 @@ def audit(
         result["attributes"][name] = {"groups": groups, "ratios": ratios, "flags": flags}
     return result
 
+
+_FIGURES = ("positives", "selection_rate", "true_positive_rate", "mean_predicted", "observed_rate", "calibration_gap")
 
 _RATE_WORDS = {
     "selection_rate": say("selection rate", "Auswahlquote"),

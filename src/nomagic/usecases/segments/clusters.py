@@ -24,7 +24,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
 from nomagic.errors import InputError, NotReadyError
-from nomagic.usecases.segments.rfm import SEGMENTS, rfm_segment
+from nomagic.privacy import groups
+from nomagic.usecases.segments.rfm import SEGMENT_FIGURES, SEGMENTS, rfm_segment
 from nomagic.words import Text, say
 
 __all__ = ["BehaviourClusters", "cluster_matrix"]
@@ -67,6 +68,8 @@ class BehaviourClusters:
     sample_size : at most this many customers are used to fit (the rest are assigned); None for all.
     silhouette_size : the silhouette is computed on a sample of this size.
     columns : feature columns.
+    k_anonymity : a cluster of fewer customers shows no figures (its profile says "fewer than 10 customers");
+        None: ``[privacy] k_anonymity`` of ``.nomagic/config.toml``, else 10.
 
     Attributes
     ----------
@@ -93,11 +96,13 @@ class BehaviourClusters:
         sample_size: int | None = 20_000,
         silhouette_size: int = 4_000,
         columns: tuple[str, ...] = DEFAULT_FEATURES,
+        k_anonymity: int | None = None,
     ):
         self.k_range = k_range
         self.method = method
         self.random_state = random_state
         self.n_init = n_init
+        self.k_anonymity = k_anonymity
         self.sample_size = sample_size
         self.silhouette_size = silhouette_size
         self.columns = columns
@@ -234,6 +239,7 @@ class BehaviourClusters:
             return int(np.clip(1 + np.floor(5 * worse / n), 1, 5))
 
         names, rfm, actions, describe = [], [], [], []
+        k = groups.threshold() if self.k_anonymity is None else self.k_anonymity
         for _c, row in prof.iterrows():
             r = score_of(row["median_recency_days"], r_rank, False)
             fs = score_of(row["median_frequency"], fr, True)
@@ -242,6 +248,15 @@ class BehaviourClusters:
             actions.append(SEGMENTS[seg].action)
             name = _name(row, med_all)
             names.append(name)
+            if groups.small_group(row["customers"], k):  # k-anonymity: no figures about so few people
+                describe.append(
+                    say(
+                        "{few} customers: no figures shown (k-anonymity)",
+                        "{few} Kunden: keine Kennzahlen gezeigt (k-Anonymität)",
+                        few=groups.fewer_than(k),
+                    )
+                )
+                continue
             describe.append(
                 say(
                     "{n:,.0f} customers ({share:.0%}), {rev:.0%} of revenue: typically last bought {r:,.0f} days ago, "
@@ -265,6 +280,7 @@ class BehaviourClusters:
             prof[col] = pd.Series(texts, index=prof.index, dtype=object)
             prof[f"{col}_de"] = [x.de for x in texts]
         prof["rfm_segment"] = rfm
+        prof = groups.suppress(prof, SEGMENT_FIGURES, k=k)
         prof.index.name = "cluster"
         return prof
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError, NotReadyError
+from nomagic.privacy import groups
 from nomagic.words import Text, say
 
 __all__ = ["SEGMENTS", "Segment", "customer_features", "rfm_scores", "rfm_segment", "segment_summary"]
@@ -350,8 +351,15 @@ def rfm_segment(r_score, f_score) -> np.ndarray:
     return names
 
 
-def segment_summary(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    """Per segment: customers, share, medians of recency / frequency / spend, revenue share, profile and action."""
+#: per-segment figures a small segment does not show (k-anonymity: nomagic.privacy.groups)
+SEGMENT_FIGURES = ("median_recency_days", "median_frequency", "median_monetary", "median_avg_value", "revenue_share")
+
+
+def segment_summary(features: pd.DataFrame, scores: pd.DataFrame, *, k: int | None = None) -> pd.DataFrame:
+    """Per segment: customers, share, medians of recency / frequency / spend, revenue share, profile and action.
+
+    A segment of fewer than ``k`` customers (``[privacy] k_anonymity``, default 10) keeps its size but not its
+    figures: they are missing, ``suppressed`` is true and ``shown_as`` / ``shown_as_de`` say "fewer than 10"."""
     df = features.join(scores[["segment"]])
     g = df.groupby("segment")
     total = float(df["monetary"].sum()) or 1.0
@@ -366,6 +374,6 @@ def segment_summary(features: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFram
         }
     )
     order = [s for s in SEGMENTS if s in out.index]
-    out = out.loc[order]
+    out = groups.suppress(out.loc[order], SEGMENT_FIGURES, k=groups.threshold() if k is None else k)
     _words(out, out.index.to_series())
     return out
