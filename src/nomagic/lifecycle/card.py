@@ -382,7 +382,10 @@ def _sections(record: dict, meta: dict, lang: str = "en") -> list[tuple[str, lis
                     "rows": [
                         (
                             g["group"],
-                            number(g["count"], ",", lang),
+                            # a small group's size is not shown either (k-anonymity): "fewer than 10"
+                            (g.get("shown_as_de") if lang == "de" else g.get("shown_as"))
+                            if g.get("suppressed")
+                            else number(g["count"], ",", lang),
                             pct(g["selection_rate"]),
                             pct(g["true_positive_rate"]),
                             pct(g["mean_predicted"]),
