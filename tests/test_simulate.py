@@ -109,7 +109,11 @@ def test_churn_label_follows_its_definition(world):
 
 def test_no_code_outside_the_simulator_reads_the_truth():
     """Only nomagic.simulate (and tests) may name a truth_* table."""
-    own = {SRC / "cli" / "simulate.py"}  # the simulator's own command
+    own = {
+        SRC / "cli" / "simulate.py",  # the simulator's own command
+        SRC / "demo_monitoring.py",  # tells the user where the injected change is recorded; reads nothing
+        SRC / "privacy" / "subject.py",  # erasure covers every table that holds a person, truth_* included
+    }
     offenders = []
     for path in SRC.rglob("*.py"):
         if "simulate" in path.relative_to(SRC).parts[:1] or path in own:

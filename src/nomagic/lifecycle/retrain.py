@@ -481,7 +481,7 @@ def retrain(
     tick(0.95, f"{uc.name}: registering")
     if applied:
         result.record["scorer"] = "model" if action == PROMOTE else "baseline"
-    new = registry.register(result, challenger=not applied, action=f"retrain: {action}", why=str(words))
+    new = registry.register(result, challenger=not applied, action=f"retrain: {action}", why=words)
     serving = registry.get(uc.name)
     tick(1.0, f"{uc.name}: {action}")
     return RetrainOutcome(action, applied, words, champ, new, serving, evidence)
