@@ -271,6 +271,22 @@ def test_due_on_schedule_and_on_alert(wh, tmp_path):
     assert "1 Warnung(en) zu churn" in why.de
 
 
+def test_due_when_the_champion_learnt_from_people_erased_since(wh, tmp_path, monkeypatch):
+    from nomagic.privacy import subject
+
+    reg = _fake_registry(tmp_path, "2026-01-01T00:00:00Z")
+    now = pd.Timestamp("2026-01-05", tz="UTC")
+    assert not rt.is_due(rt.RetrainPolicy("schedule", 30), wh, reg, "churn", now)[0]
+    champ = reg.champion("churn").version
+    flags = [{"use_case": "churn", "version": champ, "erased": 2, "last_erased_at": "2026-01-04T10:00:00"}]
+    monkeypatch.setattr(subject, "versions_with_erased", lambda root: flags)
+    due, why = rt.is_due(rt.RetrainPolicy("schedule", 30), wh, reg, "churn", now)
+    assert due and f"the champion {champ} learnt from data of 2 person(s) erased since" in why
+    assert "seither gelöschten Person(en) gelernt (zuletzt am 04.01.2026)" in why.de
+    flags[0]["version"] = "v0099"  # another version's flag does not concern the champion
+    assert not rt.is_due(rt.RetrainPolicy("schedule", 30), wh, reg, "churn", now)[0]
+
+
 def test_cli_if_due_does_nothing_when_not_due(shop, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("NOMAGIC_REGISTRY", raising=False)
     path, registry = _copy(shop, tmp_path)

@@ -652,6 +652,19 @@ def unhandled_alerts(wh, use_case: str, since: pd.Timestamp | None, version: str
     return df.reset_index(drop=True)
 
 
+def _saw_erased(registry: Registry, use_case: str) -> dict | None:
+    """The champion's entry in the erasure flags (:func:`nomagic.privacy.subject.versions_with_erased`), if any."""
+    from nomagic.privacy.subject import versions_with_erased
+
+    champ = registry.champion(use_case)
+    if champ is None:
+        return None
+    return next(
+        (v for v in versions_with_erased(registry.root) if (v["use_case"], v["version"]) == (use_case, champ.version)),
+        None,
+    )
+
+
 def is_due(policy: RetrainPolicy, wh, registry: Registry, use_case: str, now=None) -> tuple[bool, Text]:
     """Whether the policy asks for a retraining now, and why (or why not), in both languages."""
     now = pd.Timestamp(now or datetime.now(UTC))
@@ -662,6 +675,20 @@ def is_due(policy: RetrainPolicy, wh, registry: Registry, use_case: str, now=Non
         )
     last = last_training(registry, use_case)
     reasons, due = [], False
+    erased = _saw_erased(registry, use_case)
+    if erased is not None:
+        due = True
+        reasons.append(
+            say(
+                "the champion {v} learnt from data of {n} person(s) erased since (last on {d}): a retraining lets no "
+                "model keep what they asked to be forgotten",
+                "der Champion {v} hat aus Daten von {n} seither gelöschten Person(en) gelernt (zuletzt am {d}): ein "
+                "Neutraining sorgt dafür, dass kein Modell behält, was vergessen werden sollte",
+                v=erased["version"],
+                n=erased["erased"],
+                d=pd.Timestamp(erased["last_erased_at"]) if erased.get("last_erased_at") else "-",
+            )
+        )
     if policy.policy in ("schedule", "both"):
         age = None if last is None else (now - last).total_seconds() / 86400
         if age is None or age >= policy.every_days:
