@@ -238,6 +238,7 @@ KINDS = {
     "performance decay": "Leistungsverlust",
     "gate lost": "Schranke verloren",
     "early outcomes": "frühe Ergebnisse",
+    "early outcomes by segment": "frühe Ergebnisse nach Segment",
 }
 #: an alert's severity (an English code in records) in German
 SEVERITIES = {WARNING: "Warnung", CRITICAL: "kritisch", INFO: "Information"}

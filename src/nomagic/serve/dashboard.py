@@ -68,6 +68,14 @@ def _pick(ctx, obj, key: str, default=""):
 
 
 @pass_context
+def _alert_kind(ctx, code: str) -> str:
+    """A monitor alert's kind (an English code in the log) in the page's language."""
+    from nomagic.monitor.alerts import kind_words
+
+    return kind_words(str(code)).lang(ctx.get("lang", "en"))
+
+
+@pass_context
 def _verdict(ctx, code: str) -> str:
     return verdict(code, ctx.get("lang", "en"))
 
@@ -89,6 +97,7 @@ def _lang_text(ctx, value) -> str:
 
 env.filters["pick"] = _pick
 env.filters["verdict"] = _verdict
+env.filters["alert_kind"] = _alert_kind
 env.filters["date"] = _date
 env.filters["say"] = _lang_text
 env.filters["glossary"] = lambda metric: "/dashboard/glossary" + link(metric)
