@@ -44,7 +44,6 @@ the registry::
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +58,7 @@ from nomagic.lifecycle.metrics import DEFAULT_METRICS, ProfitParams, bootstrap
 from nomagic.lifecycle.record import now_iso
 from nomagic.lifecycle.registry import Registry, Version
 from nomagic.lifecycle.usecase import CUTOFF, LABEL, UNIT, UseCase, run
+from nomagic.privacy import config
 from nomagic.words import Text, join, say
 
 Progress = Callable[[float, str], None]
@@ -579,12 +579,7 @@ def load_policy(path: Path, use_case: str | None = None) -> RetrainPolicy:
     """The ``[retrain]`` table of ``path`` (and ``[retrain.<use case>]`` over it); the default without a file."""
     if not Path(path).exists():
         return RetrainPolicy()
-    try:
-        doc = tomllib.loads(Path(path).read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            say("{path} is not valid TOML: {e}", "{path} ist kein gültiges TOML: {e}", path=str(path), e=str(exc))
-        ) from exc
+    doc = config.read(Path(path))
     table = doc.get("retrain", {})
     if not isinstance(table, dict):
         raise InputError(

@@ -14,7 +14,6 @@ figures of a group below the threshold. The threshold is ``[privacy] k_anonymity
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
-from nomagic.privacy import audit
+from nomagic.privacy import audit, config
 from nomagic.words import Text, say
 
 K_DEFAULT = 10
@@ -48,12 +47,7 @@ def threshold(url: str | None = None) -> int:
     path = Path(audit.state_folder(url)) / "config.toml"
     if not path.exists():
         return K_DEFAULT
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            say("{path} is not valid TOML: {e}", "{path} ist kein gültiges TOML: {e}", path=str(path), e=str(exc))
-        ) from exc
+    doc = config.read(path)
     section = doc.get("privacy", {})
     k = section.get("k_anonymity", K_DEFAULT) if isinstance(section, dict) else None
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:

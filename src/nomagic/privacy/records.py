@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import html as _html
 import json
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from nomagic.errors import InputError
-from nomagic.privacy import consent, retention
+from nomagic.privacy import config, consent, retention
 from nomagic.privacy import subject_store as store
 from nomagic.privacy.subject import registry_root
 from nomagic.warehouse.connection import Warehouse
@@ -55,12 +54,7 @@ def _settings(path: Path) -> dict:
     """``[records]`` of ``path`` checked: ``controller`` a text, ``legal_basis`` a table of texts."""
     if not path.exists():
         return {}
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            say("{path} is not valid TOML: {e}", "{path} ist kein gültiges TOML: {e}", path=str(path), e=str(exc))
-        ) from exc
+    doc = config.read(path)
     section = doc.get("records", {})
     basis = section.get("legal_basis", {}) if isinstance(section, dict) else None
     bad = None

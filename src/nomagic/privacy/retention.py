@@ -22,7 +22,6 @@ and writes ``privacy.retention`` to the audit log with the counts.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +30,7 @@ import pandas as pd
 from sqlglot import exp
 
 from nomagic.errors import InputError
-from nomagic.privacy import audit
+from nomagic.privacy import audit, config
 from nomagic.privacy import subject_store as store
 from nomagic.warehouse.connection import Warehouse
 from nomagic.warehouse.schema import CANONICAL
@@ -143,12 +142,7 @@ def load_rules(path: Path) -> list[Rule]:
     path = Path(path)
     if not path.exists():
         return []
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            say("{path} is not valid TOML: {e}", "{path} ist kein gültiges TOML: {e}", path=str(path), e=str(exc))
-        ) from exc
+    doc = config.read(path)
     section = doc.get(SECTION, {})
     if not isinstance(section, dict):
         raise InputError(

@@ -28,7 +28,6 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from nomagic.errors import InputError, NomagicError
-from nomagic.privacy import audit
+from nomagic.privacy import audit, config
 from nomagic.words import Text, say
 
 TABLE = "review_queue"
@@ -120,12 +119,7 @@ def load_config(path: str | Path | None = None, *, url: str | None = None) -> Re
     path = Path(path) if path is not None else config_path(url)
     if not path.exists():
         return ReviewConfig(path=path)
-    try:
-        doc = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            say("{path} is not valid TOML: {e}", "{path} ist kein gültiges TOML: {e}", path=str(path), e=str(exc))
-        ) from exc
+    doc = config.read(path)
     table = doc.get("review", {})
     if not isinstance(table, dict):
         raise InputError(
