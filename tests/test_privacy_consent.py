@@ -369,3 +369,29 @@ def test_no_output_path_holds_a_person_it_may_not(world):
         assert {"recommend", "bandit:homepage"} <= set(served["use_case"])
     files = _file_violations([folder, shared_folder], denied)  # the copy's exports, the demo's report and registry
     assert any(f.endswith("churn_scores.csv") for f in files) and sum(files.values()) == 0, files
+
+
+def test_clv_and_segments_say_so_when_nobody_may_be_profiled(tmp_path):
+    """Orders without a customers table: nobody gave consent, so both stop with one clear reason."""
+    from nomagic.errors import NotReadyError
+    from nomagic.usecases.clv.usecase import Clv
+    from nomagic.usecases.segments.usecase import Segments
+    from nomagic.warehouse import connect
+
+    with connect(str(tmp_path / "w.duckdb")) as wh:
+        wh.write(
+            "orders",
+            pd.DataFrame(
+                {
+                    "order_id": ["o1", "o2"],
+                    "customer_id": ["c1", "c2"],
+                    "ordered_at": pd.to_datetime(["2026-01-01", "2026-02-01"]),
+                    "revenue": [10.0, 20.0],
+                }
+            ),
+        )
+        for run, what in ((lambda: Segments().dataset(wh), "segments"), (lambda: Clv().score(wh), "lifetime value")):
+            with pytest.raises(NotReadyError) as exc:
+                run()
+            assert "no customer with orders may be profiled" in str(exc.value) and what in str(exc.value)
+            assert "zählen nur Kunden mit consent_profiling = true" in exc.value.lang("de")

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import ibis
 import pandas as pd
 
-from nomagic.errors import NomagicError
+from nomagic.errors import NomagicError, NotReadyError
 from nomagic.words import Text, join, say
 
 PROFILING = "profiling"
@@ -466,7 +466,22 @@ __all__ = [
     "denied_ids",
     "denied_in",
     "keep_allowed",
+    "nobody_profilable",
     "purposes",
     "purposes_for",
     "violations",
 ]
+
+
+def nobody_profilable(left: LeftOut, what: Text) -> NotReadyError:
+    """The error of a use case left without anyone to profile (``left`` from :func:`keep_allowed`)."""
+    return NotReadyError(
+        say(
+            "no customer with orders may be profiled ({why}); only customers with consent_profiling = true in the "
+            "customers table count for {what} (see docs/privacy.md)",
+            "kein Kunde mit Bestellungen darf profiliert werden ({why}); für {what} zählen nur Kunden mit "
+            "consent_profiling = true in der Tabelle customers (siehe docs/privacy.md)",
+            why=left.words,
+            what=what,
+        )
+    )

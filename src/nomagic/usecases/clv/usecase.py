@@ -300,15 +300,7 @@ class Clv:
         tick(0.0, say("reading orders", "Bestellungen werden gelesen"))
         days, left = consent.keep_allowed(wh, customer_days(wh, as_of), consent.PROFILING)
         if days.empty:
-            raise NotReadyError(
-                say(
-                    "no customer with orders may be profiled ({why}); CLV needs customers with "
-                    "consent_profiling = true in the customers table (see docs/privacy.md)",
-                    "kein Kunde mit Bestellungen darf profiliert werden ({why}); CLV braucht Kunden mit "
-                    "consent_profiling = true in der Tabelle customers (siehe docs/privacy.md)",
-                    why=left.words,
-                )
-            )
+            raise consent.nobody_profilable(left, say("customer lifetime value", "den Kundenwert"))
         summary = summary_data(days, "customer_id", "day", "revenue", as_of, None, self.time_unit, source="orders")
         as_of_day = pd.Timestamp(summary.attrs["calibration_end"])
         x = summary["frequency"].to_numpy(float)

@@ -87,15 +87,7 @@ class Segments:
         """RFM features per customer who may be profiled (``attrs["left_out"]``: who was left out, and why)."""
         days, left = consent.keep_allowed(wh, _customer_days(wh, as_of), consent.PROFILING)
         if days.empty:
-            raise NotReadyError(
-                say(
-                    "no customer with orders may be profiled ({why}); segments need customers with "
-                    "consent_profiling = true in the customers table (see docs/privacy.md)",
-                    "kein Kunde mit Bestellungen darf profiliert werden ({why}); Segmente brauchen Kunden mit "
-                    "consent_profiling = true in der Tabelle customers (siehe docs/privacy.md)",
-                    why=left.words,
-                )
-            )
+            raise consent.nobody_profilable(left, say("segments", "Segmente"))
         out = customer_features(days, "customer_id", "day", "revenue", as_of, source="orders")
         out.attrs["left_out"] = days.attrs["left_out"]
         return out
