@@ -9,6 +9,7 @@ consent, or after an objection).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -277,7 +278,7 @@ def world(tmp_path_factory):
     return copy_world(shared, tmp_path_factory.mktemp("privacy")), Path(shared).parent
 
 
-def test_no_output_path_holds_a_person_it_may_not(world):
+def test_no_output_path_holds_a_person_it_may_not(world, caplog):
     from fastapi.testclient import TestClient
 
     from nomagic.cli import main
@@ -342,6 +343,7 @@ def test_no_output_path_holds_a_person_it_may_not(world):
     app = create_app(ServeConfig(warehouse=world, keys=keys, fit_recommender=False, flush_seconds=3600))
     refused = sorted(no_profiling & buyers)[0]
     allowed = sorted(before - no_profiling - {objector})[0]
+    caplog.set_level(logging.INFO, logger="nomagic")
     with TestClient(app) as client:
         for route in ("/api/v1/recommendations", "/api/v1/score/churn", "/api/v1/clv"):
             r = client.post(route, json={"customer_id": refused}, headers=h)
@@ -355,9 +357,14 @@ def test_no_output_path_holds_a_person_it_may_not(world):
             r = client.post("/api/v1/bandits/homepage/decide", json={"unit_id": unit, "arms": ["A", "B"]}, headers=h)
             assert r.status_code == code, (unit, r.text)
     # leaving the client flushed the logged decisions into the warehouse
+    # the server's logs name routes, never people (data minimisation: no id in a log line)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "/api/v1/recommendations" in logged  # the access log did log these calls
+    assert not [cid for cid in (refused, objector, allowed, "visitor-1") if cid in logged], logged
 
     with connect(world) as wh:
         denied = _denied(wh)
+        everyone = set(C.consent_table(wh)["customer_id"])
         tables = _table_violations(wh, denied)
         assert {"scores_churn", "clv_scores", "segments", "sendtime_scores", "recommendations", "uplift_scores"} <= set(
             tables
@@ -368,6 +375,10 @@ def test_no_output_path_holds_a_person_it_may_not(world):
         served = wh.table("decisions").execute()
         assert {"recommend", "bandit:homepage"} <= set(served["use_case"])
     files = _file_violations([folder, shared_folder], denied)  # the copy's exports, the demo's report and registry
+    # the demo's report describes groups: no customer of the world is named in it
+    report = (shared_folder / "report.html").read_text(encoding="utf-8")
+    named = [cid for cid in everyone if re.search(rf"\b{re.escape(cid)}\b", report)]
+    assert not named, named[:5]
     assert any(f.endswith("churn_scores.csv") for f in files) and sum(files.values()) == 0, files
 
 

@@ -113,3 +113,39 @@ def test_a_tiny_cluster_says_fewer_than_k():
     assert np.isnan(row["median_monetary"]) and row["suppressed"]
     assert "30,000" not in " ".join(map(str, p["profile"]))  # the VIPs' spend is nowhere in words
     assert p.loc[p["customers"] >= 10, "median_monetary"].notna().all()
+
+
+def test_segments_read_the_threshold_of_their_own_warehouse_not_the_current_folder(tmp_path):
+    from nomagic.usecases.segments.usecase import Segments
+    from nomagic.warehouse import connect
+
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / ".nomagic").mkdir()
+    (other / ".nomagic" / "config.toml").write_text("[privacy]\nk_anonymity = 100000\n")
+    rng = np.random.default_rng(1)
+    n = 300
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "created_at": pd.Timestamp("2024-01-01"),
+            "country": "DE",
+            "consent_email": True,
+            "consent_profiling": True,
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(3 * n)],
+            "customer_id": [f"c{i % n}" for i in range(3 * n)],
+            "ordered_at": pd.Timestamp("2024-02-01") + pd.to_timedelta(rng.integers(0, 300, 3 * n), unit="D"),
+            "revenue": rng.gamma(2.0, 30.0, 3 * n),
+        }
+    )
+    with connect(f"duckdb://{other / 'wh.duckdb'}") as wh:
+        wh.write("customers", customers)
+        wh.write("orders", orders)
+        _, cl, _ = Segments(check_stability=False).score(wh)
+    # the cwd (tmp_path) has no config (k = 10); the warehouse's own says 100,000: every cluster is "small"
+    assert cl.profiles_["suppressed"].all()
+    assert (cl.profiles_["shown_as"] == "fewer than 100,000").all()

@@ -304,3 +304,37 @@ def test_online_decisions_are_held_and_objection_counts_at_once(served, monkeypa
         kept, left = consent.keep_allowed(wh, lst, consent.purposes_for("uplift_scores"))
         assert list(kept["customer_id"]) == [free] and left.reasons == {"objected": 1}
         assert consent.violations(wh).get("decisions", 0) == 0
+
+
+def test_a_reviewers_note_is_kept_without_personal_data(tmp_path):
+    with connect(str(tmp_path / "w.duckdb")) as wh:
+        a = review.enqueue(wh, "uplift", "CUST-1", "not targeted", "rank 9", None)
+        out = review.decide(wh, a, True, by="os:dpo", note="asked her at erika@example.com, +49 171 2345678")
+        assert out["note"] == "asked her at [EMAIL], [PHONE]"
+        assert "erika" not in wh.table(review.TABLE).execute().astype(str).to_csv()
+
+
+def test_the_review_cli_lists_and_decides_in_both_languages(tmp_path, capsys):
+    from nomagic.cli import main
+
+    url = str(tmp_path / "w.duckdb")
+    with connect(url) as wh:
+        why = say("predicted effect {u:+.1%}", "vorhergesagter Effekt {u:+.1%}", u=-0.0123)
+        a = review.enqueue(wh, "uplift", "CUST-7", "not targeted", why, "x-learner")
+    main(["privacy", "review", "--warehouse", url])
+    out = capsys.readouterr().out
+    assert a in out and "CUST-7" in out and "predicted effect -1.2%" in out and "1 waiting" in out
+    main(["--lang", "de", "privacy", "review", "--warehouse", url])
+    assert "vorhergesagter Effekt -1,2 %" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:  # neither --approve nor --override
+        main(["privacy", "decide", a, "--warehouse", url])
+    assert exc.value.code == 2
+    main(["privacy", "decide", a, "--override", "--note", "call 0171 2345678 first", "--warehouse", url])
+    assert "overridden by os:" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:  # a decision is final
+        main(["privacy", "decide", a, "--approve", "--warehouse", url])
+    assert exc.value.code == 2 and "was overridden already" in capsys.readouterr().err
+    main(["privacy", "review", "--warehouse", url])
+    assert "nothing waits for review" in capsys.readouterr().out
+    with connect(url) as wh:
+        assert review.get(wh, a)["note"] == "call [PHONE] first"

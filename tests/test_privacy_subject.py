@@ -547,3 +547,23 @@ def test_random_sequences_never_leak_an_erased_id():
         _sequence(ops)
 
     run()
+
+
+def test_erasure_on_postgresql_removes_the_person_and_a_reload_keeps_them_out(pg_wh, tmp_path):
+    src = _small(tmp_path / "w").parent.parent / "w-sources"
+    load(pg_wh, "customers", str(src / "customers.csv"))
+    load(pg_wh, "orders", str(src / "orders.csv"))
+    _score(pg_wh)
+    before = {t: len(f) for t, f in subject.holdings(pg_wh, "K001")["tables"].items()}
+    assert before == {"customers": 1, "orders": 2, "scores_toy": 1}
+    result = subject.erase(pg_wh, "K001", reason="ticket 9")
+    assert result.tables == before and not result.remaining
+    for name in ("customers", "orders", "scores_toy"):
+        assert "K001" not in set(pg_wh.table(name).execute()["customer_id"]), name
+    assert len(pg_wh.table("customers").execute()) == 5  # the others stay
+    res = load(pg_wh, "customers", str(src / "customers.csv"))
+    assert res.suppressed == 1 and res.inserted == 0
+    assert subject.export_document(pg_wh, "K001")["found"] is False
+    log = audit.read(pg_wh, action="privacy")
+    assert list(log["action"]) == ["privacy.erase"] and "K001" not in log.astype(str).to_csv()
+    assert audit.verify(pg_wh).intact

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("fastapi")
@@ -451,3 +453,28 @@ def test_german_pages_show_german_numbers_and_money_in_the_shops_currency(served
             assert "CHF " in c.get("/dashboard/clv?lang=en").text
     finally:
         app.state.config.currency = "EUR"
+
+
+def test_the_segments_page_shows_no_figures_of_a_segment_below_k(served, monkeypatch):
+    from nomagic.serve.state import _segment_summary
+
+    app, _, made, _ = served
+    rows = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(40)],
+            "segment": ["Champions"] * 36 + ["At risk"] * 4,
+            "recency_days": [10.0] * 36 + [123.0] * 4,
+            "frequency": [5.0] * 36 + [2.0] * 4,
+            "monetary": [500.0] * 36 + [98765.0] * 4,
+        }
+    )
+    summary = _segment_summary(rows, k=10)
+    tiny = summary.set_index("segment").loc["At risk"]
+    assert tiny["customers"] == 4 and tiny["suppressed"] and np.isnan(tiny["monetary"])
+    monkeypatch.setattr(app.state.nm, "segments", summary)
+    with TestClient(app) as c:
+        login(c, made["viewer"])
+        en, de = (c.get(f"/dashboard/segments?lang={lang}").text for lang in ("en", "de"))
+    assert "fewer than 10" in en and "weniger als 10" in de
+    assert "98,765" not in en and "98.765" not in de and "123" not in en  # the small group's figures stay hidden
+    assert "500" in en  # the large one's are shown

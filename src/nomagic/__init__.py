@@ -5,6 +5,7 @@ The small public API; everything else is reachable through the subpackages.
 
 from importlib.metadata import PackageNotFoundError, version
 
+import nomagic.privacy.pii  # noqa: F401  (installs the free-text masker into every load)
 from nomagic.errors import NomagicError
 from nomagic.warehouse import Warehouse, connect, load
 

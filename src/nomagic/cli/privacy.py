@@ -7,6 +7,8 @@
     nomagic privacy object --customer ID                    # Art. 21: no more profiling or direct marketing
     nomagic privacy retention [--apply]                     # Art. 5(1)(e): delete rows past their retention period
     nomagic privacy records --out FOLDER                    # Art. 30: the record of processing activities, EN/DE
+    nomagic privacy review                                  # Art. 22: decisions held for a person, with reasons
+    nomagic privacy decide REVIEW_ID --approve|--override [--note TEXT]   # a person decides; audit-logged
 
 Each is written to the audit log under the person's pseudonym (see :mod:`nomagic.privacy.subject`).
 Exit status: 0 done (an export of an unknown or erased id too: it says "no data held"); 1 an erasure
@@ -19,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nomagic.cli import WarehouseOption, app, console
@@ -188,6 +191,56 @@ def object_command(customer: str = CustomerOption, warehouse: str = WarehouseOpt
     with _open(warehouse) as wh:
         out = subject.object_to_processing(wh, customer)
     show(out["message"], "bold" if out["new"] else "")
+
+
+@privacy_app.command("review", cls=NomagicCommand)
+def review_command(warehouse: str = WarehouseOption) -> None:
+    """Decisions held for human review (Art. 22), oldest first, with the model's reasons."""
+    from nomagic.privacy import review
+
+    lg = lang()
+    with _open(warehouse) as wh:
+        items = review.pending(wh)
+    if items.empty:
+        show(say("nothing waits for review", "nichts wartet auf Prüfung"))
+        return
+    for r in items.to_dict("records"):  # one block per item: ids are long and reasons are sentences
+        head = escape(f"{r['review_id']}  {r['use_case']} · {r['unit_id']} · {r['action']}")
+        console.print(head, style="bold", soft_wrap=True)
+        console.print(f"  {pick(r, 'reasons', lg)}", soft_wrap=True, markup=False)
+    show(
+        say(
+            "{n:,} waiting; decide with `nomagic privacy decide REVIEW_ID --approve` (or --override)",
+            "{n:,} warten; mit `nomagic privacy decide REVIEW_ID --approve` (oder --override) entscheiden",
+            n=len(items),
+        )
+    )
+
+
+@privacy_app.command("decide", cls=NomagicCommand)
+def decide_command(
+    review_id: str = typer.Argument(..., help="The id from `nomagic privacy review`."),
+    approve: bool = typer.Option(None, "--approve/--override", help="Act on the proposal, or do not."),
+    note: str = typer.Option(None, "--note", help="Why (kept in the queue, masked; not in the audit log)."),
+    warehouse: str = WarehouseOption,
+) -> None:
+    """Approve or override one held decision (Art. 22); final, and written to the audit log."""
+    from nomagic.privacy import review
+
+    if approve is None:
+        raise InputError(say("say --approve or --override", "--approve oder --override angeben"))
+    with _open(warehouse) as wh:
+        out = review.decide(wh, review_id, approve, note=note)
+    show(
+        say(
+            "{id}: {status} by {by}",
+            "{id}: {status} von {by}",
+            id=review_id,
+            status=say("approved", "freigegeben") if approve else say("overridden", "abgelehnt"),
+            by=out["decided_by"],
+        ),
+        "bold",
+    )
 
 
 @privacy_app.command("retention", cls=NomagicCommand)

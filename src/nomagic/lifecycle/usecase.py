@@ -35,6 +35,7 @@ from nomagic.lifecycle.gate import NOT_READY, gate
 from nomagic.lifecycle.metrics import DEFAULT_METRICS, ProfitParams, bootstrap, compute, lift_curve, reliability_curve
 from nomagic.lifecycle.models import AutoClassifier, ScoreBaseline, sigmoid
 from nomagic.lifecycle.record import fingerprint_frame, make_record
+from nomagic.privacy import groups
 from nomagic.words import join, say
 
 Progress = Callable[[float, str], None]
@@ -432,7 +433,7 @@ def run(uc: UseCase, wh, *, progress: Progress | None = None, source: str | None
         C, _ = model.contributions(sample[cols])
         drivers = ex.global_drivers(C, model.preprocessor_.display_values(sample[cols]), texts, uc.words, top=10)
     attrs = {a: P[a].to_numpy() for a in uc.sensitive_attributes if a in P.columns}
-    fairness = fair.audit(y, P["score"].to_numpy(), attrs) if attrs else None
+    fairness = fair.audit(y, P["score"].to_numpy(), attrs, k=groups.threshold(wh.url)) if attrs else None
     record = make_record(
         use_case=uc.name,
         data=data_info,

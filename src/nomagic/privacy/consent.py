@@ -48,6 +48,8 @@ import ibis
 import pandas as pd
 
 from nomagic.errors import NomagicError, NotReadyError
+from nomagic.privacy import audit
+from nomagic.warehouse import ingest
 from nomagic.words import Text, join, say
 
 PROFILING = "profiling"
@@ -106,6 +108,10 @@ _REFUSALS: dict[str, Text] = {
     "objected": say(
         "the customer objected to profiling and direct marketing (Art. 21 GDPR)",
         "der Kunde hat Profiling und Direktwerbung widersprochen (Art. 21 DSGVO)",
+    ),
+    "erased": say(
+        "the person's data was erased (Art. 17 GDPR); nothing about them is processed again",
+        "die Daten der Person wurden gelöscht (Art. 17 DSGVO); zu ihr wird nichts mehr verarbeitet",
     ),
     PROFILING: say("the customer has not consented to profiling", "der Kunde hat nicht in Profiling eingewilligt"),
     EMAIL: say("the customer has not consented to e-mail", "der Kunde hat nicht in E-Mails eingewilligt"),
@@ -402,6 +408,16 @@ def _decision_violations(wh, t: ibis.Table, id_col: str, table: pd.DataFrame) ->
 # ------------------------------------------------------------------------------------------- online
 
 
+def _erased_hashes(wh) -> frozenset[str]:
+    """The salted hashes of erased people on the suppression list (empty when nobody was erased)."""
+    if not wh.has(ingest.SUPPRESSED):
+        return frozenset()
+    t = wh.table(ingest.SUPPRESSED)
+    if "kind" in t.columns:
+        t = t.filter(t.kind.isnull() | (t.kind == ingest.PERSON))
+    return frozenset(t.select("hash").execute()["hash"].dropna().astype(str))
+
+
 @dataclass(frozen=True)
 class ConsentView:
     """A snapshot of who may not be profiled or e-mailed, for answers one at a time (API, bandits).
@@ -414,13 +430,20 @@ class ConsentView:
     denied: dict[str, frozenset[str]] = field(default_factory=dict)
     objected: frozenset[str] = frozenset()
     loaded: bool = True
+    #: salted hashes of erased people (``privacy_suppressed``): no longer in the customers table, they would
+    #: otherwise pass as unknown visitors and be logged again
+    erased: frozenset[str] = frozenset()
+    salt: str = field(default="", repr=False)
 
     @classmethod
     def load(cls, wh) -> ConsentView:
         t = consent_table(wh)
+        erased = _erased_hashes(wh)
         return cls(
             denied={p: frozenset(t.loc[~t[p], "customer_id"]) for p in PURPOSES},
             objected=frozenset(t.loc[t["objected"], "customer_id"]),
+            erased=erased,
+            salt=audit.load_salt(wh.url) if erased else "",
         )
 
     @classmethod
@@ -436,6 +459,8 @@ class ConsentView:
                 "die Einwilligung ist gerade nicht prüfbar (das Warehouse war nicht lesbar); gleich erneut versuchen",
             )
         cid = str(customer_id)
+        if self.erased and audit.pseudonym(cid, self.salt) in self.erased:
+            return _REFUSALS["erased"]
         if cid in self.objected:
             return _REFUSALS["objected"]
         for p in purposes(purpose):

@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from nomagic.errors import InputError, NomagicError
-from nomagic.privacy import audit, config
+from nomagic.privacy import audit, config, pii
 from nomagic.words import Text, say
 
 TABLE = "review_queue"
@@ -281,7 +281,7 @@ def decide(wh, review_id: str, approve: bool, by: str | None = None, note: str |
             )
         )
     by = by or audit.os_user()
-    note = (note or "").strip()[:MAX_NOTE] or None
+    note = pii.mask_note(note, MAX_NOTE)
     at = _now()
     row = {**item, "recorded_at": at, "status": APPROVED if approve else OVERRIDDEN}
     row.update(decided_by=by, decided_at=at, note=note)

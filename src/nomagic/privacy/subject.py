@@ -47,7 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 from nomagic.errors import InputError, WarehouseError, writable
-from nomagic.privacy import audit, subject_files
+from nomagic.privacy import audit, pii, subject_files
 from nomagic.privacy import subject_store as store
 from nomagic.privacy.consent import OBJECTIONS_TABLE
 from nomagic.privacy.subject_files import ERASURES_FILE, FileHit
@@ -353,6 +353,12 @@ def export(wh: Warehouse, customer_id, out_path, *, actor: str | None = None) ->
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     os.replace(tmp, out_path)
+    log_export(wh, doc, actor=actor)
+    return doc
+
+
+def log_export(wh: Warehouse, doc: dict, *, actor: str | None = None) -> None:
+    """Record in the audit log that ``doc`` (an :func:`export_document`) was handed out: pseudonym and counts."""
     details = {
         "found": doc["found"],
         "tables": {t: len(v["rows"]) for t, v in doc.get("tables", {}).items()},
@@ -361,7 +367,6 @@ def export(wh: Warehouse, customer_id, out_path, *, actor: str | None = None) ->
     audit.record(
         wh, "privacy.export", target=audit.pseudonym(doc["customer_id"], _salt(wh)), details=details, actor=actor
     )
-    return doc
 
 
 @dataclass
@@ -475,10 +480,9 @@ def versions_with_erased(registry_root) -> list[dict]:
 
 
 def _clean_reason(reason: str | None, cid: str, ps: str) -> str | None:
-    """The reason as stored: never with the id in clear (it goes into the audit log)."""
-    if reason is None or not str(reason).strip():
-        return None
-    return str(reason).strip().replace(cid, ps)
+    """The reason as stored: never with the id or other personal data in clear (it goes into the audit log)."""
+    reason = pii.mask_note(reason)
+    return None if reason is None else reason.replace(cid, ps)
 
 
 def erase(

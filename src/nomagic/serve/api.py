@@ -25,7 +25,7 @@ from nomagic.words import in_lang, pick, say
 router = APIRouter(prefix="/api/v1")
 
 #: optional route modules, mounted under /api/v1 when importable (each defines ``router: APIRouter``)
-EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_language")
+EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_language", "nomagic.serve.routes_privacy")
 
 
 def _json(payload: dict) -> Response:
@@ -43,7 +43,7 @@ def clean(x):
     return x
 
 
-def _lang(request: Request) -> str:
+def client_lang(request: Request) -> str:
     """The client's language: ``?lang=de`` or ``Accept-Language: de``; English by default."""
     return pick_lang(None, request.query_params.get("lang"), request.headers.get("accept-language"))
 
@@ -185,7 +185,7 @@ async def score(
             "use_case": use_case,
             "score": row[0],
             "decile": row[1],
-            "reasons": [in_lang(r, _lang(request)) for r in row[2]],  # in the language the client asks for
+            "reasons": [in_lang(r, client_lang(request)) for r in row[2]],  # in the language the client asks for
             "scorer": sc.scorer,
             "model_version": sc.version,
             "as_of": sc.as_of,
@@ -264,7 +264,7 @@ async def recommendations(body: S.RecommendRequest, request: Request, key=Depend
             "name": names.get(str(i["product_id"]), {}).get("en", ""),
             "name_de": names.get(str(i["product_id"]), {}).get("de", ""),
             "score": float(i["score"]),
-            "reason": in_lang(i["reason"], _lang(request)),
+            "reason": in_lang(i["reason"], client_lang(request)),
             "decision_id": d,
         }
         for i, d in zip(items, ids, strict=True)
@@ -315,7 +315,7 @@ def _summary(name: str, record: dict, meta: dict, lang: str = "en") -> dict:
 )
 async def records(request: Request, key=Depends(require("viewer"))):
     st = _state(request)
-    return _json({"records": [_summary(n, st.records[n], st.metas.get(n, {}), _lang(request)) for n in st.use_cases]})
+    return _json({"records": [_summary(n, st.records[n], st.metas.get(n, {}), client_lang(request)) for n in st.use_cases]})
 
 
 @router.get(
@@ -380,7 +380,7 @@ async def monitor_alerts(request: Request, key=Depends(require("viewer"))):
     severity, evidence, meaning and action in the language the client asks for; and each use case's registry
     history (retraining, promotions, rollbacks)."""
     st = _state(request)
-    lang = _lang(request)
+    lang = client_lang(request)
     alerts = [
         {
             **{k: str(a.get(k, "")) for k in ("use_case", "version", "period", "severity", "kind", "evidence")},
@@ -550,8 +550,9 @@ def review_item(row: dict, lang: str) -> dict:
     }
 
 
-def _review_warehouse(request: Request):
-    """The warehouse, opened for one look (the server holds no lock); 503 while another command holds it."""
+def request_warehouse(request: Request):
+    """The warehouse, opened for one request (the server holds no lock), with the decisions held in memory
+    written first; 404 without a warehouse, 503 while another command holds it."""
     from nomagic.warehouse import connect
 
     url = request.app.state.url
@@ -574,7 +575,7 @@ def pending_reviews(request: Request, lang: str) -> list[dict]:
     """The items waiting for a person, oldest first (for the API and the dashboard)."""
     from nomagic.privacy import review
 
-    with _review_warehouse(request) as wh:
+    with request_warehouse(request) as wh:
         df = review.pending(wh)
     return [review_item(r, lang) for r in df.to_dict("records")]
 
@@ -583,20 +584,21 @@ def decide_review(request: Request, review_id: str, approve: bool, note: str | N
     """Approve or override one item as the key's holder; 404 unknown, 409 decided already (reasons EN/DE)."""
     from nomagic.privacy import audit, review
 
-    with _review_warehouse(request) as wh:
+    with request_warehouse(request) as wh:
         try:
             review.get(wh, review_id)
         except review.ReviewError as exc:
-            raise HTTPException(404, say("{e}", "{e}", e=_text(exc))) from exc
+            raise HTTPException(404, say("{e}", "{e}", e=error_words(exc))) from exc
         try:
             out = review.decide(wh, review_id, approve, by=audit.key_actor(key.key_id, key.name), note=note)
         except review.ReviewError as exc:  # decided already (a decision is final)
-            raise HTTPException(409, say("{e}", "{e}", e=_text(exc))) from exc
+            raise HTTPException(409, say("{e}", "{e}", e=error_words(exc))) from exc
     request.app.state.decisions.decided(str(review_id), out["status"])
     return out
 
 
-def _text(exc: Exception):
+def error_words(exc: Exception):
+    """A nomagic error's message in both languages (a plain exception's text as it is)."""
     from nomagic.words import Text
 
     return Text(exc.lang("en"), exc.lang("de")) if hasattr(exc, "lang") else str(exc)
@@ -610,7 +612,7 @@ def _text(exc: Exception):
     summary="Decisions held for human review (Art. 22), oldest first, with their reasons",
 )
 def review_list(request: Request, key=Depends(require("analyst"))) -> ReviewList:
-    return ReviewList(items=[ReviewItem(**i) for i in pending_reviews(request, _lang(request))])
+    return ReviewList(items=[ReviewItem(**i) for i in pending_reviews(request, client_lang(request))])
 
 
 @router.post(
@@ -624,4 +626,4 @@ def review_decide(
     review_id: str, body: ReviewDecision, request: Request, key=Depends(require("analyst"))
 ) -> ReviewItem:
     out = decide_review(request, review_id, body.decision == "approve", body.note, key)
-    return ReviewItem(**review_item(out, _lang(request)))
+    return ReviewItem(**review_item(out, client_lang(request)))

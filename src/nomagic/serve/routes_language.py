@@ -161,7 +161,7 @@ def _faq(request: Request):
 
 @router.post("/sentiment", response_model=SentimentResponse, responses=_ERRORS, summary="Sentiment of a text")
 def sentiment(body: SentimentRequest, request: Request, key=Depends(require("analyst"))):
-    from nomagic.usecases.language.pii import mask_pii
+    from nomagic.privacy.pii import mask_pii
 
     try:
         model, scorer, version = _sentiment_model(request)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nomagic.privacy import groups
 from nomagic.words import Text, say
 
 log = logging.getLogger("nomagic.serve")
@@ -204,7 +205,7 @@ def load(
             alerts = wh.table("monitor_alerts").execute()
             st.alerts = alerts.sort_values("created_at", ascending=False).head(200).to_dict("records")
         if "segments" in tables:
-            st.segments = _segment_summary(wh.table("segments").execute())
+            st.segments = _segment_summary(wh.table("segments").execute(), k=groups.threshold(wh.url))
         if health:
             try:
                 from nomagic.warehouse.readiness import check_tables
@@ -286,7 +287,9 @@ def _deciles(values: pd.Series) -> list[dict]:
     ]
 
 
-def _segment_summary(df: pd.DataFrame) -> pd.DataFrame:
+def _segment_summary(df: pd.DataFrame, *, k: int = groups.K_DEFAULT) -> pd.DataFrame:
+    """One row per segment: its size, share, mean recency / frequency / monetary value and its words; a segment of
+    fewer than ``k`` customers keeps its size but shows no figures (k-anonymity, :mod:`nomagic.privacy.groups`)."""
     col = next((c for c in ("segment", "rfm_segment") if c in df.columns), None)
     if col is None:
         return pd.DataFrame()
@@ -299,6 +302,7 @@ def _segment_summary(df: pd.DataFrame) -> pd.DataFrame:
             agg[c] = (c, "first")
     out = df.groupby(col, dropna=False).agg(**agg).reset_index().rename(columns={col: "segment"})
     out["share"] = out["customers"] / max(len(df), 1)
+    out = groups.suppress(out, ("recency_days", "frequency", "monetary"), k=k)
     return out.sort_values("customers", ascending=False).reset_index(drop=True)
 
 

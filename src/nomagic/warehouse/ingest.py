@@ -18,6 +18,11 @@ are dropped from the staged source, so they reach neither the table nor the quar
 (``LoadResult.suppressed`` counts them). The hash is salted with a secret of the privacy layer above
 this one, which installs it with :func:`set_suppression_hasher`; without it a load into a warehouse
 that has erased people fails rather than bring them back.
+
+Free text is masked before it is stored: the staged values of a column marked ``free_text`` (reviews,
+tickets) pass through the privacy layer's masker (:func:`set_text_masker`, installed by
+:mod:`nomagic.privacy.pii` when nomagic is imported), so e-mail addresses, phone numbers and IBANs in
+them reach neither the table nor the quarantine.
 """
 
 from __future__ import annotations
@@ -374,6 +379,38 @@ class _Loader:
                 out[e] = "VARCHAR"
         return out
 
+    # -- 2a. personal data in free text is masked before it is stored ------------------------------
+    def mask_free_text(self, source_columns: list[str]) -> None:
+        """Mask the staged source's free-text columns in place (the quarantine's raw record included)."""
+        sources = [
+            (col.name, src)
+            for col in self.table.columns
+            if col.free_text and (src := self.mapping.source_of(col.name, source_columns)) is not None
+        ]
+        if not sources:
+            return
+        fn = f"_nm_mask_{self.tag}"
+        self.duck.create_function(fn, _masker(self.wh), ["VARCHAR"], "VARCHAR", side_effects=False)
+        try:
+            for name, src in sources:
+                expr = f"CAST({q(src)} AS VARCHAR)"
+                (n,) = self.duck.execute(
+                    f"UPDATE {self.stage} SET {q(src)} = {fn}({expr}) WHERE {fn}({expr}) IS DISTINCT FROM {expr}"
+                ).fetchone()
+                if n:
+                    self.result.warnings.append(
+                        say(
+                            "{n:,} text(s) in {col}: personal data (e-mail addresses, phone numbers, IBANs) masked "
+                            "before storing",
+                            "{n:,} Text(e) in {col}: personenbezogene Daten (E-Mail-Adressen, Telefonnummern, IBANs) "
+                            "vor dem Speichern maskiert",
+                            n=int(n),
+                            col=name,
+                        )
+                    )
+        finally:
+            self.duck.remove_function(fn)
+
     # -- 2b. erased people stay erased -------------------------------------------------------------
     def drop_suppressed(self, columns: list[Column]) -> None:
         """Delete the staged rows of erased people (see the module docstring); the row numbers of the
@@ -640,7 +677,7 @@ def _bookkeeping_tables(exists) -> list[str]:
 def load(
     wh,
     table: str,
-    source: str,
+    source: str | Path,
     *,
     mapping: Mapping | str | Path | None = None,
     source_table: str | None = None,
@@ -673,6 +710,7 @@ def load(
     1000
     """
     started = time.perf_counter()
+    source = str(source)  # a pathlib.Path works as well as its text
     target = canonical_table(table)
     if mapping is None:
         mapping = Mapping()
@@ -682,7 +720,9 @@ def load(
     loader = _Loader(wh, target, source, mapping, now=now, on_progress=on_progress)
     duck = loader.duck
     # the bulk path has no place to leave rows out: with erased people on record, take the general one
-    if not loader.local and source_kind(source) == "csv" and not wh.has(target.name) and not loader.suppression:
+    # nor to mask free text in: a table with free text takes the general one too
+    fast_ok = not loader.suppression and not any(c.free_text for c in target.columns)
+    if not loader.local and source_kind(source) == "csv" and not wh.has(target.name) and fast_ok:
         try:
             fast = _fast_new_table(loader, encoding, delimiter)
         except duckdb.Error as exc:
@@ -699,6 +739,7 @@ def load(
         # change in the one transaction further down
         source_columns = loader.stage_source(source_table, encoding, delimiter)
         mapping.check(target, source, source_columns)
+        loader.mask_free_text(source_columns)
         loader.result.rows_read = duck.execute(f"SELECT count(*) FROM {loader.stage}").fetchone()[0]
         if loader.result.rows_read == 0:
             raise InputError(_no_rows(source))
@@ -929,6 +970,32 @@ def _hasher(wh) -> Callable[[str], str]:
             )
         )
     return _hasher_factory(wh)
+
+
+# -- personal data in free text is masked before it is stored --------------------------------------
+
+_text_masker: Callable[[str], str] | None = None
+
+
+def set_text_masker(fn: Callable[[str], str]) -> None:
+    """Install how a free text is masked before it is stored (:mod:`nomagic.privacy.pii` does, when nomagic is
+    imported): the policy is the privacy layer's, this layer only applies it."""
+    global _text_masker
+    _text_masker = fn
+
+
+def _masker(wh) -> Callable[[str], str]:
+    if _text_masker is None:  # fail closed: storing unmasked text is the thing that must not happen
+        raise WarehouseError(
+            say(
+                "cannot load free text into {url}: the privacy layer that masks personal data in it is not loaded; "
+                "import nomagic (or nomagic.privacy.pii) before loading",
+                "Freitext kann nicht in {url} geladen werden: die Datenschutz-Schicht, die personenbezogene Daten "
+                "darin maskiert, ist nicht geladen; vor dem Laden nomagic (oder nomagic.privacy.pii) importieren",
+                url=_redact(wh.url),
+            )
+        )
+    return _text_masker
 
 
 def _suppression_rules(wh) -> dict[str, set[str]]:

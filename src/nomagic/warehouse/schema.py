@@ -33,6 +33,7 @@ class Column:
     references : ``"table.column"`` that must hold every non-null value.
     after : name of a timestamp column of the same row this one may not precede.
     allowed : the closed set of allowed values.
+    free_text : people write it (reviews, tickets): personal data in it is masked before it is stored.
     description : one line for docs/data-model.md.
     """
 
@@ -46,6 +47,7 @@ class Column:
     references: str | None = None
     after: str | None = None
     allowed: tuple[str, ...] | None = None
+    free_text: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -222,7 +224,7 @@ CANONICAL: dict[str, Table] = {
                 _c("source", "string", allowed=("review", "social", "ticket", "faq")),
                 _c("created_at", "timestamp", not_future=True),
                 _opt("lang", "string"),
-                _c("text", "string"),
+                _c("text", "string", free_text=True),
                 _opt("label", "string"),
             ),
             time_column="created_at",

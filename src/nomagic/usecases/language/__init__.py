@@ -10,11 +10,11 @@ Public API: :func:`mask_pii`, :func:`detect`, :func:`get_embedder` / :class:`Emb
 case :class:`Sentiment`.
 """
 
+from nomagic.privacy.pii import mask_pii
 from nomagic.usecases.language.embeddings import CachedEmbedder, Embedder, get_embedder
 from nomagic.usecases.language.faq import Answer, FaqAssistant
 from nomagic.usecases.language.intents import IntentClassifier, evaluate_intent
 from nomagic.usecases.language.langdetect import detect
-from nomagic.usecases.language.pii import mask_pii
 from nomagic.usecases.language.sentiment import LexiconSentiment, SentimentClassifier, evaluate_sentiment
 from nomagic.usecases.language.textclf import TextClassifier
 from nomagic.usecases.language.usecase import Sentiment

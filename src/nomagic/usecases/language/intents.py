@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from nomagic.errors import InputError
+from nomagic.privacy.pii import mask_pii
 from nomagic.usecases.language.evaluate import OOS
-from nomagic.usecases.language.pii import mask_pii
 from nomagic.usecases.language.textclf import TextClassifier
 from nomagic.words import Text, say
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from nomagic.errors import InputError
-from nomagic.usecases.language.pii import mask_pii
+from nomagic.privacy.pii import mask_pii
 from nomagic.usecases.language.sentiment import POLARITIES
 from nomagic.usecases.language.spikes import SEASON, count_spikes, episodes, share_spikes
 from nomagic.words import Text, say

@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from nomagic.privacy.pii import mask_pii
 from nomagic.usecases.language._deps import need
 from nomagic.usecases.language.langdetect import detect
-from nomagic.usecases.language.pii import mask_pii
 from nomagic.usecases.language.textclf import TextClassifier
 from nomagic.words import Text, say
 

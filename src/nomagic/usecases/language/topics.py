@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nomagic.usecases.language.pii import TAGS
+from nomagic.privacy.pii import TAGS
 from nomagic.words import say
 
 _URL = re.compile(r"https?://\S+|www\.\S+")

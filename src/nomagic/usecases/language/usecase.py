@@ -122,7 +122,7 @@ class Sentiment:
 
     def dataset(self, wh, as_of=None) -> pd.DataFrame:
         """Labelled documents of the chosen sources (created before ``as_of``), oldest first, PII masked."""
-        from nomagic.usecases.language.pii import mask_series
+        from nomagic.privacy.pii import mask_series
 
         t = wh.table("documents")
         t = t.filter(t.source.isin(list(self.sources)) & t.label.notnull() & t.text.notnull())

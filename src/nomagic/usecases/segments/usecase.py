@@ -22,7 +22,7 @@ from typing import ClassVar
 import pandas as pd
 
 from nomagic.errors import NotReadyError
-from nomagic.privacy import consent
+from nomagic.privacy import consent, groups
 from nomagic.usecases.segments.clusters import BehaviourClusters
 from nomagic.usecases.segments.rfm import customer_features, rfm_scores
 from nomagic.warehouse.readiness import Requirements
@@ -93,14 +93,17 @@ class Segments:
         return out
 
     def segment(
-        self, features: pd.DataFrame, *, progress: Progress | None = None
+        self, features: pd.DataFrame, *, progress: Progress | None = None, k_anonymity: int | None = None
     ) -> tuple[pd.DataFrame, BehaviourClusters, dict]:
-        """Scores + clusters per customer, the fitted clusters and a summary (k, silhouette, stability)."""
+        """Scores + clusters per customer, the fitted clusters and a summary (k, silhouette, stability);
+        ``k_anonymity`` as in :class:`BehaviourClusters`."""
         tick = progress or (lambda f, m: None)
         tick(0.1, say("RFM scores", "RFM-Scores"))
         scores = rfm_scores(features)
         tick(0.3, say("behavioural clusters", "Verhaltenscluster"))
-        cl = BehaviourClusters(k_range=self.k_range, method=self.method, random_state=self.seed).fit(features)
+        cl = BehaviourClusters(
+            k_range=self.k_range, method=self.method, random_state=self.seed, k_anonymity=k_anonymity
+        ).fit(features)
         info = {"k": cl.k_, "method": self.method, "scores": cl.scores_}
         if self.check_stability:
             tick(0.7, say("re-seeding to check stability", "prüfe die Stabilität mit neuen Startwerten"))
@@ -116,7 +119,8 @@ class Segments:
         self, wh, as_of=None, *, progress: Progress | None = None
     ) -> tuple[pd.DataFrame, BehaviourClusters, dict]:
         features = self.dataset(wh, as_of)
-        out, cl, info = self.segment(features, progress=progress)
+        # the small-group threshold of *this* warehouse's settings, not the default warehouse's
+        out, cl, info = self.segment(features, progress=progress, k_anonymity=groups.threshold(wh.url))
         out = out.reset_index().rename(columns={out.index.name or "index": "customer_id"})
         out.insert(1, "as_of", pd.Timestamp(features.attrs["as_of"]))
         left = consent.LeftOut(features.attrs.get("left_out"))

@@ -23,6 +23,7 @@ import pandas as pd
 
 from nomagic.errors import NotReadyError
 from nomagic.lifecycle.record import fingerprint_frame
+from nomagic.privacy import consent
 from nomagic.usecases import features as F
 from nomagic.usecases.uplift.evaluate import UpliftEvaluation, evaluate_frames, not_ready_record
 from nomagic.usecases.uplift.learners import AutoUplift
@@ -307,10 +308,8 @@ class Uplift:
         auto = AutoUplift(seed=self.seed).fit(train[cols], train["treatment"], train["label"])
         tick(0.85, say("scoring customers", "Kunden bewerten"))
         feats = self.customer_frame(wh, end)
-        c = wh.table("customers")
-        if "consent_email" in c.columns:
-            ok = c.filter(c.consent_email.fill_null(False)).select("customer_id").execute()["customer_id"]
-            feats = feats[feats[F.UNIT].isin(set(ok))]
+        # a target list is a profile used for e-mail: the consent policy decides who may be on it
+        feats, _left = consent.keep_allowed(wh, feats, (consent.PROFILING, consent.EMAIL), id_col=F.UNIT)
         if "campaign_type" in cols:
             feats["campaign_type"] = train["campaign_type"].mode().iloc[0]
         u = auto.predict_uplift(feats[cols])

@@ -1,5 +1,11 @@
 """Mask personal data in free text before it is stored: e-mail addresses, phone numbers, IBANs.
 
+One policy for every free text nomagic keeps or reads: a column marked ``free_text`` in the canonical schema
+(``documents.text``) is masked at load (installed into :mod:`nomagic.warehouse.ingest` below, so the table and
+the quarantine never hold it), the language use cases mask what they read (texts loaded before this rule)
+and every text sent to the API, and the notes a reviewer writes and the reason given for an erasure are
+masked before they reach the review queue and the audit log.
+
 Masking is deliberately eager: a number that looks like a phone number (it starts with ``+`` or
 ``0`` or a bracketed area code and has 7 to 15 digits) is masked even if it is not one. Order
 numbers, prices, dates and years are left alone.
@@ -13,6 +19,8 @@ Examples
 from __future__ import annotations
 
 import re
+
+from nomagic.warehouse import ingest
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 # an IBAN: two letters, two check digits, 11 to 30 letters/digits, optionally grouped by single spaces
@@ -52,4 +60,15 @@ def mask_series(values):
     return [mask_pii(v) for v in values]
 
 
-__all__ = ["mask_pii", "mask_series"]
+def mask_note(text: str | None, limit: int | None = None) -> str | None:
+    """A note people typed for nomagic to keep (a review note, an erasure reason): stripped, masked, cut to
+    ``limit`` characters; None when empty."""
+    if text is None or not str(text).strip():
+        return None
+    masked = mask_pii(str(text).strip())
+    return masked[:limit] if limit else masked
+
+
+ingest.set_text_masker(mask_pii)
+
+__all__ = ["mask_note", "mask_pii", "mask_series"]
