@@ -25,7 +25,12 @@ from nomagic.words import in_lang, pick, say
 router = APIRouter(prefix="/api/v1")
 
 #: optional route modules, mounted under /api/v1 when importable (each defines ``router: APIRouter``)
-EXTENSIONS = ("nomagic.serve.routes_bandits", "nomagic.serve.routes_language", "nomagic.serve.routes_privacy")
+EXTENSIONS = (
+    "nomagic.serve.routes_bandits",
+    "nomagic.serve.routes_language",
+    "nomagic.serve.routes_privacy",
+    "nomagic.serve.routes_rtb",
+)
 
 
 def _json(payload: dict) -> Response:
