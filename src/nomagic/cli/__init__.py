@@ -76,6 +76,7 @@ def _register() -> None:
         "sendtime",
         "copy",
         "budget",
+        "bid",
         "language",
         "monitor",
         "monitor_models",

@@ -15,13 +15,14 @@ from difflib import get_close_matches
 
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-DATA, SCORING, CLV, RECOMMEND, CAMPAIGNS, BUDGET, LANGUAGE, OPERATE = (
+DATA, SCORING, CLV, RECOMMEND, CAMPAIGNS, BUDGET, ADVERTISING, LANGUAGE, OPERATE = (
     "Data",
     "Customer scoring (churn, propensity)",
     "Lifetime value and segments",
     "Recommendations",
     "Campaigns",
     "Budget",
+    "Advertising",
     "Language",
     "Operate",
 )
@@ -51,6 +52,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("evaluate stopping", "bandit-stop", CAMPAIGNS, "Can this A/B/n test stop?"),
     ("evaluate budget", "evaluate-budget", BUDGET, "Marketing-mix model: ROI, curves, a split."),
     ("optimise budget", "optimise-budget", BUDGET, "Propose the budget split per period."),
+    ("evaluate bidding", "evaluate-bidding", ADVERTISING, "Click model and bids under a budget, replayed."),
     ("evaluate sentiment", "evaluate-sentiment", LANGUAGE, "Sentiment of your labelled texts."),
     ("evaluate intent", "evaluate-intent", LANGUAGE, "Intents with out-of-scope rejection."),
     ("ask", "ask", LANGUAGE, "Answer from the FAQ, or hand over to a person."),

@@ -117,6 +117,26 @@ LIMITS: dict[str, list[tuple[str, str]]] = {
         ),
         _CHANGE,
     ],
+    "bidding": [
+        (
+            "The replay can only buy auctions whose price is known: in a bid log, those the logging bidder won; "
+            "auctions it lost are learnt from as bounds (the price was higher than its bid), never bought.",
+            "Das Replay kann nur Auktionen mit bekanntem Preis kaufen: in einem Gebotslog die, die der protokollierende "
+            "Bieter gewann; verlorene Auktionen gehen als Schranken ein (der Preis lag über seinem Gebot), nie als Kauf.",
+        ),
+        (
+            "Bids assume a second-price auction (pay the price to beat); in first-price auctions they overpay.",
+            "Die Gebote setzen eine Zweitpreisauktion voraus (man zahlt den zu schlagenden Preis); in "
+            "Erstpreisauktionen zahlen sie zu viel.",
+        ),
+        (
+            "Spend never exceeds the budget: the replay and the live pacer stop before it; the live bidder bids "
+            "only with a promoted model.",
+            "Die Ausgaben überschreiten nie das Budget: Replay und Live-Pacer stoppen davor; der Live-Bieter bietet "
+            "nur mit einem übernommenen Modell.",
+        ),
+        _CHANGE,
+    ],
     "bandits": [
         (
             "Off-policy estimates hold only where the logged policy tried each variant with a known, non-zero "

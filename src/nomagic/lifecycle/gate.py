@@ -42,6 +42,9 @@ _NAMES = {
     "accuracy": ("accuracy", "Genauigkeit"),
     "in_scope_accuracy": ("in-scope accuracy", "Genauigkeit (im Themenbereich)"),
     "oos_recall": ("out-of-scope recall", "Recall außerhalb des Themenbereichs"),
+    "clicks": ("clicks bought", "gekaufte Klicks"),
+    "conversions": ("conversions bought", "gekaufte Konversionen"),
+    "expected_clicks": ("expected clicks bought", "erwartete gekaufte Klicks"),
 }
 
 
@@ -67,12 +70,15 @@ class GateResult:
         return self.verdict == PROMOTED
 
 
+_COUNTS = {"clicks", "conversions", "expected_clicks"}  # sums of outcomes: one decimal, not three
+
+
 class _Value(float):
     """A metric value that writes itself as the metric is written (profit in whole units, others to 3 places)."""
 
     def __new__(cls, x, metric: str):
         obj = super().__new__(cls, x)
-        obj.spec = ",.0f" if metric == "profit_at_10" else ".3f"
+        obj.spec = ",.0f" if metric == "profit_at_10" else ",.1f" if metric in _COUNTS else ".3f"
         return obj
 
     def __format__(self, spec):

@@ -106,6 +106,10 @@ METRICS.update(
                 "among rows of intents known in training: share predicted right (rejected = wrong)",
             ),
             Metric("oos_recall", True, "among rows of intents never seen in training: share rejected as out of scope"),
+            # bidding under a budget: what the bids buy in the replay of the later days of the log
+            Metric("clicks", True, "clicks the bids buy in the replay of the test days at the budget"),
+            Metric("conversions", True, "conversions the bids buy in the replay of the test days at the budget"),
+            Metric("expected_clicks", True, "sum of the true click probability over the impressions won (simulator)"),
             # off-policy evaluation: a policy's mean reward per decision, estimated from logged decisions
             *(
                 Metric(f"value_{k}", True, f"estimated mean reward per decision of the policy, {text}")

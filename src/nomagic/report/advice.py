@@ -43,6 +43,21 @@ _YES_NO = {
 }
 
 _BY_USE_CASE = {
+    "bidding": {
+        "promoted": {
+            "en": "How to use it: let `nomagic serve` bid with it (OpenRTB) or plan a campaign with `nomagic bid "
+            "plan`, under a budget and the pacer, and keep a share of traffic on a constant bid to check it.",
+            "de": "So nutzen Sie es: Lassen Sie `nomagic serve` damit bieten (OpenRTB) oder planen Sie eine "
+            "Kampagne mit `nomagic bid plan`, unter einem Budget und dem Pacer, und lassen Sie einen Teil des "
+            "Traffics mit konstantem Gebot laufen, um es zu prüfen.",
+        },
+        "not better than baseline": {
+            "en": "What to use instead: the best constant bid named above (the live bidder does not bid with this "
+            "model). A longer log with more clicks gives the click model the evidence it needs.",
+            "de": "Was stattdessen: das oben genannte beste konstante Gebot (der Live-Bieter bietet nicht mit diesem "
+            "Modell). Ein längeres Log mit mehr Klicks gibt dem Klickmodell die Belege, die es braucht.",
+        },
+    },
     "budget": {
         "promoted": {
             "en": "How to use it: move the budget step by step towards the proposed split, within its bounds, and "

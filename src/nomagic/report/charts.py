@@ -479,6 +479,10 @@ def use_case_charts(record: dict, lang: str = "en") -> list[tuple[str, str]]:
         from nomagic.report.budget import svgs
 
         out += svgs(record, lang=lang)
+    if record.get("use_case") == "bidding":  # spend against the budget, what the bids buy, the bid landscape
+        from nomagic.report.bidding import svgs as bidding_svgs
+
+        out += bidding_svgs(record, lang=lang)
     if record.get("drivers"):
         out.append(("drivers", drivers(record, lang=lang)))
     out += fairness(record, lang)

@@ -308,7 +308,27 @@ async def use_case(request: Request, name: str):
         not_advice=not_advice(record, lang),
         fairness_note=fairness_note(record, lang),
         card=Markup(html_body(record, meta or {"version": ""}, level=3, lang=lang)),
+        bidding=_bidding_rows(record) if name == "bidding" else [],
     )
+
+
+def _bidding_rows(record: dict) -> list[dict]:
+    """One row per budget and strategy of a bidding record's replay: wins, win rate, spend, clicks, eCPC."""
+    from nomagic.report.bidding import _NAMES
+
+    rows = []
+    for b in record.get("budgets") or []:
+        for key, s in b["strategies"].items():
+            en, de = _NAMES.get(key, (key, key))
+            rows.append(
+                {
+                    "budget": f"1/{1 / b['share']:.0f}",
+                    "strategy": en,
+                    "strategy_de": de,
+                    **{k: s.get(k) for k in ("wins", "win_rate", "spend", "clicks", "ecpc")},
+                }
+            )
+    return rows
 
 
 @router.get("/dashboard/clv", response_class=HTMLResponse)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from nomagic.usecases.bandits.usecase import Bandits
+from nomagic.usecases.bidding.usecase import Bidding
 from nomagic.usecases.budget.usecase import Budget
 from nomagic.usecases.churn import Churn
 from nomagic.usecases.clv.usecase import Clv
@@ -18,12 +19,14 @@ from nomagic.usecases.uplift.usecase import Uplift
 
 #: name -> use-case class
 REGISTRY: dict[str, type] = {
-    cls.name: cls for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits, Budget, Sentiment)
+    cls.name: cls
+    for cls in (Churn, Propensity, Clv, Uplift, SendTime, SubjectLines, Bandits, Budget, Sentiment, Bidding)
 }
 
 __all__ = [
     "REGISTRY",
     "Bandits",
+    "Bidding",
     "Budget",
     "Churn",
     "Clv",
