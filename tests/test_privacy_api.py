@@ -94,3 +94,9 @@ def test_bad_requests_get_a_reason(served):
     r = client.post("/api/v1/privacy/export", json={"customer_id": ""}, headers=admin)
     assert r.status_code == 422
     assert client.post("/api/v1/privacy/export", json={"customer_id": "x"}).status_code == 401
+
+
+def test_an_id_with_control_characters_is_a_400_not_a_crash(served):
+    _, _, client, made = served
+    r = client.post("/api/v1/privacy/object", json={"customer_id": "\u0000"}, headers={"X-API-Key": made["admin"]})
+    assert r.status_code == 400 and "control characters" in r.json()["detail"]

@@ -79,6 +79,14 @@ def _clean_id(customer_id) -> str:
                 "die Kennung der Person mit --customer angeben (sie ist leer)",
             )
         )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):  # no id holds control characters; SQL cannot take NUL
+        raise InputError(
+            say(
+                "the person's id {id!r} holds control characters: no customer id does",
+                "die Kennung {id!r} enthält Steuerzeichen: keine Kundenkennung tut das",
+                id=text,
+            )
+        )
     return text
 
 

@@ -320,7 +320,9 @@ def _summary(name: str, record: dict, meta: dict, lang: str = "en") -> dict:
 )
 async def records(request: Request, key=Depends(require("viewer"))):
     st = _state(request)
-    return _json({"records": [_summary(n, st.records[n], st.metas.get(n, {}), client_lang(request)) for n in st.use_cases]})
+    return _json(
+        {"records": [_summary(n, st.records[n], st.metas.get(n, {}), client_lang(request)) for n in st.use_cases]}
+    )
 
 
 @router.get(
