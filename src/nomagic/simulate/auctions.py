@@ -127,6 +127,15 @@ def make_requests(seed: int, block: int, first: int, n: int, clock: Clock) -> tu
     return requests, truth
 
 
+def true_requests(wh):
+    """The true click rate and market price of every simulated request (``imp_id``, ``ctr``, ``cvr``,
+    ``market_price``) as a pandas frame, or None on a warehouse that the simulator did not fill."""
+    if not wh.has("truth_ad_requests"):
+        return None
+    t = wh.table("truth_ad_requests").execute()
+    return t.rename(columns={"request_id": "imp_id"}).assign(imp_id=lambda f: f["imp_id"].astype(str))
+
+
 def ctr_truth() -> pa.Table:
     """The true models as rows (model, term, level, coefficient)."""
     rows: list[tuple[str, str, str, float]] = []

@@ -2,8 +2,8 @@
 context columns), evaluated on its later days (:mod:`.evaluate`) and kept in the registry for the live
 OpenRTB bidder (:func:`.model.load_bidder`).
 
-On a simulated world the truth of every request (``truth_ad_requests``: true click rate and market price)
-is read after the fits, only to judge them; nothing is fitted or tuned on it.
+On a simulated world the truth of every request (true click rate and market price, read through the
+simulator) is read after the fits, only to judge them; nothing is fitted or tuned on it.
 
 Examples
 --------
@@ -26,7 +26,6 @@ from nomagic.words import say
 
 Progress = Callable[[float, str], None]
 TABLE = "ad_requests"
-TRUTH = "truth_ad_requests"
 
 
 class Bidding:
@@ -71,10 +70,12 @@ class Bidding:
         return wh.table(TABLE).execute()
 
     def _truth(self, wh) -> pd.DataFrame | None:
-        if not (self.judge_on_truth and wh.has(TRUTH)):
+        """The simulator's truth of every request, or None on real data (the simulator owns what it means)."""
+        if not self.judge_on_truth:
             return None
-        t = wh.table(TRUTH).execute()
-        return t.rename(columns={"request_id": "imp_id"}).assign(imp_id=lambda f: f["imp_id"].astype(str))
+        from nomagic.simulate.auctions import true_requests
+
+        return true_requests(wh)
 
     def evaluate(self, wh, *, progress: Progress | None = None, source: str | None = None) -> BiddingEvaluation:
         data = {"source": source or f"{getattr(wh, 'url', 'warehouse')}#{TABLE}", "tables": [TABLE]}
