@@ -16,7 +16,7 @@ through ``bid_frame``, micro-batched, with the server's cache of recent feature 
 (the same without the cache: every impression is a model call); without a champion, ``fake-frame`` (the
 fake through ``bid_frame`` only) stands in for the last two.
 
-    python bench/rtb.py [--rate 1000] [--seconds 20] [--runs fake,model,model-nocache] [--world DIR]
+    python bench/rtb.py [--rate 1000] [--seconds 20] [--runs fake,model,model-nocache,model-row] [--world DIR]
     -> bench/results/rtb.json
 
 Target (issue #20): p99 < 10 ms at 1,000 requests/s on loopback.
@@ -178,6 +178,7 @@ RUNS = {
     "fake-frame": ("fake", "frame", 0, "RateBidder through bid_frame only (micro-batched), no cache"),
     "model": ("trained", "frame", 100_000, "the bidding champion through bid_frame (micro-batched), row cache on"),
     "model-nocache": ("trained", "frame", 0, "the bidding champion through bid_frame (micro-batched), no cache"),
+    "model-row": ("trained", "row", 0, "the bidding champion through its bid_row (how serve runs it), no cache"),
 }
 
 
@@ -430,7 +431,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000.0, help="Bid requests per second (open loop).")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=3.0)
-    ap.add_argument("--runs", default="fake,model,model-nocache", help=f"Some of {', '.join(RUNS)}.")
+    ap.add_argument("--runs", default="fake,model,model-nocache,model-row", help=f"Some of {', '.join(RUNS)}.")
     ap.add_argument("--customers", type=int, default=20000)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--world", default=None, help="Folder for the simulated world (reused when it exists).")
@@ -478,8 +479,11 @@ def main() -> None:
         "runs": runs,
         "target": {"requests_per_second": args.rate, "p99_ms": 10, "errors": 0},
     }
-    # the headline: the champion as `nomagic serve` runs it (cache on), else the fake's fast path
-    head = next((r for r in runs if r["run"] == "model"), runs[0])
+    # the headline: the champion through bid_row with every request a cache miss (serve's worst case), else the
+    # champion with the cache, else the first run
+    head = next((r for r in runs if r["run"] == "model-row"), None) or next(
+        (r for r in runs if r["run"] == "model"), runs[0]
+    )
     result["target_met"] = {"run": head["run"], "met": head["target_met"]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -134,3 +134,22 @@ def test_the_use_case_on_a_simulated_warehouse_judges_on_the_truth(tmp_path):
         assert (bids > 0).all() and np.all((p > 0) & (p < 1))
     else:  # the live bidder never bids with a model the gate did not promote
         assert bidder is None
+
+
+def test_one_request_at_a_time_bids_the_same_as_a_batch():
+    from nomagic.usecases.bidding import model as bid_model
+    from nomagic.usecases.bidding.logs import from_ad_requests
+
+    req, _ = make_requests(9, 0, 0, 30_000, CLOCK)
+    frame = req.to_pandas()
+    fitted = bid_model.fit(from_ad_requests(frame))
+    rows = frame.rename(columns={"request_id": "imp_id"}).head(40)
+    bids, p = fitted.bid_frame(rows)
+    for i, row in enumerate(rows.to_dict("records")):
+        b1, p1 = fitted.bid_row(row)
+        assert b1 == pytest.approx(bids[i], rel=1e-9) and p1 == pytest.approx(p[i], rel=1e-9)
+    row = rows.iloc[0].to_dict()
+    row["site_category"] = "never-seen"  # an unseen level is "other", a missing column blank: still a bid
+    del row["device"]
+    b, p_click = fitted.bid_row(row)
+    assert b > 0 and 0 < p_click < 1

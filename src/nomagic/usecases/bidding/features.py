@@ -100,6 +100,22 @@ class Column:
         """Codes: kept levels + other + blank, or bins + blank."""
         return len(self.levels) + 2 if self.kind == CATEGORICAL else len(self.edges) + 2
 
+    def code_of(self, value) -> int:
+        """The code of one value (the real-time bidder's path: no pandas at all)."""
+        if self.kind == CATEGORICAL:
+            text = _one_text(value)
+            if text is None:
+                return len(self.levels) + 1
+            lookup = self.__dict__.setdefault("_lookup", {v: i for i, v in enumerate(self.levels)})
+            return lookup.get(text, len(self.levels))
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            x = float("nan")
+        if np.isnan(x):
+            return len(self.edges) + 1
+        return int(np.searchsorted(np.asarray(self.edges, dtype=float), x, side="right"))
+
     def codes(self, s: pd.Series) -> np.ndarray:
         if self.kind == CATEGORICAL:
             text = as_text(s)
@@ -170,6 +186,10 @@ class Encoder:
         if not self.columns_:
             return np.zeros((len(frame), 0), dtype=np.int32)
         return np.column_stack([c.codes(frame[c.name]) for c in self.columns_])
+
+    def codes_of_row(self, row: dict) -> np.ndarray:
+        """One row's codes, shape (1, columns), from a mapping of column to value (missing = blank)."""
+        return np.array([[c.code_of(row.get(c.name)) for c in self.columns_]], dtype=np.int32)
 
     def onehot(self, frame: pd.DataFrame | None = None, *, codes: np.ndarray | None = None) -> sparse.csr_matrix:
         """One column per code of every column (main effects): ``width_`` columns."""

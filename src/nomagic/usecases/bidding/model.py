@@ -60,6 +60,21 @@ class BidModel:
             return np.zeros(len(frame)), p_click
         return strategies.lagrangian_bids(value, self.lam), p_click
 
+    def bid_row(self, row: dict) -> tuple[float, float]:
+        """(bid, click probability) of one request given as a mapping of column to value: the real-time path,
+        a few dozen microseconds where the click model is linear; the same numbers as :meth:`bid_frame`."""
+        p_click = self.click.predict_row(row)
+        value = p_click
+        if p_click is not None and self.kpi == "conversions" and self.conversion is not None:
+            p_conv = self.conversion.predict_row(row)
+            value = None if p_conv is None else p_click * p_conv
+        if value is None:  # a model without a one-row path (trees, blends)
+            bids, p = self.bid_frame(pd.DataFrame([row]))
+            return float(bids[0]), float(p[0])
+        if not np.isfinite(self.lam) or self.lam <= 0:
+            return 0.0, p_click
+        return float(strategies.lagrangian_bids(np.array([value]), self.lam)[0]), p_click
+
     def save(self, folder) -> list[Path]:
         import joblib
 
