@@ -218,3 +218,46 @@ def test_state_is_a_snapshot():
     assert s["spent"] == 1.25 and s["remaining"] == 998.75 and s["bids"] == 1 and s["wins"] == 1
     assert s["target"] == pytest.approx(p.target(START + timedelta(hours=20)))
     assert s["multiplier"] > 1  # far behind the target: it bids up
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    budget=st.floats(1, 60, allow_nan=False),
+    before=st.lists(st.tuples(st.floats(0, 20, allow_nan=False), st.booleans(), st.floats(0, 1)), max_size=80),
+    after=st.lists(st.tuples(st.floats(0, 20, allow_nan=False), st.floats(0, 1)), max_size=80),
+    step=st.sampled_from([0.001, 0.01, 0.2]),
+)
+def test_a_crash_and_a_restart_from_the_ledger_never_spend_more_than_the_budget(budget, before, after, step):
+    """The first process crashes with bids open (they may all still win: the money is gone); the second starts
+    from the last lease its ledger wrote. Together they never spend more than the budget."""
+    written: list[float] = []
+    end = START + timedelta(hours=48)
+    first = Pacer(budget, START, end, HOUR_WEIGHTS, ledger=written.append, lease_step=step)
+    now, paid, open_bids = START + timedelta(hours=1), 0.0, []
+    for raw, settle, frac in before:
+        bid, token = first.bid(now, raw)
+        if bid is None:
+            continue
+        if settle:
+            first.win(token, bid * frac, now)
+            paid += bid * frac
+        else:
+            open_bids.append(bid)
+    paid += sum(open_bids)  # the crash: every open bid wins at its full bid, and nobody hears of it
+    assert paid <= (written[-1] if written else 0.0) + 1e-9  # the ledger had it written down before
+    second = Pacer(budget, START, end, HOUR_WEIGHTS, spent=written[-1] if written else 0.0, ledger=written.append)
+    for raw, frac in after:
+        bid, token = second.bid(now, raw)
+        if bid is not None:
+            second.win(token, bid * frac, now)
+            paid += bid * frac
+    assert paid <= budget + 1e-6
+
+
+def test_a_ledger_that_cannot_write_stops_the_bidding():
+    def broken(_):
+        raise OSError("disk full")
+
+    p = Pacer(100.0, START, START + timedelta(hours=10), ledger=broken)
+    assert p.bid(START + timedelta(hours=1), 2.0) == (None, None)
+    assert p.counts["ledger_errors"] == 1 and p.state()["lease"] == 0.0

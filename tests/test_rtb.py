@@ -3,6 +3,7 @@ bad requests (EN/DE), no model, the settings, the OpenAPI document. A small fake
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
@@ -81,9 +82,12 @@ def bidder(served, tmp_path):
     client = TestClient(app)
     clock = Clock(START + timedelta(hours=12))
 
-    def setup(model=None, config: str = CONFIG.format(budget=1000), **kw):
+    def setup(model=None, config: str = CONFIG.format(budget=1000), *, restart: bool = False, **kw):
+        """A new server state; ``restart``: the same campaign goes on from its ledger (else a fresh campaign)."""
         path = tmp_path / "config.toml"
         path.write_text(config)
+        if not restart:
+            (tmp_path / "rtb_ledger.json").unlink(missing_ok=True)
         return rtb.install(app, FastBidder() if model is None else model, config=path, clock=clock, **kw)
 
     yield client, {"X-API-Key": keys["analyst"]}, setup, clock
@@ -482,3 +486,29 @@ def test_a_reload_takes_the_new_champion_and_keeps_the_spend(bidder, monkeypatch
     state = client.get("/api/v1/rtb/state", headers=h).json()
     assert state["model_version"] == "bidding v0002" and state["spent"] == pytest.approx(1.5)
     assert client.app.state.rtb is st and st.cache == {tuple(st.bidder.rows[-1].values()): 1.0}
+
+
+def test_a_restarted_server_continues_from_the_ledger(bidder, tmp_path):
+    client, h, setup, clock = bidder
+    st = setup(config=CONFIG.format(budget=60))
+    clock.now = START + timedelta(hours=47)
+    urls = []
+    for _ in range(40):
+        r = client.post("/api/v1/rtb/bid", json=request(), headers=h)
+        if r.status_code == 200:
+            urls.append(r.json()["seatbid"][0]["bid"][0])
+    for b in urls[: len(urls) // 2]:
+        client.get(notice(b["nurl"], b["price"] / 2))
+    before = st.pacer.spent + st.pacer.reserved  # the other half stays open: the process "crashes" here
+    ledger = json.loads((tmp_path / "rtb_ledger.json").read_text())
+    assert ledger["committed"] >= before - 1e-9 and ledger["campaign"]["budget"] == 60
+    again = setup(config=CONFIG.format(budget=60), restart=True)  # a new process: nothing in memory, same ledger
+    assert again.pacer.spent == pytest.approx(ledger["committed"])  # the open bids count as won
+    for _ in range(200):
+        client.post("/api/v1/rtb/bid", json=request(), headers=h)
+    assert again.pacer.spent + again.pacer.reserved <= 60 + 1e-9
+    (tmp_path / "rtb_ledger.json").write_text("{not json")
+    broken = setup(config=CONFIG.format(budget=60), restart=True)
+    r = client.post("/api/v1/rtb/bid", json=request(), headers=h)
+    assert r.status_code == 204 and "rtb_ledger.json" in r.headers["X-Nomagic-Reason"]
+    assert broken.pacer is None

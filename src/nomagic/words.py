@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 LANGS = ("en", "de")
 
+
 class Text(str):
     """An English sentence (the ``str`` value) that knows its German (``.de``)."""
 

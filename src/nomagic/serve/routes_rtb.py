@@ -598,6 +598,46 @@ class _Batcher:
         self._start(loop)  # the rows that came meanwhile (or idle)
 
 
+class Ledger:
+    """``.nomagic/rtb_ledger.json``: the pacer's lease for this campaign (budget, start, end), written durably
+    before money below it is committed, so a restarted server never spends what the last one may have."""
+
+    def __init__(self, settings: Settings):
+        self.path = Path(settings.path).parent / "rtb_ledger.json"
+        self.campaign = {"budget": settings.budget, "start": str(settings.start), "end": str(settings.end)}
+
+    def committed(self) -> float:
+        """The last lease written for this campaign; 0 for a new campaign. An unreadable ledger stops bidding
+        (InputError naming the file): guessing 0 could spend the budget twice."""
+        if not self.path.exists():
+            return 0.0
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            same = doc.get("campaign") == self.campaign
+            return float(doc["committed"]) if same else 0.0
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(
+                say(
+                    "{p} is not a readable ledger ({e}); delete it only if no bid of this campaign was made",
+                    "{p} ist kein lesbares Kassenbuch ({e}); nur löschen, wenn in dieser Kampagne nicht geboten wurde",
+                    p=str(self.path),
+                    e=str(exc),
+                )
+            ) from exc
+
+    def write(self, committed: float) -> None:
+        import os
+        import tempfile
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".rtb_ledger.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"campaign": self.campaign, "committed": committed}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # durable before the money below it is committed
+        os.replace(tmp, self.path)
+
+
 class RtbState:
     """One server's bidder: the model, the pacer, the mapping, the counters (``app.state.rtb``)."""
 
@@ -636,12 +676,15 @@ class RtbState:
             from datetime import timedelta
 
             shape = settings.traffic_shape or getattr(bidder, "traffic_shape", None)
+            ledger = Ledger(settings)
             self.pacer = Pacer(
                 settings.budget,
                 settings.start,
                 settings.end,
                 shape,
                 timeout=timedelta(seconds=settings.notice_timeout_s),
+                spent=ledger.committed(),  # a restart continues from what the last process may have spent
+                ledger=ledger.write,
             )
         except NomagicError as exc:
             self.problem = ("config", Text(exc.lang("en"), exc.lang("de")))

@@ -23,6 +23,13 @@ The guarantee assumes prices at most the bid, and win notices that arrive before
 delay. A win notice for an unknown or already settled token (a duplicate nurl call) is ignored
 and counted as ``unknown_notices``.
 
+* **Survive a restart (a ledger).** With ``ledger`` (a function that durably writes a number), the pacer
+  only ever commits money below a *lease* it has written first: before a bid would take spend plus
+  reservations above the lease, the lease grows by ``lease_step`` of the budget and is written. After a
+  crash, a new pacer starts with ``spent`` = the last lease written: it may be more than what was spent
+  (the open bids of the old process count as won; at most one step is lost to caution), never less, so
+  two processes one after the other never spend more than the budget together.
+
 Thread-safe: the RTB server calls one pacer from many threads; one lock guards the state.
 
 Examples
@@ -69,6 +76,8 @@ class Pacer:
     min_multiplier, max_multiplier : the range of the bid multiplier.
     timeout : how long an unanswered bid keeps its reservation (see :meth:`expire`).
     max_lag_hours : the lag the controller reacts to at most, so one burst cannot swing it wildly.
+    spent : what the campaign has already committed (after a restart: the last lease its ledger wrote).
+    ledger, lease_step : see "Survive a restart" above; without a ledger nothing is written.
     """
 
     def __init__(
@@ -85,6 +94,9 @@ class Pacer:
         max_multiplier: float = 3.0,
         timeout: timedelta = timedelta(minutes=10),
         max_lag_hours: float = 6.0,
+        spent: float = 0.0,
+        ledger=None,
+        lease_step: float = 0.01,
     ):
         if not (isinstance(budget, int | float) and math.isfinite(budget) and budget >= 0):
             raise InputError(
@@ -119,8 +131,11 @@ class Pacer:
         self.timeout = timeout
         self.max_lag_hours = float(max_lag_hours)
         self._budget = _to_micros_down(self.budget)
-        self._spent = 0
+        self._spent = min(max(math.ceil(float(spent) * MICRO - 1e-6), 0), self._budget)
         self._reserved = 0
+        self._ledger = ledger
+        self._lease = self._spent  # committed money may not pass it before the ledger has the next one
+        self._lease_step = max(_to_micros_down(self.budget * float(lease_step)), 1)
         self._outstanding: OrderedDict[str, tuple[int, datetime]] = OrderedDict()  # token -> (bid, time), by time
         self._expired: OrderedDict[str, tuple[int, datetime]] = OrderedDict()  # recently timed out, for late wins
         self._tokens = itertools.count(1)
@@ -130,7 +145,18 @@ class Pacer:
         self._last: datetime | None = None
         self._target = 0.0
         self.counts = dict.fromkeys(
-            ("bids", "no_bids", "wins", "losses", "expired", "late_wins", "unknown_notices", "overcharges"), 0
+            (
+                "bids",
+                "no_bids",
+                "wins",
+                "losses",
+                "expired",
+                "late_wins",
+                "unknown_notices",
+                "overcharges",
+                "ledger_errors",
+            ),
+            0,
         )
         self._curve_times, self._curve_share = _traffic_curve(start, end, traffic_shape, weekday_shape)
         hours = (end - start) / _HOUR
@@ -169,6 +195,9 @@ class Pacer:
             paced = _to_micros_down(float(raw_bid) * math.exp(self._log_m))
             amount = min(paced, self._budget - self._spent - self._reserved)
             if amount <= 0 or amount < floor * MICRO:
+                self.counts["no_bids"] += 1
+                return None, None
+            if not self._leased(self._spent + self._reserved + amount):
                 self.counts["no_bids"] += 1
                 return None, None
             token = str(next(self._tokens))
@@ -210,6 +239,8 @@ class Pacer:
             charge = max(math.ceil(price * MICRO - 1e-6), 0)  # the 1e-6 absorbs x.0000000001 from float maths
             over = charge > amount
             self._spent += charge
+            if self._spent + self._reserved > self._lease:  # a late win or an overcharge: write it down too
+                self._leased(self._spent + self._reserved)
             self.counts["wins"] += 1
             self.counts["overcharges"] += over
             if now is not None:
@@ -259,6 +290,20 @@ class Pacer:
         while self._expired and next(iter(self._expired.values()))[1] <= old:
             self._expired.popitem(last=False)
         return freed
+
+    def _leased(self, committed: int) -> bool:
+        """Whether ``committed`` (micros) lies within a lease the ledger has written; grows and writes it when not.
+        A ledger that cannot write stops the bidding (fail closed): money not written down could be spent twice."""
+        if self._ledger is None or committed <= self._lease:
+            return True
+        lease = max(min(self._budget, self._lease + self._lease_step), committed)
+        try:
+            self._ledger(lease / MICRO)
+        except Exception:
+            self.counts["ledger_errors"] += 1
+            return False
+        self._lease = lease
+        return True
 
     # -- the controller -------------------------------------------------------------------------------
 
@@ -320,6 +365,7 @@ class Pacer:
                 "remaining": (self._budget - self._spent) / MICRO,
                 "available": (self._budget - self._spent - self._reserved) / MICRO,
                 "outstanding": len(self._outstanding),
+                "lease": self._lease / MICRO if self._ledger is not None else None,
                 "multiplier": math.exp(self._log_m),
                 "target": self._target,
                 "at": self._last.isoformat() if self._last else None,
