@@ -56,6 +56,11 @@ def test_plan_then_replay_never_spends_more_than_the_budget(tmp_path, capsys):
     assert _run(["bid", "plan", *args, "--budget", str(budget), "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert f"{len(test):,} bids written" in said and "λ" in said
+    assert said.index("Not judged yet") < said.index("bids written")  # no unjudged advice without saying so first
+    de_out = tmp_path / "bids_de.csv"
+    assert _run(["--lang", "de", "bid", "plan", *args, "--budget", str(budget), "--out", str(de_out)]) == 0
+    said_de = " ".join(capsys.readouterr().out.split())
+    assert said_de.index("Noch nicht beurteilt") < said_de.index("Gebote nach")
     bids = pd.read_csv(out, dtype={"imp_id": str})
     assert list(bids.columns) == ["imp_id", "bid", "p_click"] and len(bids) == len(test)
     assert (bids["bid"] >= 0).all() and bids["p_click"].between(0, 1).all()

@@ -79,6 +79,17 @@ def plan_command(
         bids, plan = bid_model.plan(fitted, frame, budget)
     _write(bids, out)
     lg = lang()
+    # a plan is not gated: say so before anything that reads like advice
+    show(
+        say(
+            "Not judged yet: these bids were not compared with a constant bid on later days of the log; "
+            "`nomagic evaluate bidding --log {log}` does that before you spend on them.",
+            "Noch nicht beurteilt: diese Gebote wurden nicht an späteren Tagen des Logs mit einem konstanten Gebot "
+            "verglichen; `nomagic evaluate bidding --log {log}` tut das, bevor Sie damit Geld ausgeben.",
+            log=str(log),
+        ),
+        "yellow",
+    )
     show(pick(fitted.click.report, "explanation", lg) or "")
     show(plan.explanation)
     show(
